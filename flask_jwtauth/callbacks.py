@@ -1,0 +1,94 @@
+"""The app's callbacks (NextAuth's jwt, session, sign_in, redirect) and their defaults.
+
+Callbacks are called with keyword arguments; a callback may accept any subset of them
+(``def jwt(token, user=None)``), as NextAuth's destructured callbacks do. The signature is
+inspected once, at registration, never per request.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from .redirects import same_origin_target
+
+Claims = dict[str, Any]
+AnyCallable = Callable[..., Any]
+
+
+def adapt(func: AnyCallable) -> AnyCallable:
+    """Wrap ``func`` so that it receives only the keyword arguments it declares."""
+    params = inspect.signature(func).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return func
+    accepted = frozenset(
+        p.name
+        for p in params
+        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    )
+
+    def call(**kwargs: Any) -> Any:
+        return func(**{k: v for k, v in kwargs.items() if k in accepted})
+
+    call.__wrapped__ = func  # type: ignore[attr-defined]
+    return call
+
+
+def default_session(session: dict[str, Any], token: Claims) -> dict[str, Any]:
+    return session
+
+
+def default_redirect(url: str, base_url: str) -> str:
+    """NextAuth's default: follow same-origin targets only, anything else goes home."""
+    return same_origin_target(url, base_url) or "/"
+
+
+def default_token(user: Any) -> dict[str, Any]:
+    """NextAuth's default token from a user: sub, name, email, picture (+ roles)."""
+
+    def get(name: str) -> Any:
+        return user.get(name) if isinstance(user, dict) else getattr(user, name, None)
+
+    user_id = get("id")
+    if user_id is None and hasattr(user, "get_id"):
+        user_id = user.get_id()
+    if user_id is None:
+        raise ValueError("the user returned by authorize() has no 'id'")
+    claims: dict[str, Any] = {"sub": str(user_id)}
+    for claim, attr in (("name", "name"), ("email", "email"), ("picture", "image")):
+        value = get(attr)
+        if value is not None:
+            claims[claim] = value
+    roles = get("roles")
+    if roles is None and get("role") is not None:
+        roles = [get("role")]
+    if roles is not None:
+        claims["roles"] = [roles] if isinstance(roles, str) else list(roles)
+    return claims
+
+
+def base_session(token: Claims, expires: float) -> dict[str, Any]:
+    """The session NextAuth builds before its session callback: user basics + expiry."""
+    user: dict[str, Any] = {
+        "id": token.get("sub"),
+        "name": token.get("name"),
+        "email": token.get("email"),
+        "image": token.get("picture"),
+    }
+    if "roles" in token:
+        user["roles"] = token["roles"]
+    return {
+        "user": user,
+        "expires": datetime.fromtimestamp(expires, timezone.utc).isoformat().replace("+00:00", "Z"),
+    }
+
+
+@dataclass
+class Callbacks:
+    jwt: AnyCallable | None = None
+    session: AnyCallable = default_session
+    sign_in: AnyCallable | None = None
+    redirect: AnyCallable = default_redirect

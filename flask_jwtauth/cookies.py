@@ -1,0 +1,122 @@
+"""The session cookie: its name, its flags, and chunking past the ~4 KB browser limit.
+
+Chunks are named ``<name>.0``, ``<name>.1``, ... as Auth.js names them, so a large session
+written by either side reads on the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from flask import Request, Response
+
+from .config import Settings
+
+
+@dataclass(frozen=True)
+class CookiePolicy:
+    """Names and flags, fixed at start-up; ``secure`` None means "when the request is HTTPS"."""
+
+    name: str
+    secure: bool | None
+    domain: str | None
+    path: str
+    samesite: str
+    chunk_size: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CookiePolicy:
+        return cls(
+            name=settings.cookie_name,
+            secure=settings.cookie_secure,
+            domain=settings.cookie_domain,
+            path=settings.cookie_path,
+            samesite=settings.cookie_samesite,
+            chunk_size=settings.cookie_chunk_size,
+        )
+
+    def is_secure(self, request: Request) -> bool:
+        return request.is_secure if self.secure is None else self.secure
+
+    def name_for(self, secure: bool) -> str:
+        """Secure cookies carry the ``__Secure-`` prefix, as Auth.js names them."""
+        return f"__Secure-{self.name}" if secure else self.name
+
+    @property
+    def names(self) -> tuple[str, str]:
+        """Both possible names; the JWE key is derived per name (it is the HKDF salt)."""
+        return self.name, self.name_for(True)
+
+
+def read_token(cookies: Mapping[str, str], name: str) -> str | None:
+    """The whole token: the plain cookie, or its numbered chunks joined in order."""
+    value = cookies.get(name)
+    if value is not None:
+        return value
+    if f"{name}.0" not in cookies:
+        return None
+    parts: list[str] = []
+    index = 0
+    while (part := cookies.get(f"{name}.{index}")) is not None:
+        parts.append(part)
+        index += 1
+    return "".join(parts)
+
+
+def _existing_names(cookies: Mapping[str, str], name: str) -> set[str]:
+    prefix = f"{name}."
+    return {
+        key
+        for key in cookies
+        if key == name or (key.startswith(prefix) and key[len(prefix) :].isdigit())
+    }
+
+
+def write_token(
+    response: Response,
+    policy: CookiePolicy,
+    request: Request,
+    token: str,
+    max_age: int,
+) -> None:
+    """Set the token (in chunks when large) and expire any chunk it no longer uses."""
+    secure = policy.is_secure(request)
+    name = policy.name_for(secure)
+    size = policy.chunk_size
+    if len(token) <= size:
+        chunks = {name: token}
+    else:
+        chunks = {f"{name}.{i}": token[start : start + size] for i, start in enumerate(range(0, len(token), size))}
+    for key, value in chunks.items():
+        response.set_cookie(
+            key,
+            value,
+            max_age=max_age,
+            path=policy.path,
+            domain=policy.domain,
+            secure=secure,
+            httponly=True,
+            samesite=policy.samesite,
+        )
+    for stale in _existing_names(request.cookies, name) - chunks.keys():
+        _expire(response, policy, stale, secure)
+
+
+def clear_token(response: Response, policy: CookiePolicy, request: Request) -> None:
+    """Expire the cookie and all of its chunks, under whichever name the browser sent."""
+    for secure in (False, True):
+        name = policy.name_for(secure)
+        for key in _existing_names(request.cookies, name):
+            _expire(response, policy, key, secure)
+
+
+def _expire(response: Response, policy: CookiePolicy, key: str, secure: bool) -> None:
+    response.delete_cookie(
+        key,
+        path=policy.path,
+        domain=policy.domain,
+        secure=secure,
+        httponly=True,
+        samesite=policy.samesite,
+    )

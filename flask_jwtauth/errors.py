@@ -1,0 +1,24 @@
+"""Error codes in NextAuth's vocabulary, with the words and status each one is shown with."""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, tuple[int, str]] = {
+    "CredentialsSignin": (401, "Sign in failed. Check the details you provided are correct."),
+    "AccessDenied": (403, "You do not have permission to do that."),
+    "SessionRequired": (401, "Please sign in to access this page."),
+    "SessionExpired": (401, "Your session has expired, please sign in again."),
+    "Configuration": (500, "There is a problem with the server configuration."),
+    "OAuthSignin": (400, "Could not start signing in with that provider. Try again."),
+    "OAuthCallbackError": (400, "Signing in with that provider did not complete. Try again."),
+    "CSRF": (400, "The form has expired or is invalid. Please try again."),
+    "BadRequest": (400, "The request was malformed."),
+    "Default": (400, "Unable to sign in."),
+}
+
+
+def describe(code: str | None) -> tuple[str, int, str]:
+    """The code (unknown codes become ``Default``), its HTTP status, and its message."""
+    if code not in MESSAGES:
+        code = "Default"
+    status, message = MESSAGES[code]
+    return code, status, message

@@ -1,0 +1,169 @@
+"""Who may see a view: ``login_required``, ``public``, and the protect-everything mode.
+
+An API request (path in ``JWTAUTH_API_PATHS`` or a client that prefers JSON) is answered
+with JSON 401/403; a page is redirected to sign-in with its own path as ``callbackUrl``.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar, overload
+from urllib.parse import urlencode
+
+from flask import Response, current_app, jsonify, redirect, render_template, request
+
+from .errors import describe
+from .session import RequestState, request_state
+
+F = TypeVar("F", bound=Callable[..., Any])
+Predicate = Callable[[Any], bool]
+
+PUBLIC_ATTR = "_jwtauth_public"
+
+
+def public(view: F) -> F:
+    """Mark a view as open to anyone, also when ``JWTAUTH_PROTECT_ALL`` is on."""
+    setattr(view, PUBLIC_ATTR, True)
+    return view
+
+
+def wants_json() -> bool:
+    settings = current_app.extensions["jwtauth"].settings
+    if settings.api_paths.match(request.path):
+        return True
+    if request.is_json:
+        return True
+    best = request.accept_mimetypes.best_match(("text/html", "application/json"))
+    return best == "application/json"
+
+
+def _sign_in_location(error: str | None) -> str:
+    ext = current_app.extensions["jwtauth"]
+    target = request.full_path if request.query_string else request.path
+    params = {"callbackUrl": target}
+    if error:
+        params["error"] = error
+    base = ext.sign_in_page_url()
+    return f"{base}?{urlencode(params)}"
+
+
+def deny(status: int, code: str) -> Response:
+    """The 401/403 answer for this request, as JSON or as a page."""
+    code, _, message = describe(code)
+    if wants_json():
+        response = jsonify(error=code, message=message)
+        response.status_code = status
+    elif status == 401:
+        response = redirect(_sign_in_location(code if code == "SessionExpired" else None))
+    else:
+        ext = current_app.extensions["jwtauth"]
+        html = render_template(
+            "jwtauth/error.html",
+            error=code,
+            error_message=message,
+            status=status,
+            sign_in_url=ext.sign_in_page_url(),
+            theme=ext.settings.theme,
+        )
+        response = Response(html, status=status, mimetype="text/html")
+    response.headers["Cache-Control"] = "private, no-store"
+    response.vary.add("Cookie")
+    return response
+
+
+def _roles_of(token: dict[str, Any]) -> set[str]:
+    roles = token.get("roles", token.get("role"))
+    if isinstance(roles, str):
+        return {roles}
+    if isinstance(roles, (list, tuple)):
+        return {r for r in roles if isinstance(r, str)}
+    return set()
+
+
+def check(roles: frozenset[str] | None = None, predicate: Predicate | None = None) -> Response | None:
+    """None when the current request may go on, else the response that stops it."""
+    if request.method == "OPTIONS":
+        return None
+    state: RequestState | None = request_state()
+    if state is None or state.token is None:
+        return deny(401, state.error if state is not None and state.error else "SessionRequired")
+    state.accessed = True
+    if roles and not roles & _roles_of(state.token):
+        return deny(403, "AccessDenied")
+    if predicate is not None:
+        from .proxies import current_user
+
+        if not predicate(current_user._get_current_object()):
+            return deny(403, "AccessDenied")
+    return None
+
+
+def _guard(view: F, roles: frozenset[str] | None, predicate: Predicate | None) -> F:
+    if inspect.iscoroutinefunction(view):
+
+        @functools.wraps(view)
+        async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+            denied = check(roles, predicate)
+            if denied is not None:
+                return denied
+            return await view(*args, **kwargs)
+
+        return async_wrapper  # type: ignore[return-value]
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        denied = check(roles, predicate)
+        if denied is not None:
+            return denied
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@overload
+def login_required(view: F) -> F: ...
+
+
+@overload
+def login_required(
+    view: None = None, *, roles: Iterable[str] | str | None = None, predicate: Predicate | None = None
+) -> Callable[[F], F]: ...
+
+
+def login_required(
+    view: F | None = None,
+    *,
+    roles: Iterable[str] | str | None = None,
+    predicate: Predicate | None = None,
+) -> F | Callable[[F], F]:
+    """Require a session; with ``roles`` (any of) or a ``predicate(user)``, also permission.
+
+    Bare ``@login_required`` or ``@login_required(roles=["admin"])``. Not signed in: 401 JSON
+    or a redirect to sign-in; signed in but not allowed: 403.
+    """
+    role_set = frozenset([roles] if isinstance(roles, str) else roles) if roles else None
+    if view is not None:
+        return _guard(view, role_set, predicate)
+
+    def decorator(func: F) -> F:
+        return _guard(func, role_set, predicate)
+
+    return decorator
+
+
+def protect_all() -> Response | None:
+    """The protect-everything mode's check, run after the session is loaded."""
+    endpoint = request.endpoint
+    if endpoint is None or endpoint == "static" or endpoint.startswith("jwtauth."):
+        return None
+    settings = current_app.extensions["jwtauth"].settings
+    if settings.public_paths is not None and settings.public_paths.match(request.path):
+        return None
+    view = current_app.view_functions.get(endpoint)
+    if view is None or getattr(view, PUBLIC_ATTR, False):
+        return None
+    if endpoint == settings.sign_in_endpoint or endpoint == settings.sign_out_endpoint:
+        return None
+    return check()

@@ -1,0 +1,72 @@
+"""``current_user``, ``current_session`` and friends: what views read of the session."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from flask import current_app
+from werkzeug.local import LocalProxy
+
+from .session import request_state
+
+
+class SessionUser(dict[str, Any]):
+    """The signed-in user as the session callback shaped it: a dict, Flask-Login-ish too."""
+
+    is_authenticated = True
+    is_anonymous = False
+
+
+class AnonymousUser(dict[str, Any]):
+    """No one is signed in: empty, falsy, ``is_authenticated`` False."""
+
+    is_authenticated = False
+    is_anonymous = True
+
+
+def get_session() -> dict[str, Any] | None:
+    """The session as ``GET /auth/session`` shows it (session callback applied), or None."""
+    session: dict[str, Any] | None = current_app.extensions["jwtauth"].engine.current_session()
+    return session
+
+
+def get_token() -> dict[str, Any] | None:
+    """The decoded session token (the jwt callback's output), or None: NextAuth's getToken."""
+    state = request_state()
+    if state is None or state.token is None:
+        return None
+    state.accessed = True
+    return dict(state.token)
+
+
+def _current_user() -> SessionUser | AnonymousUser:
+    session = get_session()
+    user = session.get("user") if isinstance(session, dict) else None
+    if isinstance(user, dict):
+        return SessionUser(user)
+    return AnonymousUser()
+
+
+class ValueProxy(LocalProxy):  # type: ignore[type-arg]
+    """A proxy a view can return as it is (``return current_session``).
+
+    Flask takes anything with ``__next__`` for a streamed body, so this proxy has none; the
+    extension teaches the app's JSON provider to serialise the object behind it.
+    """
+
+    __next__ = None  # type: ignore[assignment]
+
+
+def unwrap_for_json(default: Any) -> Any:
+    """Wrap a JSON provider's ``default`` so that it serialises what a proxy points to."""
+
+    def encode(value: Any) -> Any:
+        if isinstance(value, LocalProxy):
+            return value._get_current_object()
+        return default(value)
+
+    return encode
+
+
+current_user = cast(SessionUser | AnonymousUser, ValueProxy(_current_user))
+current_session = cast(dict[str, Any] | None, ValueProxy(get_session))

@@ -1,0 +1,71 @@
+"""callbackUrl validation: follow same-origin targets only, parsed the way browsers parse them.
+
+A browser strips leading/trailing control characters and spaces, drops tabs and newlines
+anywhere, and reads ``\\`` as ``/`` in http(s) URLs; so ``/\\evil.com`` and ``/\\t/evil.com``
+are both ``//evil.com``, another origin. We normalise the same way before judging, reject
+anything that is not a path or an absolute URL on our own origin, and return a relative URL.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, unquote, urlsplit
+
+_MAX_LENGTH = 2048
+_STRIP = "".join(chr(c) for c in range(0x21))  # C0 controls and space
+_TAB_NEWLINE = re.compile(r"[\t\n\r]")
+_SCHEME = re.compile(r"\A[A-Za-z][A-Za-z0-9+.-]*:")
+_SAFE = "/?&=%#:@!$'()*+,;~-._"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _normalise(url: str) -> str:
+    return _TAB_NEWLINE.sub("", url.strip(_STRIP)).replace("\\", "/")
+
+
+def _origin(scheme: str, netloc: str) -> tuple[str, str, int | None] | None:
+    try:
+        parts = urlsplit(f"{scheme}://{netloc}")
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.hostname is None or parts.username is not None or parts.password is not None:
+        return None
+    scheme = scheme.lower()
+    return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS.get(scheme)
+
+
+def _is_path(value: str) -> bool:
+    """A path on this origin: one leading slash, and no second one hiding behind encodings."""
+    if not value.startswith("/") or value.startswith("//"):
+        return False
+    decoded = _normalise(unquote(unquote(value)))
+    return not decoded.startswith("//")
+
+
+def same_origin_target(url: object, base_url: str) -> str | None:
+    """A safe relative URL for ``url`` when it stays on ``base_url``'s origin, else None."""
+    if not isinstance(url, str) or not url or len(url) > _MAX_LENGTH:
+        return None
+    value = _normalise(url)
+    if any(ord(ch) < 0x20 or ch == "\x7f" for ch in value):
+        return None
+    if _SCHEME.match(value):
+        try:
+            target = urlsplit(value)
+            base = urlsplit(base_url)
+        except ValueError:
+            return None
+        if target.scheme.lower() not in _DEFAULT_PORTS:
+            return None
+        theirs = _origin(target.scheme, target.netloc)
+        if theirs is None or theirs != _origin(base.scheme, base.netloc):
+            return None
+        value = target.path or "/"
+        if target.query:
+            value += f"?{target.query}"
+        if target.fragment:
+            value += f"#{target.fragment}"
+    if not _is_path(value):
+        return None
+    return quote(value, safe=_SAFE)

@@ -1,0 +1,24 @@
+"""Blinker signals, sent with the app as sender, as Flask and Flask-Login send theirs.
+
+Connect with ``user_signed_in.connect_via(app)``; a signal without receivers costs next to
+nothing, so they are safe to send from the request path.
+"""
+
+from __future__ import annotations
+
+from flask.signals import Namespace
+
+_signals = Namespace()
+
+#: After a successful sign-in; kwargs ``user``, ``account``, ``token``.
+user_signed_in = _signals.signal("user-signed-in")
+#: After sign-out; kwarg ``token`` (the session that ended, or None).
+user_signed_out = _signals.signal("user-signed-out")
+#: A sign-in attempt failed; kwargs ``provider``, ``error`` (a NextAuth error code).
+sign_in_failed = _signals.signal("sign-in-failed")
+#: The session was changed through ``POST /auth/session``; kwarg ``token``.
+session_updated = _signals.signal("session-updated")
+#: The cookie was re-issued with a fresh expiry (rolling session); kwarg ``token``.
+session_refreshed = _signals.signal("session-refreshed")
+#: A request came with an expired session; kwarg ``token`` (its claims).
+session_expired = _signals.signal("session-expired")

@@ -1,0 +1,212 @@
+"""Encode and decode the session token: a JWE (default) or a JWS.
+
+Keys are derived once, when a codec is built. The JWE key is derived exactly as Auth.js v5
+derives it (HKDF-SHA256, salt = cookie name), so a Next.js app with the same secret and
+cookie name reads the same session. The header's ``kid`` picks the key: with a list of
+secrets (rotation) the first one encrypts and every one decrypts, without trying each.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from typing import Any, Literal, Protocol
+
+import jwt as pyjwt
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from joserfc import jwe
+from joserfc.errors import JoseError
+from joserfc.jwk import GuestProtocol, Key, OctKey, import_key, thumbprint
+
+from .config import Settings
+
+Claims = dict[str, Any]
+
+_ENC_KEY_LENGTH = {"A256GCM": 32, "A256CBC-HS512": 64}
+
+
+class InvalidToken(Exception):
+    """The token could not be decoded: tampered, truncated, wrong key, or not a token."""
+
+
+class TokenCodec(Protocol):
+    def encode(self, claims: Claims) -> str: ...
+
+    def decode(self, token: str) -> Claims: ...
+
+
+def derive_encryption_key(secret: bytes, salt: str, enc: str = "A256GCM") -> bytes:
+    """Auth.js v5's ``getDerivedEncryptionKey``: HKDF-SHA256 with the cookie name as salt."""
+    return HKDF(
+        algorithm=hashes.SHA256(),
+        length=_ENC_KEY_LENGTH[enc],
+        salt=salt.encode(),
+        info=f"Auth.js Generated Encryption Key ({salt})".encode(),
+    ).derive(secret)
+
+
+def derive_signing_key(secret: bytes, salt: str) -> bytes:
+    """The HS256 key: the same construction with our own label, so it never equals the JWE key."""
+    return HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=salt.encode(),
+        info=f"flask_jwtauth Generated Signing Key ({salt})".encode(),
+    ).derive(secret)
+
+
+def oct_key_id(key: bytes) -> str:
+    """RFC 7638 thumbprint, SHA-256 for a 32-byte key and SHA-512 for a 64-byte one (Auth.js)."""
+    digest: Literal["sha256", "sha512"] = "sha512" if len(key) == 64 else "sha256"
+    k = base64.urlsafe_b64encode(key).rstrip(b"=").decode()
+    return thumbprint({"kty": "oct", "k": k}, digest)
+
+
+def _claims_from_json(payload: bytes) -> Claims:
+    try:
+        claims = json.loads(payload)
+    except ValueError:
+        raise InvalidToken("payload is not JSON") from None
+    if not isinstance(claims, dict):
+        raise InvalidToken("payload is not a JSON object")
+    return claims
+
+
+class JWECodec:
+    """``dir`` + A256GCM (or A256CBC-HS512) with HKDF-derived keys, as Auth.js v5."""
+
+    _algorithms = ("dir", "A256GCM", "A256CBC-HS512")
+
+    def __init__(self, secrets: tuple[bytes, ...], salt: str, enc: str = "A256GCM") -> None:
+        self._enc = enc
+        self._keys: dict[tuple[str, str], OctKey] = {}
+        self._default: dict[str, OctKey] = {}
+        for enc_name in _ENC_KEY_LENGTH:
+            for index, secret in enumerate(secrets):
+                raw = derive_encryption_key(secret, salt, enc_name)
+                kid = oct_key_id(raw)
+                key = OctKey.import_key(raw)
+                self._keys[(kid, enc_name)] = key
+                if index == 0:
+                    self._default[enc_name] = key
+        current = derive_encryption_key(secrets[0], salt, enc)
+        self._header = {"alg": "dir", "enc": enc, "kid": oct_key_id(current)}
+        self._encrypt_key = self._default[enc]
+
+    def encode(self, claims: Claims) -> str:
+        payload = json.dumps(claims, separators=(",", ":")).encode()
+        return jwe.encrypt_compact(
+            self._header, payload, self._encrypt_key, algorithms=self._algorithms
+        )
+
+    def _pick_key(self, guest: GuestProtocol) -> Key:
+        headers = guest.headers()
+        enc = headers.get("enc", "")
+        kid = headers.get("kid")
+        if kid is None:
+            # Auth.js tokens without kid are read with the current secret.
+            key = self._default.get(enc)
+        else:
+            key = self._keys.get((kid, enc))
+        if key is None:
+            raise InvalidToken("no key for this token")
+        return key
+
+    def decode(self, token: str) -> Claims:
+        try:
+            result = jwe.decrypt_compact(token, self._pick_key, algorithms=self._algorithms)
+        except (JoseError, ValueError, TypeError, KeyError) as exc:
+            raise InvalidToken(str(exc) or type(exc).__name__) from None
+        if result.plaintext is None:
+            raise InvalidToken("empty payload")
+        return _claims_from_json(result.plaintext)
+
+
+class JWSCodec:
+    """A signed (not encrypted) JWT through PyJWT, for services that verify it themselves."""
+
+    def __init__(
+        self,
+        algorithm: str,
+        *,
+        secrets: tuple[bytes, ...] = (),
+        salt: str = "",
+        private_key: bytes | None = None,
+        public_keys: tuple[bytes, ...] = (),
+    ) -> None:
+        self._algorithm = algorithm
+        self._verify: dict[str, Any] = {}
+        if algorithm == "HS256":
+            raws = [derive_signing_key(s, salt) for s in secrets]
+            for raw in raws:
+                self._verify[oct_key_id(raw)] = raw
+            self._sign_key: Any = raws[0]
+            self._kid = oct_key_id(raws[0])
+        else:
+            if private_key is None:
+                raise ValueError("an asymmetric algorithm needs a private key")
+            private = import_key(private_key, _kty(algorithm))
+            self._sign_key = private_key
+            self._kid = str(private.thumbprint())
+            self._verify[self._kid] = _public_pem(private_key)
+            for pem in public_keys:
+                self._verify[str(import_key(pem, _kty(algorithm)).thumbprint())] = pem
+        self._headers = {"kid": self._kid}
+        self._jwt = pyjwt.PyJWT(options={"verify_exp": False, "verify_iat": False})
+
+    @property
+    def public_jwks(self) -> dict[str, Any]:
+        """The verification keys as a JWKS (empty for HS256, whose key is secret)."""
+        if self._algorithm == "HS256":
+            return {"keys": []}
+        keys = []
+        for kid, pem in self._verify.items():
+            jwk = import_key(pem, _kty(self._algorithm)).as_dict(private=False)
+            jwk.update({"kid": kid, "alg": self._algorithm, "use": "sig"})
+            keys.append(jwk)
+        return {"keys": keys}
+
+    def encode(self, claims: Claims) -> str:
+        return pyjwt.encode(claims, self._sign_key, algorithm=self._algorithm, headers=self._headers)
+
+    def decode(self, token: str) -> Claims:
+        try:
+            kid = pyjwt.get_unverified_header(token).get("kid")
+            key = self._verify.get(kid) if isinstance(kid, str) else None
+            if key is None:
+                raise InvalidToken("no key for this token")
+            claims: Claims = self._jwt.decode(token, key, algorithms=[self._algorithm])
+        except pyjwt.PyJWTError as exc:
+            raise InvalidToken(str(exc)) from None
+        return claims
+
+
+def _kty(algorithm: str) -> str:
+    return {"RS256": "RSA", "ES256": "EC", "EdDSA": "OKP"}[algorithm]
+
+
+def _public_pem(private_pem: bytes) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    private = serialization.load_pem_private_key(private_pem, password=None)
+    return private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def build_codec(settings: Settings, salt: str) -> JWECodec | JWSCodec:
+    """The codec for one cookie name (the name is the key-derivation salt)."""
+    if settings.token_format == "jwe":
+        return JWECodec(settings.secrets, salt, settings.jwe_encryption)
+    return JWSCodec(
+        settings.jws_algorithm,
+        secrets=settings.secrets,
+        salt=salt,
+        private_key=settings.jws_private_key,
+        public_keys=settings.jws_public_keys,
+    )
+
+
+CodecFactory = Callable[[str], TokenCodec]
