@@ -29,7 +29,7 @@ class ConfigurationError(ValueError):
 
 @dataclass(frozen=True)
 class Theme:
-    app_name: str
+    app_name: str | None
     brand_color: str
     logo_url: str | None
 
@@ -67,7 +67,9 @@ class Settings:
     theme: Theme
 
 
-def _duration(config: Mapping[str, Any], key: str, default: int | None, *, allow_none: bool) -> int | None:
+def _duration(
+    config: Mapping[str, Any], key: str, default: int | None, *, allow_none: bool
+) -> int | None:
     value = config.get(key, default)
     if value is None:
         if allow_none:
@@ -141,7 +143,9 @@ def compile_paths(patterns: Any, key: str) -> re.Pattern[str] | None:
                 glob = glob[:-3] + "(?:/.*)?"
             parts.append(f"(?:{glob})")
         else:
-            raise ConfigurationError(key, f"expected path patterns (str or re.Pattern), got {pattern!r}")
+            raise ConfigurationError(
+                key, f"expected path patterns (str or re.Pattern), got {pattern!r}"
+            )
     if not parts:
         return None
     try:
@@ -208,12 +212,16 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         raise ConfigurationError("JWTAUTH_JWT_MAX_AGE", "must be greater than zero")
     absolute = _duration(config, "JWTAUTH_SESSION_ABSOLUTE_MAX_AGE", None, allow_none=True)
     if absolute == 0:
-        raise ConfigurationError("JWTAUTH_SESSION_ABSOLUTE_MAX_AGE", "must be greater than zero or None")
+        raise ConfigurationError(
+            "JWTAUTH_SESSION_ABSOLUTE_MAX_AGE", "must be greater than zero or None"
+        )
     leeway = _duration(config, "JWTAUTH_LEEWAY", 0, allow_none=False)
     assert leeway is not None
 
     cookie_name = config.get("JWTAUTH_COOKIE_NAME", "jwtauth.session-token")
-    if not isinstance(cookie_name, str) or not re.fullmatch(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+", cookie_name):
+    if not isinstance(cookie_name, str) or not re.fullmatch(
+        r"[A-Za-z0-9!#$%&'*+.^_`|~-]+", cookie_name
+    ):
         raise ConfigurationError("JWTAUTH_COOKIE_NAME", f"not a valid cookie name: {cookie_name!r}")
     if cookie_name.startswith(("__Secure-", "__Host-")):
         raise ConfigurationError(
@@ -221,16 +229,22 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         )
     secure = config.get("JWTAUTH_COOKIE_SECURE")
     if secure is not None and not isinstance(secure, bool):
-        raise ConfigurationError("JWTAUTH_COOKIE_SECURE", "expected True, False or None (automatic)")
+        raise ConfigurationError(
+            "JWTAUTH_COOKIE_SECURE", "expected True, False or None (automatic)"
+        )
     samesite = _choice(config, "JWTAUTH_COOKIE_SAMESITE", "Lax", SAMESITE_VALUES)
     if samesite == "None" and secure is False:
-        raise ConfigurationError("JWTAUTH_COOKIE_SAMESITE", "SameSite=None requires a Secure cookie")
+        raise ConfigurationError(
+            "JWTAUTH_COOKIE_SAMESITE", "SameSite=None requires a Secure cookie"
+        )
 
     prefix = _url(config, "JWTAUTH_URL_PREFIX", "/auth")
     base = "" if prefix == "/" else prefix
     brand = config.get("JWTAUTH_THEME_BRAND_COLOR", "#346df1")
     if not isinstance(brand, str) or not re.fullmatch(r"#[0-9a-fA-F]{3,8}|[a-zA-Z]+", brand):
-        raise ConfigurationError("JWTAUTH_THEME_BRAND_COLOR", f"expected a CSS colour, got {brand!r}")
+        raise ConfigurationError(
+            "JWTAUTH_THEME_BRAND_COLOR", f"expected a CSS colour, got {brand!r}"
+        )
 
     return Settings(
         secrets=secrets,
@@ -263,7 +277,7 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         error_endpoint=_optional_str(config, "JWTAUTH_ERROR_ENDPOINT"),
         memo_size=_positive_int(config, "JWTAUTH_MEMO_SIZE", 4096, 0),
         theme=Theme(
-            app_name=str(config.get("JWTAUTH_THEME_APP_NAME", "your account")),
+            app_name=_optional_str(config, "JWTAUTH_THEME_APP_NAME"),
             brand_color=brand,
             logo_url=_optional_str(config, "JWTAUTH_THEME_LOGO_URL"),
         ),

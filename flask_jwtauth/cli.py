@@ -1,0 +1,45 @@
+"""``flask jwtauth ...``: make a secret, and read a session cookie the way the app would."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+from datetime import datetime, timezone
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from .tokens import InvalidToken
+
+jwtauth_cli = AppGroup("jwtauth", help="flask_jwtauth tools.")
+
+
+@jwtauth_cli.command("secret")
+@click.option("--bytes", "size", default=32, show_default=True, help="Random bytes to draw.")
+def make_secret(size: int) -> None:
+    """Print a new random value for JWTAUTH_SECRET."""
+    click.echo(secrets.token_urlsafe(size))
+
+
+@jwtauth_cli.command("decode")
+@click.argument("token", required=False)
+@click.option("--secure", is_flag=True, help="The token came from the __Secure- cookie.")
+def decode(token: str | None, secure: bool) -> None:
+    """Decrypt/verify a session cookie value (or stdin) and print its claims."""
+    ext = current_app.extensions.get("jwtauth")
+    if ext is None:
+        raise click.ClickException("JWTAuth is not set up on this app")
+    raw = (token or sys.stdin.read()).strip()
+    try:
+        claims = ext.engine.codec(secure).decode(raw)
+    except InvalidToken as exc:
+        raise click.ClickException(f"not a valid session token for this app: {exc}") from None
+    click.echo(json.dumps(claims, indent=2, sort_keys=True))
+    now = ext.engine.clock()
+    exp = claims.get("exp")
+    if isinstance(exp, (int, float)):
+        when = datetime.fromtimestamp(exp, timezone.utc).isoformat()
+        state = "expired" if ext.engine.expired(claims, now) else "valid"
+        click.echo(f"{state}; exp {when}", err=True)
