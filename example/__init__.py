@@ -1,0 +1,100 @@
+"""flask_jwtauth's example app: ``flask --app example run``.
+
+Environment variables (all optional):
+
+``EXAMPLE_SCENARIO``
+    ``default`` (a normal rolling session), ``seed000`` (10-second session, ``/sign-in``,
+    everything protected), ``seed001`` (rolling: 60 s idle, re-issued every 15 s),
+    ``seed002`` (upstream backend tokens, rotated in the jwt callback).
+``EXAMPLE_SESSION_MAX_AGE``
+    Seconds; overrides the scenario's session lifetime (the browser tests use 3).
+``EXAMPLE_DATABASE``
+    Path of the SQLite user table; default ``example.sqlite3`` in the instance folder.
+``EXAMPLE_SECRET``
+    The session secret. Without it a development secret is used, with a warning.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from . import backend, db, scenarios, views
+from .auth import init_auth
+from .state import Clock, ExampleState
+from .templating import init_templating
+
+# DEVELOPMENT ONLY: anyone who reads this repository can forge sessions signed with these.
+DEV_SECRET = "dev-only-secret-do-not-deploy-0123456789abcdef"
+DEV_BACKEND_SECRET = "dev-only-backend-secret-do-not-deploy-0123456789"
+
+APP_NAME = "JWTAuth Example"
+
+
+def create_app(
+    config: Mapping[str, Any] | None = None,
+    *,
+    clock: Clock = time.time,
+    environ: Mapping[str, str] | None = None,
+) -> Flask:
+    """Build the example app.
+
+    ``config`` is applied last (tests set ``TESTING`` or ``EXAMPLE_DATABASE`` there);
+    ``clock`` is the time source of the session and the backend, so tests never sleep;
+    ``environ`` stands in for ``os.environ``.
+    """
+    env = os.environ if environ is None else environ
+    scenario, settings = scenarios.select(env)
+    here = Path(__file__).parent
+    app = Flask(__name__, instance_path=str(here / "instance"))
+    secret = env.get("EXAMPLE_SECRET") or DEV_SECRET
+    app.config.update(
+        JWTAUTH_SECRET=secret,
+        JWTAUTH_THEME_APP_NAME=APP_NAME,
+        EXAMPLE_BACKEND_SECRET=env.get("EXAMPLE_BACKEND_SECRET") or DEV_BACKEND_SECRET,
+        EXAMPLE_DATABASE=env.get("EXAMPLE_DATABASE")
+        or os.path.join(app.instance_path, "example.sqlite3"),
+        **settings,
+    )
+    app.config.update(config or {})
+
+    database = str(app.config["EXAMPLE_DATABASE"])
+    created = db.init_db(database)
+    app.extensions["example"] = ExampleState(
+        scenario=scenario,
+        database=database,
+        clock=clock,
+        session_max_age=app.config["JWTAUTH_SESSION_MAX_AGE"],
+        session_update_age=app.config.get("JWTAUTH_SESSION_UPDATE_AGE"),
+    )
+    init_auth(app, uses_backend=scenario.uses_backend, clock=clock)
+    init_templating(app)
+    app.register_blueprint(views.bp)
+    if scenario.uses_backend:
+        app.register_blueprint(backend.bp)
+    _announce(app, created=created, dev_secret=secret == DEV_SECRET)
+    return app
+
+
+def _announce(app: Flask, *, created: bool, dev_secret: bool) -> None:
+    """Printed once per app (not per request), so a new user knows how to sign in."""
+    state: ExampleState = app.extensions["example"]
+    lines = [
+        f"{APP_NAME}: scenario {state.scenario.name!r}: {state.scenario.summary}",
+        f"  session: max age {state.session_max_age} s, update age {state.session_update_age}",
+        f"  user table: {state.database}" + (" (created with the demo users)" if created else ""),
+        "  demo users (username / password):",
+        *(
+            f"    {u.username} / {u.password}" + (f"  (role {u.role})" if u.role else "")
+            for u in db.DEMO_USERS
+        ),
+    ]
+    if dev_secret:
+        lines.append("  WARNING: using the built-in development secret; set EXAMPLE_SECRET.")
+    print("\n".join(lines), file=sys.stderr, flush=True)

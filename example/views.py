@@ -1,0 +1,69 @@
+"""The example's own pages: a public home, a dashboard, an admin page and a small JSON API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, render_template
+
+from flask_jwtauth import current_session, get_token, login_required
+
+from . import backend
+from .state import example_state
+
+bp = Blueprint("example", __name__)
+
+
+def _expires_at(session: dict[str, Any]) -> float:
+    return datetime.fromisoformat(session["expires"]).timestamp()
+
+
+@bp.get("/")
+def home() -> str:
+    return render_template("home.html")
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard() -> str:
+    """The session as views see it, and the token times that show rolling at work."""
+    session = current_session
+    token = get_token()
+    assert session is not None and token is not None  # login_required let us in
+    state = example_state()
+    backend_check = None
+    if state.scenario.uses_backend:
+        backend_check = backend.verify(token["accessToken"], "access")
+    return render_template(
+        "dashboard.html",
+        session=session,
+        token=token,
+        expires_at=_expires_at(session),
+        backend_check=backend_check,
+    )
+
+
+@bp.get("/admin")
+@login_required(roles="admin")
+def admin() -> str:
+    return render_template("admin.html")
+
+
+@bp.get("/api/me")
+@login_required
+def api_me() -> Any:
+    """JSON for a signed-in caller; anyone else gets the extension's JSON 401."""
+    return current_session
+
+
+@bp.get("/api-demo")
+def api_demo() -> str:
+    """A page whose script calls /api/me, to show the JSON answer (or the 401) in a browser."""
+    return render_template("api_demo.html")
+
+
+@bp.get("/sign-up")
+def sign_up() -> str:
+    """Seed 000 keeps sign-up public; accounts here come from the seeded table."""
+    return render_template("sign_up.html")

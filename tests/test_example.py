@@ -1,0 +1,446 @@
+"""The example app, every scenario, over HTTP with Flask's test client and a fake clock."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sqlite3
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.security import check_password_hash
+from werkzeug.test import TestResponse
+
+import example
+from example import backend, db
+
+COOKIE = "jwtauth.session-token"
+START = 1_700_000_000.0
+
+
+class FakeClock:
+    """``clock.advance(11)`` instead of sleeping; the session and the backend both read it."""
+
+    def __init__(self, now: float = START) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass
+class Running:
+    app: Flask
+    client: FlaskClient
+    clock: FakeClock
+    database: str
+    sign_in_url: str
+
+    def sign_in(
+        self, username: str = "alice", password: str | None = None, callback_url: str = ""
+    ) -> TestResponse:
+        """Through the real form: read the CSRF token from the page, post it back."""
+        page = self.client.get(self.sign_in_url).get_data(as_text=True)
+        match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert match, "the sign-in page has no CSRF field"
+        demo = {u.username: u.password for u in db.DEMO_USERS}
+        return self.client.post(
+            "/auth/sign-in/credentials",
+            data={
+                "username": username,
+                "password": demo[username] if password is None else password,
+                "csrf_token": match.group(1),
+                "callbackUrl": callback_url,
+            },
+        )
+
+    def session_cookie_set(self, response: TestResponse) -> bool:
+        return any(
+            h.startswith(f"{COOKIE}=") and "Max-Age=0" not in h
+            for h in response.headers.getlist("Set-Cookie")
+        )
+
+
+@pytest.fixture(scope="session")
+def seeded_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Hash the demo passwords once; each test gets its own copy of the file."""
+    path = tmp_path_factory.mktemp("seed") / "users.sqlite3"
+    assert db.init_db(str(path))
+    return path
+
+
+Start = Callable[..., Running]
+
+
+@pytest.fixture
+def start(tmp_path: Path, seeded_database: Path) -> Start:
+    def factory(scenario: str = "default", **env: str) -> Running:
+        database = tmp_path / f"{scenario}.sqlite3"
+        shutil.copy(seeded_database, database)
+        clock = FakeClock()
+        environ = {"EXAMPLE_SCENARIO": scenario, "EXAMPLE_DATABASE": str(database), **env}
+        app = example.create_app({"TESTING": True}, clock=clock, environ=environ)
+        sign_in_url = "/sign-in" if scenario == "seed000" else "/auth/sign-in"
+        return Running(app, app.test_client(), clock, str(database), sign_in_url)
+
+    return factory
+
+
+def sign_in_redirect(response: TestResponse) -> dict[str, list[str]]:
+    """The query of a redirect to the sign-in page (asserting that is what it is)."""
+    assert response.status_code == 302, response.status_code
+    location = urlsplit(response.headers["Location"])
+    assert location.path in ("/auth/sign-in", "/sign-in")
+    return parse_qs(location.query)
+
+
+# -- start-up ------------------------------------------------------------------------------
+
+
+def test_first_run_creates_the_table_and_prints_the_demo_users_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "fresh" / "users.sqlite3"
+    app = example.create_app(environ={"EXAMPLE_DATABASE": str(database)})
+    printed = capsys.readouterr().err
+    assert "alice / alice-password" in printed
+    assert "admin / admin-password  (role admin)" in printed
+    assert "created with the demo users" in printed
+    assert "development secret" in printed
+    assert app.config["JWTAUTH_THEME_APP_NAME"] == "JWTAuth Example"
+
+    client = app.test_client()
+    client.get("/")
+    client.get("/auth/sign-in")
+    assert capsys.readouterr().err == ""  # not per request
+
+    example.create_app(environ={"EXAMPLE_DATABASE": str(database), "EXAMPLE_SECRET": "s" * 32})
+    again = capsys.readouterr().err
+    assert "created" not in again and "development secret" not in again
+
+
+def test_passwords_are_stored_hashed(start: Start) -> None:
+    running = start()
+    with closing(sqlite3.connect(running.database)) as conn:
+        rows = dict(conn.execute("SELECT username, password_hash FROM users").fetchall())
+    for user in db.DEMO_USERS:
+        assert user.password not in rows[user.username]
+        assert check_password_hash(rows[user.username], user.password)
+
+
+def test_an_unknown_user_is_checked_against_a_dummy_hash(
+    start: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    running = start()
+    checked: list[str] = []
+
+    def spy(pwhash: str, password: str) -> bool:
+        checked.append(pwhash)
+        return check_password_hash(pwhash, password)
+
+    monkeypatch.setattr(db, "check_password_hash", spy)
+    assert db.authenticate(running.database, "nobody", "guess") is None
+    assert checked == [db._dummy_hash()]
+    alice = db.find_user(running.database, "alice")
+    assert alice is not None
+    # Same method and parameters as a real hash, so the check costs the same.
+    assert checked[0].split("$")[0] == alice.password_hash.split("$")[0]
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"EXAMPLE_SCENARIO": "seed999"}, "use one of default, seed000, seed001, seed002"),
+        ({"EXAMPLE_SESSION_MAX_AGE": "soon"}, "EXAMPLE_SESSION_MAX_AGE"),
+        ({"EXAMPLE_SESSION_MAX_AGE": "0"}, "EXAMPLE_SESSION_MAX_AGE"),
+    ],
+)
+def test_a_bad_environment_fails_at_start_naming_the_variable(
+    env: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        example.create_app(environ=env)
+
+
+def test_the_max_age_override_caps_the_update_age(start: Start) -> None:
+    running = start("seed001", EXAMPLE_SESSION_MAX_AGE="8")
+    assert running.app.config["JWTAUTH_SESSION_MAX_AGE"] == 8
+    assert running.app.config["JWTAUTH_SESSION_UPDATE_AGE"] == 2
+    assert (
+        start("seed000", EXAMPLE_SESSION_MAX_AGE="3").app.config["JWTAUTH_SESSION_UPDATE_AGE"]
+        is None
+    )
+
+
+# -- default scenario: the pages -----------------------------------------------------------
+
+
+def test_home_is_public_and_says_whether_you_are_signed_in(start: Start) -> None:
+    running = start()
+    page = running.client.get("/").get_data(as_text=True)
+    assert "Not signed in" in page
+    for link in ("/dashboard", "/admin", "/api-demo", "/api/me", "/auth/session", "/auth/sign-in"):
+        assert f'href="{link}' in page
+    running.sign_in()
+    page = running.client.get("/").get_data(as_text=True)
+    assert "Signed in" in page and "Alice Example" in page
+
+
+def test_sign_in_page_is_the_packages_page_with_a_demo_hint(start: Start) -> None:
+    page = start().client.get("/auth/sign-in?callbackUrl=/dashboard").get_data(as_text=True)
+    assert "Sign in to JWTAuth Example" in page  # the package's heading, with the app name
+    assert 'name="csrf_token"' in page and 'value="/dashboard"' in page
+    assert 'id="demo-hint"' in page and "<code>alice-password</code>" in page
+    assert page.count("<form") == 1
+
+
+def test_round_trip_from_a_protected_page_back_to_it(start: Start) -> None:
+    running = start()
+    query = sign_in_redirect(running.client.get("/dashboard"))
+    assert query == {"callbackUrl": ["/dashboard"]}
+
+    response = running.sign_in(callback_url=query["callbackUrl"][0])
+    assert response.status_code == 302 and response.headers["Location"] == "/dashboard"
+
+    page = running.client.get("/dashboard").get_data(as_text=True)
+    assert "Hello, Alice Example" in page
+    assert '"username": "alice"' in page  # current_session, shaped by the session callback
+    assert "(in 30 d, unless re-issued)" in page
+    assert 'id="reissued">not yet' in page
+
+
+def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(start: Start) -> None:
+    running = start()
+    message = "Sign in failed. Check the details you provided are correct."
+    for username in ("alice", "mallory"):
+        response = running.sign_in(username, password="nope")
+        assert response.status_code == 401
+        assert message in response.get_data(as_text=True)
+    assert running.client.get_cookie(COOKIE) is None
+
+
+def test_admin_page_needs_the_role(start: Start) -> None:
+    running = start()
+    running.sign_in("alice")
+    denied = running.client.get("/admin")
+    assert denied.status_code == 403
+    assert "Access denied" in denied.get_data(as_text=True)
+
+    admin = start()
+    admin.sign_in("admin")
+    page = admin.client.get("/admin")
+    assert page.status_code == 200
+    assert "Welcome, Ada Admin" in page.get_data(as_text=True)
+
+
+def test_api_me_is_json_and_a_json_401_without_a_session(start: Start) -> None:
+    running = start()
+    anonymous = running.client.get("/api/me")
+    assert anonymous.status_code == 401
+    assert anonymous.get_json()["error"] == "SessionRequired"
+
+    running.sign_in()
+    me = running.client.get("/api/me")
+    assert me.status_code == 200
+    body = me.get_json()
+    assert body["user"]["username"] == "alice" and body["user"]["email"] == "alice@example.com"
+    assert "expires" in body
+
+
+def test_api_demo_page_fetches_api_me(start: Start) -> None:
+    running = start()
+    page = running.client.get("/api-demo").get_data(as_text=True)
+    assert 'id="api-result"' in page and 'data-url="/api/me"' in page
+    with running.client.get("/static/api-demo.js") as script:  # a file response: close it
+        assert "fetch(result.dataset.url" in script.get_data(as_text=True)
+
+
+def test_sign_out_through_the_confirmation_page(start: Start) -> None:
+    running = start()
+    running.sign_in()
+    page = running.client.get("/auth/sign-out").get_data(as_text=True)
+    assert "Are you sure you want to sign out?" in page
+    assert running.client.get("/dashboard").status_code == 200  # GET never signs out
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    response = running.client.post("/auth/sign-out", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert running.client.get_cookie(COOKIE) is None
+    sign_in_redirect(running.client.get("/dashboard"))
+
+
+def test_a_short_session_expires_with_the_reason_and_the_page_to_return_to(
+    start: Start,
+) -> None:
+    running = start(EXAMPLE_SESSION_MAX_AGE="3")
+    running.sign_in()
+    assert running.client.get("/dashboard").status_code == 200
+    running.clock.advance(3)
+    query = sign_in_redirect(running.client.get("/dashboard"))
+    assert query == {"callbackUrl": ["/dashboard"], "error": ["SessionExpired"]}
+    page = running.client.get("/auth/sign-in?callbackUrl=/dashboard&error=SessionExpired")
+    assert "Your session has expired, please sign in again." in page.get_data(as_text=True)
+
+    again = start(EXAMPLE_SESSION_MAX_AGE="3")
+    again.sign_in()
+    again.clock.advance(3)
+    api = again.client.get("/api/me")
+    assert api.status_code == 401 and api.get_json()["error"] == "SessionExpired"
+
+
+# -- seed 000: a 10-second session, everything protected -----------------------------------
+
+
+def test_seed000_protects_everything_but_static_files_sign_in_and_sign_up(
+    start: Start,
+) -> None:
+    running = start("seed000")
+    client = running.client
+    for path in ("/", "/dashboard", "/api-demo"):
+        assert sign_in_redirect(client.get(path))["callbackUrl"] == [path]
+    assert client.get("/api/me").status_code == 401
+    assert client.get("/api/me").get_json()["error"] == "SessionRequired"
+    assert client.get("/sign-in").status_code == 200
+    assert client.get("/auth/sign-in").status_code == 404  # moved to /sign-in
+    assert client.get("/sign-up").status_code == 200
+    with client.get("/static/style.css") as static:
+        assert static.status_code == 200
+    assert client.get("/favicon.ico").status_code == 404  # public, merely absent
+
+
+def test_seed000_session_lasts_ten_seconds_whatever_the_activity(start: Start) -> None:
+    running = start("seed000")
+    response = running.sign_in(callback_url="/dashboard")
+    assert response.headers["Location"] == "/dashboard"
+    for _ in range(9):
+        running.clock.advance(1)
+        assert running.client.get("/").status_code == 200
+    running.clock.advance(0.999)
+    assert running.client.get("/api/me").status_code == 200
+    running.clock.advance(0.001)
+    query = sign_in_redirect(running.client.get("/dashboard"))
+    assert query["error"] == ["SessionExpired"] and query["callbackUrl"] == ["/dashboard"]
+
+    api = start("seed000")
+    api.sign_in()
+    api.clock.advance(10)
+    response = api.client.get("/api/me")
+    assert response.status_code == 401 and response.get_json()["error"] == "SessionExpired"
+
+
+# -- seed 001: rolling sessions ------------------------------------------------------------
+
+
+def test_seed001_reissues_after_the_update_age_and_shows_it(start: Start) -> None:
+    running = start("seed001")
+    running.sign_in()
+    running.clock.advance(10)
+    quiet = running.client.get("/dashboard")
+    assert not running.session_cookie_set(quiet)
+    assert 'id="reissued">not yet' in quiet.get_data(as_text=True)
+
+    running.clock.advance(6)  # 16 s after sign-in: due
+    assert running.session_cookie_set(running.client.get("/dashboard"))
+    page = running.client.get("/dashboard").get_data(as_text=True)
+    assert 'id="reissued">yes, 16 s after sign-in' in page
+    assert "(in 60 s, unless re-issued)" in page
+
+
+def test_seed001_activity_keeps_the_session_idle_gaps_end_it(start: Start) -> None:
+    running = start("seed001")
+    running.sign_in()
+    for _ in range(5):  # 250 s of activity, one request every 50 s
+        running.clock.advance(50)
+        assert running.client.get("/dashboard").status_code == 200
+    running.clock.advance(60)
+    assert sign_in_redirect(running.client.get("/dashboard"))["error"] == ["SessionExpired"]
+
+
+# -- seed 002: upstream backend tokens -----------------------------------------------------
+
+
+def test_seed002_backend_issues_and_refreshes_tokens(start: Start) -> None:
+    running = start("seed002")
+    client = running.client
+    bad = client.post("/backend/token", json={"username": "alice", "password": "nope"})
+    assert bad.status_code == 401 and bad.get_json() == {"error": "invalid_grant"}
+
+    grant = client.post(
+        "/backend/token", json={"username": "alice", "password": "alice-password"}
+    ).get_json()
+    assert grant["accessTokenExpires"] == START + backend.ACCESS_TOKEN_TTL
+    assert grant["user"]["username"] == "alice" and "password_hash" not in grant["user"]
+    me = client.get("/backend/me", headers={"Authorization": f"Bearer {grant['accessToken']}"})
+    assert me.status_code == 200 and me.get_json()["sub"] == grant["user"]["id"]
+
+    # An access token is not a refresh token, nor the other way round.
+    swapped = client.post("/backend/refresh", json={"refreshToken": grant["accessToken"]})
+    assert swapped.status_code == 401
+    bearer = {"Authorization": f"Bearer {grant['refreshToken']}"}
+    assert client.get("/backend/me", headers=bearer).status_code == 401
+
+    running.clock.advance(backend.ACCESS_TOKEN_TTL)
+    expired = {"Authorization": f"Bearer {grant['accessToken']}"}
+    assert client.get("/backend/me", headers=expired).status_code == 401
+    fresh = client.post("/backend/refresh", json={"refreshToken": grant["refreshToken"]})
+    assert fresh.status_code == 200
+    assert fresh.get_json()["accessTokenExpires"] == running.clock() + backend.ACCESS_TOKEN_TTL
+
+
+def test_seed002_sign_in_keeps_the_backend_tokens_in_the_session(start: Start) -> None:
+    running = start("seed002")
+    assert running.sign_in(password="nope").status_code == 401
+    assert running.sign_in().status_code == 302
+    body = running.client.get("/api/me").get_json()
+    assert body["accessTokenExpires"] == START + backend.ACCESS_TOKEN_TTL
+    assert body["accessToken"].count(".") == 2
+    session = running.client.get("/auth/session").get_json()
+    assert "refreshToken" not in session and "refreshToken" not in str(body)
+    page = running.client.get("/dashboard").get_data(as_text=True)
+    assert 'id="backend-check"><span class="badge ok">accepted' in page
+
+
+def test_seed002_rotates_the_access_token_when_it_expires(start: Start) -> None:
+    running = start("seed002")
+    running.sign_in()
+    first = running.client.get("/api/me").get_json()
+
+    running.clock.advance(backend.ACCESS_TOKEN_TTL - 1)
+    unchanged = running.client.get("/api/me")
+    assert unchanged.get_json()["accessToken"] == first["accessToken"]
+    assert not running.session_cookie_set(unchanged)
+
+    running.clock.advance(1)
+    rotated = running.client.get("/api/me")
+    body = rotated.get_json()
+    assert body["accessToken"] != first["accessToken"]
+    assert body["accessTokenExpires"] == running.clock() + backend.ACCESS_TOKEN_TTL
+    assert running.session_cookie_set(rotated)  # the new tokens are written back
+
+    again = running.client.get("/api/me").get_json()  # and read from the cookie next time
+    assert again["accessToken"] == body["accessToken"]
+    page = running.client.get("/dashboard").get_data(as_text=True)
+    assert "accepted" in page
+
+
+def test_seed002_a_refused_refresh_ends_the_session(start: Start) -> None:
+    running = start("seed002")
+    running.sign_in()
+    assert running.client.get("/api/me").status_code == 200
+    db.delete_user(running.database, "alice")  # the backend will refuse the refresh token
+    running.clock.advance(backend.ACCESS_TOKEN_TTL)
+    response = running.client.get("/api/me")
+    assert response.status_code == 401
+    assert running.client.get_cookie(COOKIE) is None
+
+
+def test_backend_routes_exist_only_in_seed002(start: Start) -> None:
+    assert start().client.post("/backend/token", json={}).status_code == 404
