@@ -8,7 +8,14 @@ from .config import ConfigurationError
 from .extension import JWTAuth
 from .guards import login_required, public
 from .providers import CredentialField, CredentialsProvider, Provider
-from .proxies import AnonymousUser, SessionUser, current_session, current_user, get_session, get_token
+from .proxies import (
+    AnonymousUser,
+    SessionUser,
+    current_session,
+    current_user,
+    get_session,
+    get_token,
+)
 from .signals import (
     session_expired,
     session_refreshed,

@@ -19,19 +19,29 @@ Claims = dict[str, Any]
 AnyCallable = Callable[..., Any]
 
 
+#: Every keyword a callback may be given. One the caller does not pass on some call (``session``
+#: is only given to ``jwt`` with trigger "update", as in NextAuth) arrives as None when the
+#: callback declares it without a default, as JavaScript's destructuring gives ``undefined``.
+VOCABULARY = frozenset(
+    {"token", "user", "account", "trigger", "session", "credentials", "url", "base_url"}
+)
+
+
 def adapt(func: AnyCallable) -> AnyCallable:
     """Wrap ``func`` so that it receives only the keyword arguments it declares."""
     params = inspect.signature(func).parameters.values()
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
         return func
-    accepted = frozenset(
-        p.name
+    keyword = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    accepted = frozenset(p.name for p in params if p.kind in keyword)
+    filled = {
+        p.name: None
         for p in params
-        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    )
+        if p.kind in keyword and p.default is inspect.Parameter.empty and p.name in VOCABULARY
+    }
 
     def call(**kwargs: Any) -> Any:
-        return func(**{k: v for k, v in kwargs.items() if k in accepted})
+        return func(**{**filled, **{k: v for k, v in kwargs.items() if k in accepted}})
 
     call.__wrapped__ = func  # type: ignore[attr-defined]
     return call

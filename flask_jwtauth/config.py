@@ -6,6 +6,7 @@ with a message naming the key, never with a 500 at request time.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ DAY = 24 * 3600
 JWE_ENCRYPTIONS = ("A256GCM", "A256CBC-HS512")
 JWS_ALGORITHMS = ("HS256", "RS256", "ES256", "EdDSA")
 SAMESITE_VALUES = ("Lax", "Strict", "None")
+# Browsers keep about 4096 bytes of name and value; Auth.js chunks at 4096 - 160.
+MAX_CHUNK_SIZE = 3936
 
 
 class ConfigurationError(ValueError):
@@ -81,6 +84,8 @@ def _duration(
         seconds = float(value)
     else:
         raise ConfigurationError(key, f"expected seconds or a timedelta, got {value!r}")
+    if not math.isfinite(seconds):
+        raise ConfigurationError(key, f"expected a finite number of seconds, got {value!r}")
     if seconds < 0:
         raise ConfigurationError(key, f"must not be negative, got {value!r}")
     return int(seconds)
@@ -92,7 +97,7 @@ def _secrets(config: Mapping[str, Any]) -> tuple[bytes, ...]:
     if raw is None:
         raw = config.get("SECRET_KEY")
         key = "JWTAUTH_SECRET (or SECRET_KEY)"
-    if raw is None or raw == "" or raw == []:
+    if raw is None or raw == "":
         raise ConfigurationError(key, "a secret is required to encrypt session tokens")
     items = list(raw) if isinstance(raw, (list, tuple)) else [raw]
     out: list[bytes] = []
@@ -104,6 +109,8 @@ def _secrets(config: Mapping[str, Any]) -> tuple[bytes, ...]:
         if len(item) < 16:
             raise ConfigurationError(key, "a secret must be at least 16 characters long")
         out.append(item)
+    if not out:
+        raise ConfigurationError(key, "a secret is required to encrypt session tokens")
     return tuple(out)
 
 
@@ -114,11 +121,38 @@ def _choice(config: Mapping[str, Any], key: str, default: str, allowed: Sequence
     return str(value)
 
 
-def _pem(value: Any, key: str) -> bytes:
+def _pem(value: Any, key: str, algorithm: str, *, private: bool) -> bytes:
+    """A PEM key that loads and suits ``algorithm`` (checked here, not at the first request)."""
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+    from cryptography.hazmat.primitives.serialization import (
+        load_pem_private_key,
+        load_pem_public_key,
+    )
+
     if isinstance(value, str):
         value = value.encode()
     if not isinstance(value, bytes) or b"-----BEGIN" not in value:
         raise ConfigurationError(key, "expected a PEM-encoded key")
+    kind = "private" if private else "public"
+    try:
+        loaded: Any = load_pem_private_key(value, None) if private else load_pem_public_key(value)
+    except (ValueError, TypeError) as exc:
+        raise ConfigurationError(key, f"not a usable unencrypted PEM {kind} key: {exc}") from None
+    if private:
+        loaded = loaded.public_key()
+    if algorithm == "RS256":
+        fits = isinstance(loaded, rsa.RSAPublicKey)
+        if fits and loaded.key_size < 2048:
+            raise ConfigurationError(key, f"an RSA key needs >= 2048 bits, got {loaded.key_size}")
+    elif algorithm == "ES256":
+        fits = isinstance(loaded, ec.EllipticCurvePublicKey) and isinstance(
+            loaded.curve, ec.SECP256R1
+        )
+    else:
+        fits = isinstance(loaded, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey))
+    if not fits:
+        wanted = {"RS256": "an RSA", "ES256": "a P-256 EC", "EdDSA": "an Ed25519/Ed448"}
+        raise ConfigurationError(key, f"{algorithm} needs {wanted[algorithm]} {kind} key")
     return value
 
 
@@ -132,10 +166,22 @@ def compile_paths(patterns: Any, key: str) -> re.Pattern[str] | None:
         return None
     if isinstance(patterns, (str, re.Pattern)):
         patterns = [patterns]
+    if not isinstance(patterns, (list, tuple, set, frozenset)):
+        raise ConfigurationError(
+            key, f"expected a path pattern or a list of them, got {patterns!r}"
+        )
     parts: list[str] = []
     for pattern in patterns:
-        if isinstance(pattern, re.Pattern):
-            parts.append(f"(?:{pattern.pattern})")
+        if isinstance(pattern, re.Pattern) and isinstance(pattern.pattern, str):
+            # Keep the pattern's own flags (re.IGNORECASE, ...) scoped to it.
+            flags = "".join(
+                letter
+                for flag, letter in ((re.I, "i"), (re.M, "m"), (re.S, "s"), (re.X, "x"))
+                if pattern.flags & flag
+            )
+            # (A verbose pattern may end in a comment: close the group on a new line.)
+            body = pattern.pattern + ("\n" if "x" in flags else "")
+            parts.append(f"(?{flags}:{body})" if flags else f"(?:{body})")
         elif isinstance(pattern, str) and pattern:
             glob = re.escape(pattern).replace(r"\*", ".*")
             # "/api/*" also matches "/api" itself.
@@ -168,10 +214,43 @@ def _optional_str(config: Mapping[str, Any], key: str) -> str | None:
     return value
 
 
-def _positive_int(config: Mapping[str, Any], key: str, default: int, minimum: int) -> int:
+def _positive_int(
+    config: Mapping[str, Any], key: str, default: int, minimum: int, maximum: int | None = None
+) -> int:
     value = config.get(key, default)
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
         raise ConfigurationError(key, f"expected an integer >= {minimum}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise ConfigurationError(
+            key, f"must be at most {maximum} (browsers drop larger cookies), got {value!r}"
+        )
+    return value
+
+
+def _flag(config: Mapping[str, Any], key: str, default: bool) -> bool:
+    value = config.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigurationError(key, f"expected True or False, got {value!r}")
+    return value
+
+
+_DOMAIN = re.compile(r"\.?(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z0-9-]*[A-Za-z0-9]")
+_COOKIE_PATH = re.compile(r"/[\x21-\x3a\x3c-\x7e]*")  # printable, no ';'
+
+
+def _cookie_domain(config: Mapping[str, Any]) -> str | None:
+    key = "JWTAUTH_COOKIE_DOMAIN"
+    value = _optional_str(config, key)
+    if value is not None and not _DOMAIN.fullmatch(value):
+        raise ConfigurationError(key, f"not a valid cookie domain: {value!r}")
+    return value
+
+
+def _cookie_path(config: Mapping[str, Any]) -> str:
+    key = "JWTAUTH_COOKIE_PATH"
+    value = _url(config, key, "/")
+    if not _COOKIE_PATH.fullmatch(value):
+        raise ConfigurationError(key, f"not a valid cookie path: {value!r}")
     return value
 
 
@@ -189,27 +268,44 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
             raise ConfigurationError(
                 "JWTAUTH_JWS_PRIVATE_KEY", f"{jws_algorithm} needs a PEM private key to sign with"
             )
-        private_key = _pem(raw_private, "JWTAUTH_JWS_PRIVATE_KEY")
+        private_key = _pem(raw_private, "JWTAUTH_JWS_PRIVATE_KEY", jws_algorithm, private=True)
         raw_public = config.get("JWTAUTH_JWS_PUBLIC_KEYS") or []
         if isinstance(raw_public, (str, bytes)):
             raw_public = [raw_public]
-        public_keys = tuple(_pem(k, "JWTAUTH_JWS_PUBLIC_KEYS") for k in raw_public)
+        if not isinstance(raw_public, (list, tuple)):
+            raise ConfigurationError(
+                "JWTAUTH_JWS_PUBLIC_KEYS", f"expected a list of PEM public keys, got {raw_public!r}"
+            )
+        public_keys = tuple(
+            _pem(k, "JWTAUTH_JWS_PUBLIC_KEYS", jws_algorithm, private=False) for k in raw_public
+        )
 
     session_max_age = _duration(config, "JWTAUTH_SESSION_MAX_AGE", 30 * DAY, allow_none=False)
     assert session_max_age is not None
     if session_max_age == 0:
         raise ConfigurationError("JWTAUTH_SESSION_MAX_AGE", "must be greater than zero")
-    update_age = _duration(config, "JWTAUTH_SESSION_UPDATE_AGE", DAY, allow_none=True)
-    if update_age is not None and update_age > session_max_age:
-        raise ConfigurationError(
-            "JWTAUTH_SESSION_UPDATE_AGE",
-            f"({update_age}s) must not exceed JWTAUTH_SESSION_MAX_AGE ({session_max_age}s), "
-            "or the session would expire before it is ever rolled forward",
-        )
     jwt_max_age = _duration(config, "JWTAUTH_JWT_MAX_AGE", session_max_age, allow_none=False)
     assert jwt_max_age is not None
     if jwt_max_age == 0:
         raise ConfigurationError("JWTAUTH_JWT_MAX_AGE", "must be greater than zero")
+    lifetime = min(session_max_age, jwt_max_age)
+    if "JWTAUTH_SESSION_UPDATE_AGE" in config:
+        update_age = _duration(config, "JWTAUTH_SESSION_UPDATE_AGE", None, allow_none=True)
+        if update_age is not None and update_age > lifetime:
+            limit = (
+                f"JWTAUTH_SESSION_MAX_AGE ({session_max_age}s)"
+                if session_max_age <= jwt_max_age
+                else f"JWTAUTH_JWT_MAX_AGE ({jwt_max_age}s)"
+            )
+            raise ConfigurationError(
+                "JWTAUTH_SESSION_UPDATE_AGE",
+                f"({update_age}s) must not exceed {limit}, "
+                "or the session would expire before it is ever rolled forward",
+            )
+    else:
+        # NextAuth's default: roll at most once a day. A session shorter than a day is then
+        # never rolled (static), as with NextAuth, rather than a configuration error.
+        update_age = DAY if lifetime >= DAY else None
     absolute = _duration(config, "JWTAUTH_SESSION_ABSOLUTE_MAX_AGE", None, allow_none=True)
     if absolute == 0:
         raise ConfigurationError(
@@ -232,7 +328,12 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         raise ConfigurationError(
             "JWTAUTH_COOKIE_SECURE", "expected True, False or None (automatic)"
         )
-    samesite = _choice(config, "JWTAUTH_COOKIE_SAMESITE", "Lax", SAMESITE_VALUES)
+    samesite = config.get("JWTAUTH_COOKIE_SAMESITE", "Lax")
+    if isinstance(samesite, str):
+        samesite = samesite.capitalize()
+    samesite = _choice(
+        {"JWTAUTH_COOKIE_SAMESITE": samesite}, "JWTAUTH_COOKIE_SAMESITE", "Lax", SAMESITE_VALUES
+    )
     if samesite == "None" and secure is False:
         raise ConfigurationError(
             "JWTAUTH_COOKIE_SAMESITE", "SameSite=None requires a Secure cookie"
@@ -260,13 +361,15 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         leeway=leeway,
         cookie_name=cookie_name,
         cookie_secure=secure,
-        cookie_domain=_optional_str(config, "JWTAUTH_COOKIE_DOMAIN"),
-        cookie_path=_url(config, "JWTAUTH_COOKIE_PATH", "/"),
+        cookie_domain=_cookie_domain(config),
+        cookie_path=_cookie_path(config),
         cookie_samesite=samesite,
-        cookie_chunk_size=_positive_int(config, "JWTAUTH_COOKIE_CHUNK_SIZE", 3936, 512),
+        cookie_chunk_size=_positive_int(
+            config, "JWTAUTH_COOKIE_CHUNK_SIZE", 3936, 512, maximum=MAX_CHUNK_SIZE
+        ),
         api_paths=compile_paths(config.get("JWTAUTH_API_PATHS", ["/api/*"]), "JWTAUTH_API_PATHS")
         or re.compile(r"(?!)"),
-        protect_all=bool(config.get("JWTAUTH_PROTECT_ALL", False)),
+        protect_all=_flag(config, "JWTAUTH_PROTECT_ALL", False),
         public_paths=compile_paths(config.get("JWTAUTH_PUBLIC_PATHS"), "JWTAUTH_PUBLIC_PATHS"),
         url_prefix=prefix,
         sign_in_url=_url(config, "JWTAUTH_SIGN_IN_URL", f"{base}/sign-in"),

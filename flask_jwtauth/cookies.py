@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flask import Request, Response
+from werkzeug.http import dump_cookie
 
 from .config import Settings
 
@@ -84,10 +85,17 @@ def write_token(
     secure = policy.is_secure(request)
     name = policy.name_for(secure)
     size = policy.chunk_size
+    if len(token) > size - _HEADROOM:
+        # Near the limit: keep each whole Set-Cookie header within what browsers (and
+        # Werkzeug, which warns past it) accept, whatever the name, Domain and Path add.
+        size = min(size, max(_MAX_HEADER - _overhead(policy, name, secure, max_age), 256))
     if len(token) <= size:
         chunks = {name: token}
     else:
-        chunks = {f"{name}.{i}": token[start : start + size] for i, start in enumerate(range(0, len(token), size))}
+        chunks = {
+            f"{name}.{i}": token[start : start + size]
+            for i, start in enumerate(range(0, len(token), size))
+        }
     for key, value in chunks.items():
         response.set_cookie(
             key,
@@ -101,6 +109,26 @@ def write_token(
         )
     for stale in _existing_names(request.cookies, name) - chunks.keys():
         _expire(response, policy, stale, secure)
+
+
+_MAX_HEADER = 4093  # Werkzeug's max_cookie_size: a whole Set-Cookie value that browsers keep
+_HEADROOM = 512
+
+
+def _overhead(policy: CookiePolicy, name: str, secure: bool, max_age: int) -> int:
+    """The length of a Set-Cookie header for an empty chunk of ``name`` (index up to 99)."""
+    return len(
+        dump_cookie(
+            f"{name}.99",
+            "",
+            max_age=max_age,
+            path=policy.path,
+            domain=policy.domain,
+            secure=secure,
+            httponly=True,
+            samesite=policy.samesite,
+        )
+    )
 
 
 def clear_token(response: Response, policy: CookiePolicy, request: Request) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import Flask, url_for
+from flask import Flask, request, url_for
 
 from .callbacks import Callbacks, adapt
 from .config import ConfigurationError, Settings, load_settings
@@ -31,8 +31,11 @@ class JWTAuthState:
     callbacks: Callbacks
 
     def sign_in_page_url(self) -> str:
+        """The sign-in page's URL, under the app's mount point (SCRIPT_NAME) when it has one."""
         endpoint = self.settings.sign_in_endpoint
-        return url_for(endpoint) if endpoint else self.settings.sign_in_url
+        if endpoint:
+            return url_for(endpoint)
+        return request.script_root + self.settings.sign_in_url
 
 
 class JWTAuth:

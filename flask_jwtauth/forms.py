@@ -7,6 +7,7 @@ All of them are checked by Flask-WTF itself.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from flask import request
@@ -18,11 +19,15 @@ from wtforms.validators import InputRequired, Length, Optional
 from .providers.credentials import CredentialsProvider
 
 _CSRF_HEADERS = ("X-CSRFToken", "X-CSRF-Token")
-_FORM_CLASSES: dict[int, type[FlaskForm]] = {}
+# One form class per provider object; weak keys, so a discarded provider (and a new one
+# that happens to get its id()) never finds a stale class with other fields.
+_FORM_CLASSES: weakref.WeakKeyDictionary[CredentialsProvider, type[FlaskForm]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class MalformedBody(Exception):
-    """The body is not a flat object of strings; answered with 400."""
+    """The body is not a flat object of strings/numbers/booleans; answered with 400."""
 
 
 def submitted() -> MultiDict[str, str]:
@@ -52,22 +57,22 @@ def submitted() -> MultiDict[str, str]:
 class CsrfForm(FlaskForm):  # type: ignore[misc]
     """No fields but the CSRF token and where to go next: sign-out and session update."""
 
-    callbackUrl = HiddenField(validators=[Optional(), Length(max=2048)])
+    callbackUrl = HiddenField(validators=[Optional()])
 
 
 def credentials_form(provider: CredentialsProvider, data: MultiDict[str, str]) -> FlaskForm:
     """A form for this provider's fields; the class is built once per provider."""
-    cls = _FORM_CLASSES.get(id(provider))
+    cls = _FORM_CLASSES.get(provider)
     if cls is None:
-        attrs: dict[str, Any] = {
-            "callbackUrl": HiddenField(validators=[Optional(), Length(max=2048)]),
-        }
+        # callbackUrl is not validated here: any value is accepted and judged by
+        # redirects.same_origin_target, so a bad one falls back to "/" instead of failing.
+        attrs: dict[str, Any] = {"callbackUrl": HiddenField(validators=[Optional()])}
         for spec in provider.fields:
             field_cls = PasswordField if spec.secret else StringField
             checks = [InputRequired() if spec.required else Optional(), Length(max=1024)]
             attrs[spec.name] = field_cls(spec.label, validators=checks)
         cls = type(f"{provider.id.title()}SignInForm", (FlaskForm,), attrs)
-        _FORM_CLASSES[id(provider)] = cls
+        _FORM_CLASSES[provider] = cls
     return cls(formdata=data)
 
 

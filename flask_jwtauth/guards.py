@@ -10,17 +10,18 @@ import functools
 import inspect
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, overload
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask import Response, current_app, jsonify, redirect, render_template, request
 
 from .errors import describe
-from .session import RequestState, request_state
+from .session import RequestState, private, request_state
 
 F = TypeVar("F", bound=Callable[..., Any])
 Predicate = Callable[[Any], bool]
 
 PUBLIC_ATTR = "_jwtauth_public"
+_QUERY_SAFE = "/?&=%:@!$'()*+,;~-._[]"
 
 
 def public(view: F) -> F:
@@ -41,7 +42,12 @@ def wants_json() -> bool:
 
 def _sign_in_location(error: str | None) -> str:
     ext = current_app.extensions["jwtauth"]
-    target = request.full_path if request.query_string else request.path
+    # The relative URL the browser asked for, under the app's mount point (SCRIPT_NAME).
+    # The query string is kept as sent, bytes that are not UTF-8 percent-encoded (werkzeug's
+    # ``full_path`` would raise on them).
+    target = request.script_root + request.path
+    if request.query_string:
+        target += "?" + quote(request.query_string, safe=_QUERY_SAFE)
     params = {"callbackUrl": target}
     if error:
         params["error"] = error
@@ -56,7 +62,9 @@ def deny(status: int, code: str) -> Response:
         response = jsonify(error=code, message=message)
         response.status_code = status
     elif status == 401:
-        response = redirect(_sign_in_location(code if code == "SessionExpired" else None))
+        response = current_app.make_response(
+            redirect(_sign_in_location(code if code == "SessionExpired" else None))
+        )
     else:
         ext = current_app.extensions["jwtauth"]
         html = render_template(
@@ -68,8 +76,7 @@ def deny(status: int, code: str) -> Response:
             theme=ext.settings.theme,
         )
         response = Response(html, status=status, mimetype="text/html")
-    response.headers["Cache-Control"] = "private, no-store"
-    response.vary.add("Cookie")
+    private(response)
     return response
 
 
@@ -82,7 +89,9 @@ def _roles_of(token: dict[str, Any]) -> set[str]:
     return set()
 
 
-def check(roles: frozenset[str] | None = None, predicate: Predicate | None = None) -> Response | None:
+def check(
+    roles: frozenset[str] | None = None, predicate: Predicate | None = None
+) -> Response | None:
     """None when the current request may go on, else the response that stops it."""
     if request.method == "OPTIONS":
         return None
@@ -93,9 +102,9 @@ def check(roles: frozenset[str] | None = None, predicate: Predicate | None = Non
     if roles and not roles & _roles_of(state.token):
         return deny(403, "AccessDenied")
     if predicate is not None:
-        from .proxies import current_user
+        from .proxies import current_user_value
 
-        if not predicate(current_user._get_current_object()):
+        if not predicate(current_user_value()):
             return deny(403, "AccessDenied")
     return None
 
@@ -128,7 +137,10 @@ def login_required(view: F) -> F: ...
 
 @overload
 def login_required(
-    view: None = None, *, roles: Iterable[str] | str | None = None, predicate: Predicate | None = None
+    view: None = None,
+    *,
+    roles: Iterable[str] | str | None = None,
+    predicate: Predicate | None = None,
 ) -> Callable[[F], F]: ...
 
 
@@ -156,7 +168,12 @@ def login_required(
 def protect_all() -> Response | None:
     """The protect-everything mode's check, run after the session is loaded."""
     endpoint = request.endpoint
-    if endpoint is None or endpoint == "static" or endpoint.startswith("jwtauth."):
+    if (
+        endpoint is None  # 404 / 405: let Flask answer
+        or endpoint == "static"
+        or endpoint.endswith(".static")  # a blueprint's static files
+        or endpoint.startswith("jwtauth.")
+    ):
         return None
     settings = current_app.extensions["jwtauth"].settings
     if settings.public_paths is not None and settings.public_paths.match(request.path):

@@ -7,7 +7,7 @@ from typing import Any, cast
 from flask import current_app
 from werkzeug.local import LocalProxy
 
-from .session import request_state
+from .session import own_copy, request_state
 
 
 class SessionUser(dict[str, Any]):
@@ -36,15 +36,22 @@ def get_token() -> dict[str, Any] | None:
     if state is None or state.token is None:
         return None
     state.accessed = True
-    return dict(state.token)
+    return own_copy(state.token)
 
 
-def _current_user() -> SessionUser | AnonymousUser:
+def current_user_value() -> SessionUser | AnonymousUser:
+    """The user of this request's session; built once per request (one object, as with
+    Flask-Login), again only when the session changes (sign-in, update, sign-out)."""
+    state = request_state()
+    if state is not None and state.session_ready and state.user is not None:
+        cached: SessionUser | AnonymousUser = state.user
+        return cached
     session = get_session()
-    user = session.get("user") if isinstance(session, dict) else None
-    if isinstance(user, dict):
-        return SessionUser(user)
-    return AnonymousUser()
+    found = session.get("user") if isinstance(session, dict) else None
+    user = SessionUser(found) if isinstance(found, dict) else AnonymousUser()
+    if state is not None:
+        state.user = user
+    return user
 
 
 class ValueProxy(LocalProxy):  # type: ignore[type-arg]
@@ -54,7 +61,7 @@ class ValueProxy(LocalProxy):  # type: ignore[type-arg]
     extension teaches the app's JSON provider to serialise the object behind it.
     """
 
-    __next__ = None  # type: ignore[assignment]
+    __next__ = None
 
 
 def unwrap_for_json(default: Any) -> Any:
@@ -68,5 +75,5 @@ def unwrap_for_json(default: Any) -> Any:
     return encode
 
 
-current_user = cast(SessionUser | AnonymousUser, ValueProxy(_current_user))
+current_user = cast(SessionUser | AnonymousUser, ValueProxy(current_user_value))
 current_session = cast(dict[str, Any] | None, ValueProxy(get_session))

@@ -44,9 +44,20 @@ def _is_path(value: str) -> bool:
 
 
 def same_origin_target(url: object, base_url: str) -> str | None:
-    """A safe relative URL for ``url`` when it stays on ``base_url``'s origin, else None."""
+    """A safe relative URL for ``url`` when it stays on ``base_url``'s origin, else None.
+
+    Never raises: anything malformed (bad ports, broken IPv6 literals, lone surrogates from
+    a JSON body) is simply not a target.
+    """
     if not isinstance(url, str) or not url or len(url) > _MAX_LENGTH:
         return None
+    try:
+        return _same_origin_target(url, base_url)
+    except (ValueError, UnicodeError):
+        return None
+
+
+def _same_origin_target(url: str, base_url: str) -> str | None:
     value = _normalise(url)
     if any(ord(ch) < 0x20 or ch == "\x7f" for ch in value):
         return None
@@ -68,4 +79,5 @@ def same_origin_target(url: object, base_url: str) -> str | None:
             value += f"#{target.fragment}"
     if not _is_path(value):
         return None
-    return quote(value, safe=_SAFE)
+    # strict UTF-8: a lone surrogate (possible in JSON) raises UnicodeEncodeError -> None
+    return quote(value, safe=_SAFE, encoding="utf-8", errors="strict")

@@ -7,13 +7,14 @@ distinct cookie string; expiry is still checked on every request.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
 
 from . import signals
 from .callbacks import Callbacks, base_session, default_token
@@ -25,8 +26,15 @@ logger = logging.getLogger("flask_jwtauth")
 
 Clock = Callable[[], float]
 
-# What the request needs written back.
-KEEP, ROLL, REWRITE = 0, 1, 2
+# What the request needs written back: nothing; the token with a fresh expiry because it
+# rolled (signals session_refreshed); the changed token with its expiry kept; a new or
+# updated session with a fresh expiry (sign-in, update: no refreshed signal).
+KEEP, ROLL, REWRITE, ISSUE = 0, 1, 2, 3
+
+# Claims the engine owns; a jwt callback that leaves them out keeps the current values.
+_RESERVED = ("iat", "exp", "auth_time", "jti")
+
+DAY = 24 * 3600
 
 
 @dataclass(eq=False)
@@ -34,6 +42,7 @@ class RequestState:
     """What ``load`` found, and what ``save`` must do; one per request, on ``g``."""
 
     token: Claims | None = None
+    loaded: Claims | None = None  # the session as the cookie brought it (after the jwt callback)
     write: int = KEEP
     clear: bool = False
     signed_out: bool = False
@@ -41,6 +50,7 @@ class RequestState:
     accessed: bool = False
     session: dict[str, Any] | None = field(default=None)
     session_ready: bool = False
+    user: Any = None  # current_user's object, valid while session_ready
 
 
 class Memo:
@@ -58,11 +68,30 @@ class Memo:
             return
         data = self._data
         if len(data) >= self._size:
-            try:
+            # Another thread may evict at the same moment; losing that race is harmless.
+            with contextlib.suppress(KeyError, RuntimeError, StopIteration):
                 del data[next(iter(data))]
-            except (KeyError, RuntimeError, StopIteration):  # another thread got there first
-                pass
         data[key] = claims
+
+
+_CONTAINERS = (dict, list)
+
+
+def _copy_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy_value(v) for v in value]
+    return value
+
+
+def own_copy(claims: Claims) -> Claims:
+    """A copy app code may change freely: verified claims are shared with the memo."""
+    out = claims.copy()
+    for key, value in out.items():
+        if isinstance(value, _CONTAINERS):
+            out[key] = _copy_value(value)
+    return out
 
 
 def _valid_claims(claims: Claims) -> bool:
@@ -89,10 +118,20 @@ class SessionEngine:
             False: build_codec(settings, insecure),
             True: build_codec(settings, secure),
         }
+        # One memo per cookie name: the name is the key-derivation salt, so a value verified
+        # under one name says nothing about the other.
         self.memo = Memo(settings.memo_size)
+        self.secure_memo = Memo(settings.memo_size)
+        # The cookie's Max-Age is the session's remaining life plus this grace (the session's
+        # length, at most a day): a browser then still sends an expired session back once,
+        # and the app can say why it ended (sign-in page with error=SessionExpired, JSON 401
+        # {"error": "SessionExpired"}) instead of the user silently finding themselves out.
+        self.grace = min(settings.session_max_age, DAY)
 
     def init_app(self, app: Flask) -> None:
-        app.before_request(self.load)
+        # First of the app's hooks, so that the app's own before_request functions (even
+        # ones registered before JWTAuth) and the protect-all guard see the session.
+        app.before_request_funcs.setdefault(None, []).insert(0, self.load)
         app.after_request(self.save)
 
     # -- reading -------------------------------------------------------------------------
@@ -102,7 +141,8 @@ class SessionEngine:
 
     def decode(self, raw: str, secure: bool) -> Claims | None:
         """Verified claims for a cookie value (memoised), or None when it is not ours."""
-        claims = self.memo.get(raw)
+        memo = self.secure_memo if secure else self.memo
+        claims = memo.get(raw)
         if claims is None:
             try:
                 claims = self._codecs[secure].decode(raw)
@@ -111,7 +151,7 @@ class SessionEngine:
                 return None
             if not _valid_claims(claims):
                 return None
-            self.memo.put(raw, claims)
+            memo.put(raw, claims)
         return claims
 
     def expired(self, claims: Claims, now: float) -> bool:
@@ -143,11 +183,13 @@ class SessionEngine:
         if self.expired(claims, now):
             state.clear = True
             state.error = "SessionExpired"
-            signals.session_expired.send(current_app._get_current_object(), token=dict(claims))
+            signals.send(signals.session_expired, token=own_copy(claims))
             return
         if self.callbacks.jwt is not None:
             try:
-                updated = self.callbacks.jwt(token=dict(claims), user=None, account=None, trigger=None)
+                updated = self.callbacks.jwt(
+                    token=own_copy(claims), user=None, account=None, trigger=None
+                )
             except Exception:
                 # A failing callback (a backend down, say) must not end the session: the
                 # request is anonymous and the cookie is kept for the next one.
@@ -156,10 +198,26 @@ class SessionEngine:
             if updated is None:
                 state.clear = True
                 return
+            if not isinstance(updated, dict):
+                logger.error(
+                    "the jwt callback returned %s, not a dict or None; treating the request "
+                    "as anonymous",
+                    type(updated).__name__,
+                )
+                return
+            for key in _RESERVED:
+                if key not in updated and key in claims:
+                    updated[key] = claims[key]
             if updated != claims:
+                if not _valid_claims(updated):
+                    logger.error(
+                        "the jwt callback returned a token with invalid exp/iat/auth_time/sub; "
+                        "treating the request as anonymous"
+                    )
+                    return
                 claims = updated
                 state.write = REWRITE
-        state.token = claims
+        state.token = state.loaded = claims
         update_age = self.settings.session_update_age
         if update_age is not None and now - claims.get("iat", 0) >= update_age:
             state.write = ROLL
@@ -181,14 +239,27 @@ class SessionEngine:
             token = self.callbacks.jwt(token=token, user=user, account=account, trigger="sign_in")
             if token is None:
                 raise ValueError("the jwt callback refused this user")
+        token = self._fresh(token)
         now = int(self.clock())
         exp, _ = self.timestamps(token, now)
         return self._codecs[secure].encode({**token, "iat": now, "exp": exp})
 
+    def _fresh(self, token: Claims, previous: Claims | None = None) -> Claims:
+        """``token`` minus ``exp``, with the session's id and start kept or made."""
+        token = {k: v for k, v in token.items() if k != "exp"}
+        if "auth_time" not in token or "jti" not in token:
+            # A jwt callback built a new dict: the session still needs its id and its start
+            # (the absolute cap counts from it), the current ones if there is a session.
+            now = int(self.clock())
+            previous = previous or {}
+            token.setdefault("auth_time", previous.get("auth_time", token.get("iat", now)))
+            token.setdefault("jti", previous.get("jti") or str(uuid.uuid4()))
+        return token
+
     def start(self, state: RequestState, token: Claims) -> None:
         """Make ``token`` the request's session and have it written with a fresh expiry."""
-        state.token = {k: v for k, v in token.items() if k != "exp"}
-        state.write = ROLL
+        state.token = self._fresh(token)
+        state.write = ISSUE
         state.signed_out = False
         state.clear = False
         state.error = None
@@ -196,7 +267,9 @@ class SessionEngine:
 
     def touch(self, state: RequestState) -> None:
         """The token changed on purpose (an update): write it with a fresh expiry."""
-        state.write = ROLL
+        if state.token is not None:
+            state.token = self._fresh(state.token, state.loaded)
+        state.write = ISSUE
         state.session_ready = False
 
     def end(self, state: RequestState) -> None:
@@ -221,6 +294,11 @@ class SessionEngine:
 
     def session_expires(self, token: Claims) -> float:
         """When the session ends if idle: the earlier of token exp and iat + idle lifetime."""
+        if "exp" not in token:
+            # (Re)issued by this request (sign-in, update): it will be written with iat = now.
+            now = int(self.clock())
+            exp, _ = self.timestamps(token, now)
+            return float(min(exp, now + self.settings.session_max_age))
         iat = token.get("iat")
         idle_end = (iat + self.settings.session_max_age) if iat is not None else token["exp"]
         return float(min(token["exp"], idle_end))
@@ -239,28 +317,25 @@ class SessionEngine:
             clear_token(response, self.policy, request)
             touched = True
         if touched:
-            response.headers["Cache-Control"] = "private, no-store"
-            response.vary.add("Cookie")
+            private(response)
         return response
 
     def _write(self, response: Response, state: RequestState) -> None:
         token = state.token
         assert token is not None
         now = int(self.clock())
-        if state.write == ROLL or "exp" not in token:
+        if state.write != REWRITE or "exp" not in token:
             exp, max_age = self.timestamps(token, now)
             token = {**token, "iat": now, "exp": exp}
-            rolled = True
         else:
             max_age = max(int(self.session_expires(token)) - now, 0)
-            rolled = False
         secure = self.policy.is_secure(request)
         raw = self._codecs[secure].encode(token)
-        self.memo.put(raw, token)
-        write_token(response, self.policy, request, raw, max_age)
+        (self.secure_memo if secure else self.memo).put(raw, token)
+        write_token(response, self.policy, request, raw, max_age + self.grace)
         state.token = token
-        if rolled:
-            signals.session_refreshed.send(current_app._get_current_object(), token=dict(token))
+        if state.write == ROLL:
+            signals.send(signals.session_refreshed, token=own_copy(token))
 
     # -- reading for views ---------------------------------------------------------------
 
@@ -273,9 +348,22 @@ class SessionEngine:
             state.session_ready = True
             token = state.token
             if token is not None:
+                token = own_copy(token)
                 session = base_session(token, self.session_expires(token))
-                state.session = self.callbacks.session(session=session, token=dict(token))
+                state.session = self.callbacks.session(session=session, token=token)
         return state.session
+
+
+def private(response: Response) -> None:
+    """``Cache-Control: private, no-store`` and ``Vary: Cookie``: the response depended on
+    the session. (Plain header strings: ``response.vary`` parses the header every time.)"""
+    headers = response.headers
+    headers["Cache-Control"] = "private, no-store"
+    vary = headers.get("Vary")
+    if not vary:
+        headers["Vary"] = "Cookie"
+    elif vary.strip() != "*" and "cookie" not in {v.strip().lower() for v in vary.split(",")}:
+        headers["Vary"] = f"{vary}, Cookie"
 
 
 def request_state() -> RequestState | None:

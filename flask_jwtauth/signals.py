@@ -6,7 +6,10 @@ nothing, so they are safe to send from the request path.
 
 from __future__ import annotations
 
-from flask.signals import Namespace
+from typing import Any
+
+from blinker import NamedSignal, Namespace
+from flask import current_app
 
 _signals = Namespace()
 
@@ -22,3 +25,8 @@ session_updated = _signals.signal("session-updated")
 session_refreshed = _signals.signal("session-refreshed")
 #: A request came with an expired session; kwarg ``token`` (its claims).
 session_expired = _signals.signal("session-expired")
+
+
+def send(signal: NamedSignal, **kwargs: Any) -> None:
+    """Send with the real app object as sender, so ``connect_via(app)`` receivers match."""
+    signal.send(current_app._get_current_object(), **kwargs)  # type: ignore[attr-defined]

@@ -14,10 +14,9 @@ from collections.abc import Callable
 from typing import Any, Literal, Protocol
 
 import jwt as pyjwt
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from joserfc import jwe
-from joserfc.errors import JoseError
 from joserfc.jwk import GuestProtocol, Key, OctKey, import_key, thumbprint
 
 from .config import Settings
@@ -105,11 +104,8 @@ class JWECodec:
         headers = guest.headers()
         enc = headers.get("enc", "")
         kid = headers.get("kid")
-        if kid is None:
-            # Auth.js tokens without kid are read with the current secret.
-            key = self._default.get(enc)
-        else:
-            key = self._keys.get((kid, enc))
+        # Auth.js tokens without kid are read with the current secret.
+        key = self._default.get(enc) if kid is None else self._keys.get((kid, enc))
         if key is None:
             raise InvalidToken("no key for this token")
         return key
@@ -117,7 +113,10 @@ class JWECodec:
     def decode(self, token: str) -> Claims:
         try:
             result = jwe.decrypt_compact(token, self._pick_key, algorithms=self._algorithms)
-        except (JoseError, ValueError, TypeError, KeyError) as exc:
+        except InvalidToken:
+            raise
+        except Exception as exc:
+            # Whatever a hostile cookie makes the parser raise, it is "not our token".
             raise InvalidToken(str(exc) or type(exc).__name__) from None
         if result.plaintext is None:
             raise InvalidToken("empty payload")
@@ -147,12 +146,22 @@ class JWSCodec:
         else:
             if private_key is None:
                 raise ValueError("an asymmetric algorithm needs a private key")
-            private = import_key(private_key, _kty(algorithm))
-            self._sign_key = private_key
-            self._kid = str(private.thumbprint())
-            self._verify[self._kid] = _public_pem(private_key)
+            # Parsed once (the settings already validated it: RSA's slow check is not redone).
+            self._sign_key = serialization.load_pem_private_key(
+                private_key, password=None, unsafe_skip_rsa_key_validation=True
+            )
+            public_pem = self._sign_key.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            self._kid = _key_id(public_pem, algorithm)
+            self._verify[self._kid] = public_pem
             for pem in public_keys:
-                self._verify[str(import_key(pem, _kty(algorithm)).thumbprint())] = pem
+                self._verify[_key_id(pem, algorithm)] = pem
+        # Parse every key once, here, rather than on each encode/decode.
+        alg = pyjwt.get_algorithm_by_name(algorithm)
+        self._verify_keys: dict[str, Any] = {
+            kid: alg.prepare_key(key) for kid, key in self._verify.items()
+        }
         self._headers = {"kid": self._kid}
         self._jwt = pyjwt.PyJWT(options={"verify_exp": False, "verify_iat": False})
 
@@ -169,31 +178,32 @@ class JWSCodec:
         return {"keys": keys}
 
     def encode(self, claims: Claims) -> str:
-        return pyjwt.encode(claims, self._sign_key, algorithm=self._algorithm, headers=self._headers)
+        return pyjwt.encode(
+            claims, self._sign_key, algorithm=self._algorithm, headers=self._headers
+        )
 
     def decode(self, token: str) -> Claims:
         try:
             kid = pyjwt.get_unverified_header(token).get("kid")
-            key = self._verify.get(kid) if isinstance(kid, str) else None
+            key = self._verify_keys.get(kid) if isinstance(kid, str) else None
             if key is None:
                 raise InvalidToken("no key for this token")
             claims: Claims = self._jwt.decode(token, key, algorithms=[self._algorithm])
-        except pyjwt.PyJWTError as exc:
-            raise InvalidToken(str(exc)) from None
+        except InvalidToken:
+            raise
+        except Exception as exc:
+            raise InvalidToken(str(exc) or type(exc).__name__) from None
         return claims
 
 
-def _kty(algorithm: str) -> str:
-    return {"RS256": "RSA", "ES256": "EC", "EdDSA": "OKP"}[algorithm]
+def _kty(algorithm: str) -> Literal["RSA", "EC", "OKP"]:
+    kty: dict[str, Literal["RSA", "EC", "OKP"]] = {"RS256": "RSA", "ES256": "EC", "EdDSA": "OKP"}
+    return kty[algorithm]
 
 
-def _public_pem(private_pem: bytes) -> bytes:
-    from cryptography.hazmat.primitives import serialization
-
-    private = serialization.load_pem_private_key(private_pem, password=None)
-    return private.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+def _key_id(public_pem: bytes, algorithm: str) -> str:
+    """RFC 7638 thumbprint (SHA-256) of a public key: the ``kid`` in the JWS header."""
+    return str(import_key(public_pem, _kty(algorithm)).thumbprint())
 
 
 def build_codec(settings: Settings, salt: str) -> JWECodec | JWSCodec:

@@ -1,16 +1,34 @@
 """The blueprint: sign-in/sign-out/error pages and NextAuth's ``/api/auth/*`` JSON twins.
 
-A client that asks for JSON (Accept header, a JSON body, ``json=true``) gets JSON instead of
-a redirect: NextAuth's ``signIn(..., {redirect: false})``.
+A client that asks for JSON (an ``Accept`` header preferring it, a JSON body, or the form
+field ``json=true`` that NextAuth's client sends) gets JSON instead of a redirect: NextAuth's
+``signIn(..., {redirect: false})``. The decision looks at the request only, never at the
+path, so a ``JWTAUTH_URL_PREFIX`` under ``/api`` does not turn the browser form into JSON.
+
+Answers, all documented in :mod:`flask_jwtauth.errors`:
+
+- sign-in: ``302`` to the callbackUrl (JSON ``200 {"ok": true, "url": ...}``); bad
+  credentials re-render the sign-in page with one generic message, ``401`` (JSON
+  ``401 {"ok": false, "error": "CredentialsSignin"}``); a ``sign_in`` callback saying no:
+  ``403 AccessDenied``; an ``authorize`` or callback that raises: logged, ``500
+  Configuration``, no traceback.
+- a missing or wrong CSRF token on any POST: ``400 CSRF`` and nothing changes.
+- a JSON body that is not a flat object of strings, numbers or booleans: ``400 BadRequest``.
+- an unknown provider: ``404``; a provider that cannot sign in here: ``400 OAuthSignin`` (and
+  ``400 OAuthCallbackError`` on its callback route).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
+    Flask,
     Response,
     abort,
     current_app,
@@ -20,14 +38,16 @@ from flask import (
     request,
     url_for,
 )
+from flask.blueprints import BlueprintSetupState
 from flask_wtf.csrf import generate_csrf
+from jinja2 import BaseLoader, Environment, FileSystemLoader
 from werkzeug.datastructures import MultiDict
+from werkzeug.utils import cached_property
 
 from . import signals
 from .callbacks import default_token
 from .errors import MESSAGES, describe
 from .forms import CsrfForm, MalformedBody, credentials_form, credentials_of, submitted
-from .guards import wants_json
 from .providers.credentials import CredentialsProvider
 from .redirects import same_origin_target
 from .session import RequestState, request_state
@@ -36,6 +56,18 @@ if TYPE_CHECKING:
     from .extension import JWTAuthState
 
 logger = logging.getLogger("flask_jwtauth")
+
+#: The package's own templates stay reachable under this prefix, whatever the app overrides:
+#: an app's ``jwtauth/sign_in.html`` may ``{% extends "jwtauth/default/sign_in.html" %}``
+#: (or, equivalently, extend its own name ``"jwtauth/sign_in.html"``) and replace one block.
+DEFAULT_TEMPLATES = "jwtauth/default/"
+_TEMPLATES = "jwtauth/"
+#: Codes shown on the sign-in page itself; the others go to the error page.
+_SIGN_IN_PAGE_CODES = frozenset(
+    {"CredentialsSignin", "SessionRequired", "SessionExpired", "OAuthSignin", "CSRF", "BadRequest"}
+)
+#: How much of a submitted (non-secret) value is echoed back into the re-rendered form.
+_ECHO_LIMIT = 1024
 
 
 def _ext() -> JWTAuthState:
@@ -50,9 +82,13 @@ def _state() -> RequestState:
 
 
 def _json_mode(data: MultiDict[str, str] | None = None) -> bool:
-    if data is not None and data.get("json", "").lower() == "true":
+    """Does this client want JSON back instead of a page or a redirect?"""
+    if data is not None and data.get("json", "").strip().lower() in ("true", "1"):
         return True
-    return wants_json()
+    if request.is_json:
+        return True
+    best = request.accept_mimetypes.best_match(("text/html", "application/json"))
+    return best == "application/json"
 
 
 def _no_store(response: Response) -> Response:
@@ -61,24 +97,34 @@ def _no_store(response: Response) -> Response:
     return response
 
 
+def _base_url() -> str:
+    """The origin as NextAuth's ``baseUrl``: ``http://host`` (no trailing slash)."""
+    return request.host_url.rstrip("/")
+
+
 def _target(url: str | None, default: str = "/") -> str:
     """Where to send the user: the redirect callback's verdict, never another origin."""
-    ext = _ext()
-    base = request.host_url
+    base = _base_url()
     wanted = url or default
     try:
-        chosen = ext.callbacks.redirect(url=wanted, base_url=base)
+        chosen = _ext().callbacks.redirect(url=wanted, base_url=base)
     except Exception:
         logger.exception("the redirect callback raised; falling back to /")
         return "/"
     return same_origin_target(chosen, base) or "/"
 
 
-def _page_error(code: str | None) -> tuple[str | None, str | None]:
-    if not code:
-        return None, None
-    code, _, message = describe(code)
-    return code, message
+def _callback_url(data: MultiDict[str, str]) -> str:
+    """The posted callbackUrl (or one in the query string), when it is same-origin."""
+    raw = data.get("callbackUrl") or request.args.get("callbackUrl")
+    return same_origin_target(raw, _base_url()) or ""
+
+
+def _theme() -> Any:
+    return _ext().settings.theme
+
+
+# -- rendering -----------------------------------------------------------------------------
 
 
 def _provider_views(ext: JWTAuthState) -> list[dict[str, Any]]:
@@ -94,8 +140,18 @@ def _provider_views(ext: JWTAuthState) -> list[dict[str, Any]]:
     ]
 
 
+def _page_error(error: str | None) -> tuple[str | None, str | None]:
+    if not error:
+        return None, None
+    code, _, message = describe(error)
+    return code, message
+
+
 def render_sign_in(
-    *, error: str | None = None, callback_url: str = "", values: dict[str, str] | None = None,
+    *,
+    error: str | None = None,
+    callback_url: str = "",
+    values: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
     ext = _ext()
@@ -113,64 +169,107 @@ def render_sign_in(
     return _no_store(Response(html, status=status, mimetype="text/html"))
 
 
+def render_sign_out(*, callback_url: str, error: str | None = None, status: int = 200) -> Response:
+    from .proxies import current_user
+
+    code, message = _page_error(error)
+    html = render_template(
+        "jwtauth/sign_out.html",
+        user=dict(current_user) or None,
+        action=url_for("jwtauth.sign_out"),
+        csrf_token=generate_csrf(),
+        callback_url=callback_url,
+        error=code,
+        error_message=message,
+        theme=_theme(),
+    )
+    return _no_store(Response(html, status=status, mimetype="text/html"))
+
+
 def render_error(code: str, status: int | None = None) -> Response:
     ext = _ext()
     code, default_status, message = describe(code)
+    status = status or default_status
     html = render_template(
         "jwtauth/error.html",
         error=code,
         error_message=message,
-        status=status or default_status,
+        status=status,
         sign_in_url=ext.sign_in_page_url(),
         theme=ext.settings.theme,
     )
-    return _no_store(Response(html, status=status or default_status, mimetype="text/html"))
+    return _no_store(Response(html, status=status, mimetype="text/html"))
 
 
-def _fail(json_mode: bool, code: str, *, callback_url: str = "", values: dict[str, str] | None = None) -> Response:
+def _redirect(location: str) -> Response:
+    return _no_store(current_app.make_response(redirect(location)))
+
+
+def _fail(
+    json_mode: bool,
+    code: str,
+    *,
+    callback_url: str = "",
+    values: dict[str, str] | None = None,
+) -> Response:
+    """The failure answer: JSON, the sign-in page again, or the error page.
+
+    When the app serves its own sign-in (``JWTAUTH_SIGN_IN_ENDPOINT``) or error page
+    (``JWTAUTH_ERROR_ENDPOINT``), a browser is sent there with ``?error=<Code>``, as NextAuth
+    does for ``pages.signIn`` / ``pages.error``.
+    """
     code, status, message = describe(code)
     if json_mode:
-        response = jsonify(ok=False, error=code, message=message, status=status)
+        response = jsonify(ok=False, error=code, message=message, status=status, url=None)
         response.status_code = status
         return _no_store(response)
-    if code in ("AccessDenied", "Configuration"):
+    settings = _ext().settings
+    if code == "CSRF" and settings.sign_in_endpoint is not None:
+        # Not a redirect: a forged or stale POST is answered 400, whatever pages are used.
         return render_error(code, status)
-    return render_sign_in(error=code, callback_url=callback_url, values=values, status=status)
+    if code in _SIGN_IN_PAGE_CODES:
+        if settings.sign_in_endpoint is not None:
+            params = {"error": code}
+            if callback_url:
+                params["callbackUrl"] = callback_url
+            return _redirect(f"{_ext().sign_in_page_url()}?{urlencode(params)}")
+        return render_sign_in(error=code, callback_url=callback_url, values=values, status=status)
+    if settings.error_endpoint is not None:
+        return _redirect(url_for(settings.error_endpoint, error=code))
+    return render_error(code, status)
 
 
 def _done(json_mode: bool, url: str) -> Response:
     if json_mode:
-        return _no_store(jsonify(ok=True, url=url))
-    return _no_store(redirect(url))
+        # Absolute, as NextAuth's client expects (it reads ``new URL(data.url)``).
+        absolute = f"{_base_url()}{url}" if url.startswith("/") else url
+        return _no_store(jsonify(ok=True, url=absolute))
+    return _redirect(url)
 
 
 # -- pages ---------------------------------------------------------------------------------
 
 
 def sign_in_page() -> Response:
-    callback = same_origin_target(request.args.get("callbackUrl"), request.host_url) or ""
+    callback = same_origin_target(request.args.get("callbackUrl"), _base_url()) or ""
     error = request.args.get("error")
-    return render_sign_in(error=error if error in MESSAGES else None if not error else "Default",
-                          callback_url=callback)
+    return render_sign_in(
+        error=(error if error in MESSAGES else "Default") if error else None,
+        callback_url=callback,
+    )
 
 
 def sign_out_page() -> Response:
-    from .proxies import current_user
-
-    callback = same_origin_target(request.args.get("callbackUrl"), request.host_url) or "/"
-    html = render_template(
-        "jwtauth/sign_out.html",
-        user=dict(current_user) or None,
-        action=url_for("jwtauth.sign_out"),
-        csrf_token=generate_csrf(),
-        callback_url=callback,
-        theme=_ext().settings.theme,
-    )
-    return _no_store(Response(html, mimetype="text/html"))
+    """The confirmation page. It never signs anyone out: only the POST does."""
+    callback = same_origin_target(request.args.get("callbackUrl"), _base_url()) or "/"
+    return render_sign_out(callback_url=callback)
 
 
 def error_page() -> Response:
-    return render_error(request.args.get("error") or "Default")
+    code, status, _ = describe(request.args.get("error") or "Default")
+    # The page only reports; the request that failed already carried its status. A query
+    # string alone must not make this page answer 5xx.
+    return render_error(code, status if status < 500 else 200)
 
 
 # -- actions -------------------------------------------------------------------------------
@@ -186,15 +285,15 @@ def sign_in_provider(provider: str) -> Response:
     except MalformedBody:
         return _fail(True, "BadRequest")
     json_mode = _json_mode(data)
+    callback_url = _callback_url(data)
     if not isinstance(found, CredentialsProvider):
-        return _fail(json_mode, "OAuthSignin")
+        return _fail(json_mode, "OAuthSignin", callback_url=callback_url)
     form = credentials_form(found, data)
-    callback_url = same_origin_target(data.get("callbackUrl"), request.host_url) or ""
-    values = {f.name: data.get(f.name, "") for f in found.fields if not f.secret}
+    values = {f.name: data.get(f.name, "")[:_ECHO_LIMIT] for f in found.fields if not f.secret}
     if not form.validate():
         if "csrf_token" in form.errors:
             return _fail(json_mode, "CSRF", callback_url=callback_url, values=values)
-        signals.sign_in_failed.send(current_app._get_current_object(), provider=provider, error="CredentialsSignin")
+        signals.send(signals.sign_in_failed, provider=provider, error="CredentialsSignin")
         return _fail(json_mode, "CredentialsSignin", callback_url=callback_url, values=values)
     credentials = credentials_of(found, form)
     try:
@@ -202,13 +301,31 @@ def sign_in_provider(provider: str) -> Response:
         claims = default_token(user) if user is not None else None
     except Exception:
         logger.exception("authorize() of provider %r raised", provider)
-        signals.sign_in_failed.send(current_app._get_current_object(), provider=provider, error="Configuration")
+        signals.send(signals.sign_in_failed, provider=provider, error="Configuration")
         return _fail(json_mode, "Configuration")
     if claims is None:
-        signals.sign_in_failed.send(current_app._get_current_object(), provider=provider, error="CredentialsSignin")
+        signals.send(signals.sign_in_failed, provider=provider, error="CredentialsSignin")
         return _fail(json_mode, "CredentialsSignin", callback_url=callback_url, values=values)
     account = {"provider": found.id, "type": found.type, "providerAccountId": claims["sub"]}
     return complete_sign_in(user, account, claims, credentials, callback_url, json_mode)
+
+
+def provider_callback(provider: str) -> Response:
+    """``POST /auth/callback/<provider>``: where a provider hands the user back.
+
+    Credentials post here too in NextAuth; a provider whose round trip cannot complete
+    here answers ``OAuthCallbackError``.
+    """
+    found = _ext().providers.get(provider)
+    if found is None:
+        abort(404)
+    if isinstance(found, CredentialsProvider):
+        return sign_in_provider(provider)
+    try:
+        json_mode = _json_mode(submitted())
+    except MalformedBody:
+        json_mode = True
+    return _fail(json_mode, "OAuthCallbackError")
 
 
 def complete_sign_in(
@@ -219,33 +336,43 @@ def complete_sign_in(
     callback_url: str,
     json_mode: bool,
 ) -> Response:
-    """Shared by every provider: sign_in callback, jwt callback, new session, response."""
+    """Shared by every provider: sign_in callback, jwt callback, new session, response.
+
+    The ``sign_in`` callback may return True (go on), False/None (``AccessDenied``), or a URL:
+    the user is sent there (same-origin only) *without* being signed in, as in NextAuth.
+    """
     ext = _ext()
     callbacks = ext.callbacks
+    provider = account["provider"]
     try:
         if callbacks.sign_in is not None:
             verdict = callbacks.sign_in(user=user, account=account, credentials=credentials)
             if verdict is False or verdict is None:
-                signals.sign_in_failed.send(current_app._get_current_object(), provider=account["provider"], error="AccessDenied")
+                signals.send(signals.sign_in_failed, provider=provider, error="AccessDenied")
                 return _fail(json_mode, "AccessDenied")
             if isinstance(verdict, str):
                 return _done(json_mode, _target(verdict))
-        token = ext.engine.mint(claims)
+        token: Any = ext.engine.mint(claims)
         if callbacks.jwt is not None:
             token = callbacks.jwt(token=token, user=user, account=account, trigger="sign_in")
-            if token is None:
-                return _fail(json_mode, "AccessDenied")
     except Exception:
         logger.exception("a sign-in callback raised")
+        signals.send(signals.sign_in_failed, provider=provider, error="Configuration")
         return _fail(json_mode, "Configuration")
-    state = _state()
-    ext.engine.start(state, token)
-    signals.user_signed_in.send(current_app._get_current_object(), user=user, account=account, token=dict(token))
+    if token is None:
+        signals.send(signals.sign_in_failed, provider=provider, error="AccessDenied")
+        return _fail(json_mode, "AccessDenied")
+    if not isinstance(token, dict):
+        logger.error("the jwt callback returned %s, not a dict or None", type(token).__name__)
+        signals.send(signals.sign_in_failed, provider=provider, error="Configuration")
+        return _fail(json_mode, "Configuration")
+    ext.engine.start(_state(), token)
+    signals.send(signals.user_signed_in, user=user, account=account, token=dict(token))
     return _done(json_mode, _target(callback_url))
 
 
-def _csrf_ok(token: str | None) -> bool:
-    form = CsrfForm(formdata=MultiDict({"csrf_token": token or ""}))
+def _csrf_ok(token: object) -> bool:
+    form = CsrfForm(formdata=MultiDict({"csrf_token": token if isinstance(token, str) else ""}))
     return bool(form.validate())
 
 
@@ -256,46 +383,71 @@ def sign_out() -> Response:
         return _fail(True, "BadRequest")
     json_mode = _json_mode(data)
     if not _csrf_ok(data.get("csrf_token")):
-        return _fail(json_mode, "CSRF")
+        if json_mode:
+            return _fail(True, "CSRF")
+        callback = same_origin_target(data.get("callbackUrl"), _base_url()) or "/"
+        return render_sign_out(callback_url=callback, error="CSRF", status=400)
     state = _state()
     ended = dict(state.token) if state.token is not None else None
     _ext().engine.end(state)
-    signals.user_signed_out.send(current_app._get_current_object(), token=ended)
+    signals.send(signals.user_signed_out, token=ended)
     return _done(json_mode, _target(data.get("callbackUrl")))
 
 
-def session() -> Response:
+def _session_json() -> Response:
     from .proxies import get_session
 
-    return _no_store(jsonify(get_session()))
+    try:
+        return _no_store(jsonify(get_session()))
+    except Exception:
+        logger.exception("the session callback raised, or returned something not JSON")
+        return _fail(True, "Configuration")
+
+
+def session() -> Response:
+    """``GET /auth/session``: the session callback's output, or ``null``; never cached."""
+    return _session_json()
 
 
 def update_session() -> Response:
+    """``POST /auth/session``: NextAuth's ``update(data)``.
+
+    Body ``{"data": ...}`` (JSON, or form fields); CSRF token in ``X-CSRFToken`` (or
+    ``csrfToken`` in the body). The jwt callback runs with ``trigger="update"`` and
+    ``session=<data>``; its result becomes the session (None ends it).
+    """
     body: Any = request.get_json(silent=True) if request.is_json else request.form.to_dict()
     if not isinstance(body, dict):
         return _fail(True, "BadRequest")
     header = request.headers.get("X-CSRFToken") or request.headers.get("X-CSRF-Token")
-    token = header or body.get("csrfToken") or body.get("csrf_token")
-    if not _csrf_ok(token if isinstance(token, str) else None):
+    if not _csrf_ok(header or body.get("csrfToken") or body.get("csrf_token")):
         return _fail(True, "CSRF")
     state = _state()
     if state.token is None:
         return _fail(True, "SessionRequired")
-    data = body.get("data", {k: v for k, v in body.items() if k not in ("csrfToken", "csrf_token")})
+    if "data" in body:
+        data = body["data"]
+    else:
+        data = {k: v for k, v in body.items() if k not in ("csrfToken", "csrf_token")}
     ext = _ext()
     if ext.callbacks.jwt is not None:
         try:
-            updated = ext.callbacks.jwt(token=dict(state.token), user=None, account=None, trigger="update", session=data)
+            updated = ext.callbacks.jwt(
+                token=dict(state.token), user=None, account=None, trigger="update", session=data
+            )
         except Exception:
             logger.exception("the jwt callback raised on update")
             return _fail(True, "Configuration")
         if updated is None:
             ext.engine.end(state)
             return _no_store(jsonify(None))
+        if not isinstance(updated, dict):
+            logger.error("the jwt callback returned %s, not a dict or None", type(updated).__name__)
+            return _fail(True, "Configuration")
         state.token = updated
     ext.engine.touch(state)
-    signals.session_updated.send(current_app._get_current_object(), token=dict(state.token))
-    return session()
+    signals.send(signals.session_updated, token=dict(state.token))
+    return _session_json()
 
 
 def csrf() -> Response:
@@ -315,19 +467,87 @@ def providers() -> Response:
     return jsonify(out)
 
 
+# -- templates -----------------------------------------------------------------------------
+
+
+class _PackageTemplates(FileSystemLoader):
+    """The package's templates, also under ``jwtauth/default/`` (never shadowed by the app)."""
+
+    def get_source(
+        self, environment: Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        if template.startswith(DEFAULT_TEMPLATES):
+            template = _TEMPLATES + template[len(DEFAULT_TEMPLATES) :]
+        return super().get_source(environment, template)
+
+
+class _AuthBlueprint(Blueprint):
+    @cached_property
+    def jinja_loader(self) -> BaseLoader | None:
+        return _PackageTemplates(os.path.join(self.root_path, "templates"))
+
+
+def _join_path(previous: Callable[[str, str], str]) -> Callable[[str, str], str]:
+    """A template that extends its own ``jwtauth/`` name gets the package's original.
+
+    Without this, an app's ``jwtauth/sign_in.html`` saying ``{% extends
+    "jwtauth/sign_in.html" %}`` would extend itself forever; with it, it overrides blocks of
+    the page it replaces, like Django's "extends the template it shadows".
+    """
+
+    def join_path(template: str, parent: str) -> str:
+        if (
+            template == parent
+            and template.startswith(_TEMPLATES)
+            and not template.startswith(DEFAULT_TEMPLATES)
+        ):
+            return DEFAULT_TEMPLATES + template[len(_TEMPLATES) :]
+        return previous(template, parent)
+
+    return join_path
+
+
+def _install_join_path(env: Environment) -> None:
+    if not getattr(env, "_jwtauth_join_path", False):
+        setattr(env, "join_path", _join_path(env.join_path))  # noqa: B010
+        setattr(env, "_jwtauth_join_path", True)  # noqa: B010
+
+
+def _setup_templates(state: BlueprintSetupState) -> None:
+    """Hook self-extension into the app's Jinja environment, without creating it early."""
+    app = state.app
+    assert isinstance(app, Flask)
+    if "jinja_env" in app.__dict__:
+        _install_join_path(app.jinja_env)
+        return
+    create = app.create_jinja_environment
+
+    def create_jinja_environment() -> Environment:
+        env = create()
+        _install_join_path(env)
+        return env
+
+    setattr(app, "create_jinja_environment", create_jinja_environment)  # noqa: B010
+
+
 def build_blueprint(ext: JWTAuthState) -> Blueprint:
     """Routes at the configured URLs; a page pointed at the app's own view is not served."""
     s = ext.settings
     prefix = "" if s.url_prefix == "/" else s.url_prefix
-    bp = Blueprint("jwtauth", __name__, template_folder="templates")
+    bp = _AuthBlueprint("jwtauth", __name__, template_folder="templates")
+    bp.record_once(_setup_templates)
     if s.sign_in_endpoint is None:
         bp.add_url_rule(s.sign_in_url, "sign_in", sign_in_page, methods=["GET"])
     if s.sign_out_endpoint is None:
         bp.add_url_rule(s.sign_out_url, "sign_out_page", sign_out_page, methods=["GET"])
     if s.error_endpoint is None:
         bp.add_url_rule(s.error_url, "error", error_page, methods=["GET"])
-    bp.add_url_rule(f"{prefix}/sign-in/<provider>", "sign_in_provider", sign_in_provider, methods=["POST"])
-    bp.add_url_rule(f"{prefix}/callback/<provider>", "callback", sign_in_provider, methods=["POST"])
+    bp.add_url_rule(
+        f"{prefix}/sign-in/<provider>", "sign_in_provider", sign_in_provider, methods=["POST"]
+    )
+    bp.add_url_rule(
+        f"{prefix}/callback/<provider>", "callback", provider_callback, methods=["POST"]
+    )
     bp.add_url_rule(f"{prefix}/sign-out", "sign_out", sign_out, methods=["POST"])
     bp.add_url_rule(f"{prefix}/session", "session", session, methods=["GET"])
     bp.add_url_rule(f"{prefix}/session", "update_session", update_session, methods=["POST"])

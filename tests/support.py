@@ -1,0 +1,120 @@
+"""Helpers for the session-engine tests: sign in over HTTP, read Set-Cookie headers.
+
+Imported as ``support`` (not from ``conftest``: with a second ``conftest.py`` under
+``tests/e2e`` the name ``conftest`` would point at whichever was collected last).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+COOKIE = "jwtauth.session-token"
+SECURE_COOKIE = "__Secure-jwtauth.session-token"
+PASSWORDS = {"ann": "pw-ann", "bob": "pw-bob"}
+
+
+class Clock(Protocol):
+    """conftest's FakeClock, for type hints: ``clock.advance(11)``, ``clock.now``."""
+
+    now: float
+
+    def __call__(self) -> float: ...
+
+    def advance(self, seconds: float) -> None: ...
+
+
+def csrf_token(client: FlaskClient, base_url: str | None = None) -> str:
+    """The token a browser would find in the sign-in form."""
+    kwargs: dict[str, Any] = {"base_url": base_url} if base_url else {}
+    page = client.get("/auth/sign-in", **kwargs)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
+    assert match, "the sign-in page has no CSRF field"
+    return match.group(1)
+
+
+def sign_in(
+    client: FlaskClient,
+    username: str = "ann",
+    *,
+    base_url: str | None = None,
+    expect_cookie: str | None = COOKIE,
+) -> TestResponse:
+    """Sign in through the real form (with CSRF), as a browser would; checks it worked."""
+    data = {
+        "username": username,
+        "password": PASSWORDS[username],
+        "csrf_token": csrf_token(client, base_url),
+    }
+    kwargs: dict[str, Any] = {"base_url": base_url} if base_url else {}
+    response = client.post("/auth/sign-in/credentials", data=data, **kwargs)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    if expect_cookie is not None:
+        assert expect_cookie in {c.name for c in set_cookies(response)}
+    return response
+
+
+def sign_out(client: FlaskClient) -> TestResponse:
+    return client.post("/auth/sign-out", data={"csrf_token": csrf_token(client)})
+
+
+@dataclass
+class SetCookie:
+    """One parsed ``Set-Cookie`` header."""
+
+    name: str
+    value: str
+    attrs: dict[str, str | bool] = field(default_factory=dict)
+    header: str = ""
+
+    @property
+    def max_age(self) -> int | None:
+        raw = self.attrs.get("max-age")
+        return int(raw) if isinstance(raw, str) else None
+
+    @property
+    def cleared(self) -> bool:
+        return self.max_age == 0 and self.value == ""
+
+
+def set_cookies(response: TestResponse) -> list[SetCookie]:
+    out = []
+    for header in response.headers.getlist("Set-Cookie"):
+        first, *rest = header.split("; ")
+        name, _, value = first.partition("=")
+        attrs: dict[str, str | bool] = {}
+        for item in rest:
+            key, eq, val = item.partition("=")
+            attrs[key.lower()] = val if eq else True
+        out.append(SetCookie(name, value, attrs, header))
+    return out
+
+
+def set_cookie(response: TestResponse, name: str = COOKIE) -> SetCookie | None:
+    """The Set-Cookie for ``name`` on this response, if any."""
+    found = [c for c in set_cookies(response) if c.name == name]
+    assert len(found) <= 1, f"{name} set twice"
+    return found[0] if found else None
+
+
+def session_names(response: TestResponse, base: str = COOKIE) -> set[str]:
+    """Every session cookie (plain or chunk) this response sets or clears."""
+    return {
+        c.name for c in set_cookies(response) if c.name == base or c.name.startswith(base + ".")
+    }
+
+
+def cookie_value(client: FlaskClient, name: str = COOKIE, **kwargs: Any) -> str | None:
+    cookie = client.get_cookie(name, **kwargs)
+    return cookie.value if cookie is not None else None
+
+
+def secret_of(app: Flask) -> str:
+    secret = app.config["JWTAUTH_SECRET"]
+    assert isinstance(secret, str)
+    return secret
