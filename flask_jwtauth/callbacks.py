@@ -80,8 +80,8 @@ def default_token(user: Any) -> dict[str, Any]:
     return claims
 
 
-def base_session(token: Claims, expires: float) -> dict[str, Any]:
-    """The session NextAuth builds before its session callback: user basics + expiry."""
+def base_user(token: Claims) -> dict[str, Any]:
+    """The session's ``user`` as NextAuth builds it from the token (plus ``roles``)."""
     user: dict[str, Any] = {
         "id": token.get("sub"),
         "name": token.get("name"),
@@ -90,8 +90,13 @@ def base_session(token: Claims, expires: float) -> dict[str, Any]:
     }
     if "roles" in token:
         user["roles"] = token["roles"]
+    return user
+
+
+def base_session(token: Claims, expires: float) -> dict[str, Any]:
+    """The session NextAuth builds before its session callback: user basics + expiry."""
     return {
-        "user": user,
+        "user": base_user(token),
         "expires": datetime.fromtimestamp(expires, timezone.utc).isoformat().replace("+00:00", "Z"),
     }
 

@@ -6,11 +6,12 @@ written by either side reads on the other.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Request, Response
-from werkzeug.http import dump_cookie
+from werkzeug.http import dump_cookie, http_date
 
 from .config import Settings
 
@@ -25,6 +26,7 @@ class CookiePolicy:
     path: str
     samesite: str
     chunk_size: int
+    _tails: dict[bool, tuple[str, str]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CookiePolicy:
@@ -43,6 +45,29 @@ class CookiePolicy:
     def name_for(self, secure: bool) -> str:
         """Secure cookies carry the ``__Secure-`` prefix, as Auth.js names them."""
         return f"__Secure-{self.name}" if secure else self.name
+
+    def header(self, name: str, value: str, max_age: int, secure: bool) -> str:
+        """The Set-Cookie header Werkzeug's ``dump_cookie`` would write, without its cost."""
+        tails = self._tails
+        if not tails:
+            for flag in (False, True):
+                # "n=v; [Domain=..; ]Secure; HttpOnly; Path=/; SameSite=Lax" -> the parts
+                # before and after the place where Expires/Max-Age go.
+                sample = dump_cookie(
+                    "n",
+                    "v",
+                    path=self.path,
+                    domain=self.domain,
+                    secure=flag,
+                    httponly=True,
+                    samesite=self.samesite,
+                )
+                rest = sample[len("n=v") :]
+                domain = f"; Domain={self.domain}" if self.domain else ""
+                tails[flag] = (domain, rest[len(domain) :])
+        domain, tail = tails[secure]
+        expires = _expires(max_age)
+        return f"{name}={value}{domain}; Expires={expires}; Max-Age={max_age}{tail}"
 
     @property
     def names(self) -> tuple[str, str]:
@@ -80,22 +105,28 @@ def write_token(
     request: Request,
     token: str,
     max_age: int,
+    secure: bool,
 ) -> None:
     """Set the token (in chunks when large) and expire any chunk it no longer uses."""
-    secure = policy.is_secure(request)
     name = policy.name_for(secure)
     size = policy.chunk_size
     if len(token) > size - _HEADROOM:
         # Near the limit: keep each whole Set-Cookie header within what browsers (and
         # Werkzeug, which warns past it) accept, whatever the name, Domain and Path add.
         size = min(size, max(_MAX_HEADER - _overhead(policy, name, secure, max_age), 256))
+    cookies = request.cookies
     if len(token) <= size:
-        chunks = {name: token}
-    else:
-        chunks = {
-            f"{name}.{i}": token[start : start + size]
-            for i, start in enumerate(range(0, len(token), size))
-        }
+        # The common case, on the hot path when sessions roll: one header, its fixed
+        # attributes formatted once at start-up (the token is base64url: nothing to quote).
+        response.headers.add("Set-Cookie", policy.header(name, token, max_age, secure))
+        if f"{name}.0" in cookies:
+            for stale in _existing_names(cookies, name) - {name}:
+                _expire(response, policy, stale, secure)
+        return
+    chunks = {
+        f"{name}.{i}": token[start : start + size]
+        for i, start in enumerate(range(0, len(token), size))
+    }
     for key, value in chunks.items():
         response.set_cookie(
             key,
@@ -107,7 +138,7 @@ def write_token(
             httponly=True,
             samesite=policy.samesite,
         )
-    for stale in _existing_names(request.cookies, name) - chunks.keys():
+    for stale in _existing_names(cookies, name) - chunks.keys():
         _expire(response, policy, stale, secure)
 
 
@@ -129,6 +160,20 @@ def _overhead(policy: CookiePolicy, name: str, secure: bool, max_age: int) -> in
             samesite=policy.samesite,
         )
     )
+
+
+_last_expires: tuple[int, str] = (0, "")
+
+
+def _expires(max_age: int) -> str:
+    """The Expires date for a Max-Age from now (wall clock, as Werkzeug), cached per second."""
+    global _last_expires
+    at = int(time.time()) + max_age
+    cached_at, text = _last_expires
+    if cached_at != at:
+        text = http_date(at)
+        _last_expires = (at, text)
+    return text
 
 
 def clear_token(response: Response, policy: CookiePolicy, request: Request) -> None:

@@ -43,14 +43,12 @@ def current_user_value() -> SessionUser | AnonymousUser:
     """The user of this request's session; built once per request (one object, as with
     Flask-Login), again only when the session changes (sign-in, update, sign-out)."""
     state = request_state()
-    if state is not None and state.session_ready and state.user is not None:
-        cached: SessionUser | AnonymousUser = state.user
-        return cached
-    session = get_session()
-    found = session.get("user") if isinstance(session, dict) else None
-    user = SessionUser(found) if isinstance(found, dict) else AnonymousUser()
-    if state is not None:
-        state.user = user
+    if state is None:
+        return AnonymousUser()
+    if state.user is None:
+        found = current_app.extensions["jwtauth"].engine.current_user(state)
+        state.user = SessionUser(found) if found is not None else AnonymousUser()
+    user: SessionUser | AnonymousUser = state.user
     return user
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 
 from . import signals
-from .callbacks import Callbacks, base_session, default_token
+from .callbacks import Callbacks, base_session, base_user, default_session, default_token
 from .config import Settings
 from .cookies import CookiePolicy, clear_token, read_token, write_token
 from .tokens import Claims, InvalidToken, TokenCodec, build_codec
@@ -37,20 +38,21 @@ _RESERVED = ("iat", "exp", "auth_time", "jti")
 DAY = 24 * 3600
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class RequestState:
     """What ``load`` found, and what ``save`` must do; one per request, on ``g``."""
 
     token: Claims | None = None
     loaded: Claims | None = None  # the session as the cookie brought it (after the jwt callback)
     write: int = KEEP
+    secure: bool = False  # HTTPS (or forced): picks the cookie name, its codec and memo
     clear: bool = False
     signed_out: bool = False
     error: str | None = None
     accessed: bool = False
     session: dict[str, Any] | None = field(default=None)
     session_ready: bool = False
-    user: Any = None  # current_user's object, valid while session_ready
+    user: Any = None  # current_user's object, built once; reset when the session changes
 
 
 class Memo:
@@ -58,7 +60,7 @@ class Memo:
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._data: dict[str, Claims] = {}
+        self._data: OrderedDict[str, Claims] = OrderedDict()
 
     def get(self, key: str) -> Claims | None:
         return self._data.get(key)
@@ -69,8 +71,8 @@ class Memo:
         data = self._data
         if len(data) >= self._size:
             # Another thread may evict at the same moment; losing that race is harmless.
-            with contextlib.suppress(KeyError, RuntimeError, StopIteration):
-                del data[next(iter(data))]
+            with contextlib.suppress(KeyError):
+                data.popitem(last=False)
         data[key] = claims
 
 
@@ -114,6 +116,7 @@ class SessionEngine:
         self.policy = CookiePolicy.from_settings(settings)
         insecure, secure = self.policy.names
         self._names = {False: insecure, True: secure}
+        self._secure = settings.cookie_secure
         self._codecs: dict[bool, TokenCodec] = {
             False: build_codec(settings, insecure),
             True: build_codec(settings, secure),
@@ -171,8 +174,10 @@ class SessionEngine:
     def load(self) -> None:
         state = RequestState()
         g._jwtauth = state
-        secure = self.policy.is_secure(request)
-        raw = read_token(request.cookies, self._names[secure])
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        secure = self._secure if self._secure is not None else req.is_secure
+        state.secure = secure
+        raw = read_token(req.cookies, self._names[secure])
         if raw is None:
             return
         claims = self.decode(raw, secure)
@@ -183,7 +188,8 @@ class SessionEngine:
         if self.expired(claims, now):
             state.clear = True
             state.error = "SessionExpired"
-            signals.send(signals.session_expired, token=own_copy(claims))
+            if signals.session_expired.receivers:
+                signals.send(signals.session_expired, token=own_copy(claims))
             return
         if self.callbacks.jwt is not None:
             try:
@@ -264,6 +270,7 @@ class SessionEngine:
         state.clear = False
         state.error = None
         state.session_ready = False
+        state.user = None
 
     def touch(self, state: RequestState) -> None:
         """The token changed on purpose (an update): write it with a fresh expiry."""
@@ -271,6 +278,7 @@ class SessionEngine:
             state.token = self._fresh(state.token, state.loaded)
         state.write = ISSUE
         state.session_ready = False
+        state.user = None
 
     def end(self, state: RequestState) -> None:
         """Sign out: clear the cookie, and let nothing set a session on this response."""
@@ -279,6 +287,7 @@ class SessionEngine:
         state.clear = True
         state.signed_out = True
         state.session_ready = False
+        state.user = None
 
     def timestamps(self, token: Claims, now: int) -> tuple[int, int]:
         """(exp, cookie max-age) for a token (re)issued at ``now``, within the absolute cap."""
@@ -329,12 +338,12 @@ class SessionEngine:
             token = {**token, "iat": now, "exp": exp}
         else:
             max_age = max(int(self.session_expires(token)) - now, 0)
-        secure = self.policy.is_secure(request)
+        secure = state.secure
         raw = self._codecs[secure].encode(token)
         (self.secure_memo if secure else self.memo).put(raw, token)
-        write_token(response, self.policy, request, raw, max_age + self.grace)
+        write_token(response, self.policy, request, raw, max_age + self.grace, secure)
         state.token = token
-        if state.write == ROLL:
+        if state.write == ROLL and signals.session_refreshed.receivers:
             signals.send(signals.session_refreshed, token=own_copy(token))
 
     # -- reading for views ---------------------------------------------------------------
@@ -353,15 +362,36 @@ class SessionEngine:
                 state.session = self.callbacks.session(session=session, token=token)
         return state.session
 
+    def current_user(self, state: RequestState) -> dict[str, Any] | None:
+        """The session's user dict. With the default session callback it comes straight
+        from the token: no session (and no expiry date) is built just to read the user."""
+        if self.callbacks.session is default_session:
+            state.accessed = True
+            return base_user(state.token) if state.token is not None else None
+        session = self.current_session()
+        found = session.get("user") if isinstance(session, dict) else None
+        return found if isinstance(found, dict) else None
+
 
 def private(response: Response) -> None:
     """``Cache-Control: private, no-store`` and ``Vary: Cookie``: the response depended on
     the session. (Plain header strings: ``response.vary`` parses the header every time.)"""
     headers = response.headers
-    headers["Cache-Control"] = "private, no-store"
-    vary = headers.get("Vary")
-    if not vary:
-        headers["Vary"] = "Cookie"
+    # One pass over the (few) headers, then ``add``: Werkzeug's ``in``, ``get`` and
+    # ``__setitem__`` each rescan case-insensitively, several times the cost of all this.
+    cache_control = vary = None
+    for key, value in headers:
+        lowered = key.lower()
+        if lowered == "cache-control":
+            cache_control = value
+        elif lowered == "vary":
+            vary = value
+    if cache_control is None:
+        headers.add("Cache-Control", "private, no-store")
+    else:
+        headers["Cache-Control"] = "private, no-store"
+    if vary is None:
+        headers.add("Vary", "Cookie")
     elif vary.strip() != "*" and "cookie" not in {v.strip().lower() for v in vary.split(",")}:
         headers["Vary"] = f"{vary}, Cookie"
 

@@ -29,4 +29,5 @@ session_expired = _signals.signal("session-expired")
 
 def send(signal: NamedSignal, **kwargs: Any) -> None:
     """Send with the real app object as sender, so ``connect_via(app)`` receivers match."""
-    signal.send(current_app._get_current_object(), **kwargs)  # type: ignore[attr-defined]
+    if signal.receivers:
+        signal.send(current_app._get_current_object(), **kwargs)  # type: ignore[attr-defined]

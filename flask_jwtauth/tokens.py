@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from collections.abc import Callable
 from typing import Any, Literal, Protocol
 
 import jwt as pyjwt
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from joserfc import jwe
 from joserfc.jwk import GuestProtocol, Key, OctKey, import_key, thumbprint
@@ -63,6 +65,10 @@ def oct_key_id(key: bytes) -> str:
     return thumbprint({"kty": "oct", "k": k}, digest)
 
 
+def _b64(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
 def _claims_from_json(payload: bytes) -> Claims:
     try:
         claims = json.loads(payload)
@@ -91,14 +97,32 @@ class JWECodec:
                 if index == 0:
                     self._default[enc_name] = key
         current = derive_encryption_key(secrets[0], salt, enc)
-        self._header = {"alg": "dir", "enc": enc, "kid": oct_key_id(current)}
-        self._encrypt_key = self._default[enc]
+        header = {"alg": "dir", "enc": enc, "kid": oct_key_id(current)}
+        # The protected header never changes: serialise it once. It is also the AAD.
+        self._header_segment = _b64(json.dumps(header, separators=(",", ":")).encode())
+        self._cek = current
+        self._enc_model = jwe.JWERegistry(algorithms=list(self._algorithms)).get_enc(enc)
+        self._aead = AESGCM(current) if enc == "A256GCM" else None
 
     def encode(self, claims: Claims) -> str:
+        """JWE compact serialisation (RFC 7516 7.1) of ``claims`` under the current key.
+
+        What joserfc's ``encrypt_compact`` checks on every call (header, registry, key
+        wrapping, which ``dir`` does not have) is settled once in ``__init__``; A256GCM runs
+        through cryptography's one-shot AEAD, A256CBC-HS512 through joserfc's own model.
+        ``decode`` is joserfc in full, and the tests round-trip both ways.
+        """
         payload = json.dumps(claims, separators=(",", ":")).encode()
-        return jwe.encrypt_compact(
-            self._header, payload, self._encrypt_key, algorithms=self._algorithms
-        )
+        aad = self._header_segment
+        if self._aead is not None:
+            iv = os.urandom(12)
+            sealed = self._aead.encrypt(iv, payload, aad)
+            ciphertext, tag = sealed[:-16], sealed[-16:]
+        else:
+            model = self._enc_model
+            iv = model.generate_iv()
+            ciphertext, tag = model.encrypt(payload, self._cek, iv, aad)
+        return b".".join((aad, b"", _b64(iv), _b64(ciphertext), _b64(tag))).decode("ascii")
 
     def _pick_key(self, guest: GuestProtocol) -> Key:
         headers = guest.headers()

@@ -50,7 +50,7 @@ from .errors import MESSAGES, describe
 from .forms import CsrfForm, MalformedBody, credentials_form, credentials_of, submitted
 from .providers.credentials import CredentialsProvider
 from .redirects import same_origin_target
-from .session import RequestState, request_state
+from .session import RequestState, own_copy, request_state
 
 if TYPE_CHECKING:
     from .extension import JWTAuthState
@@ -388,7 +388,7 @@ def sign_out() -> Response:
         callback = same_origin_target(data.get("callbackUrl"), _base_url()) or "/"
         return render_sign_out(callback_url=callback, error="CSRF", status=400)
     state = _state()
-    ended = dict(state.token) if state.token is not None else None
+    ended = own_copy(state.token) if state.token is not None else None
     _ext().engine.end(state)
     signals.send(signals.user_signed_out, token=ended)
     return _done(json_mode, _target(data.get("callbackUrl")))
@@ -433,7 +433,7 @@ def update_session() -> Response:
     if ext.callbacks.jwt is not None:
         try:
             updated = ext.callbacks.jwt(
-                token=dict(state.token), user=None, account=None, trigger="update", session=data
+                token=own_copy(state.token), user=None, account=None, trigger="update", session=data
             )
         except Exception:
             logger.exception("the jwt callback raised on update")
@@ -446,7 +446,7 @@ def update_session() -> Response:
             return _fail(True, "Configuration")
         state.token = updated
     ext.engine.touch(state)
-    signals.send(signals.session_updated, token=dict(state.token))
+    signals.send(signals.session_updated, token=own_copy(state.token))
     return _session_json()
 
 
