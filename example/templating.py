@@ -1,10 +1,4 @@
-"""Template plumbing: reach the package's own templates under an alias, and shared helpers.
-
-An app template at ``jwtauth/sign_in.html`` shadows the package's file of the same name, so
-it cannot ``{% extends "jwtauth/sign_in.html" %}`` (that would extend itself). The package's
-files are therefore also served as ``jwtauth-package/<name>``, and the override extends
-``jwtauth-package/sign_in.html`` and replaces only the blocks it needs.
-"""
+"""Template helpers shared by the example's pages: filters for times, and page globals."""
 
 from __future__ import annotations
 
@@ -12,22 +6,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from flask import Flask
-from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from .db import DEMO_USERS
 from .state import example_state
-
-PACKAGE_ALIAS = "jwtauth-package"
-
-
-def install_loader(app: Flask) -> None:
-    """The app's templates first, then the package's under :data:`PACKAGE_ALIAS`."""
-    loaders: list[BaseLoader] = [
-        PrefixLoader({PACKAGE_ALIAS: PackageLoader("flask_jwtauth", "templates/jwtauth")})
-    ]
-    if app.template_folder:
-        loaders.insert(0, FileSystemLoader(f"{app.root_path}/{app.template_folder}"))
-    app.jinja_loader = ChoiceLoader(loaders)
 
 
 def clock_time(timestamp: float) -> str:
@@ -57,7 +38,6 @@ def _globals() -> dict[str, Any]:
 
 
 def init_templating(app: Flask) -> None:
-    install_loader(app)
     app.add_template_filter(clock_time)
     app.add_template_filter(duration)
     app.context_processor(_globals)

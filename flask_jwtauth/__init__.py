@@ -5,7 +5,7 @@ sign-in and sign-out pages; guards that redirect pages and answer APIs with JSON
 """
 
 from .config import ConfigurationError
-from .extension import JWTAuth
+from .extension import JWTAuth, sign_in_url
 from .guards import login_required, public
 from .providers import CredentialField, CredentialsProvider, Provider
 from .proxies import (
@@ -47,6 +47,7 @@ __all__ = [
     "session_refreshed",
     "session_updated",
     "sign_in_failed",
+    "sign_in_url",
     "user_signed_in",
     "user_signed_out",
 ]

@@ -6,8 +6,9 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
-from flask import Flask, request, url_for
+from flask import Flask, current_app, request, url_for
 
 from .callbacks import Callbacks, adapt
 from .config import ConfigurationError, Settings, load_settings
@@ -113,5 +114,16 @@ class JWTAuth:
         return func
 
 
+def sign_in_url(callback_url: str | None = None) -> str:
+    """The current app's sign-in page (its own view when ``JWTAUTH_SIGN_IN_ENDPOINT`` is
+    set), optionally with a ``callbackUrl``: for links and redirects in the app's code."""
+    base: str = current_app.extensions["jwtauth"].sign_in_page_url()
+    return f"{base}?{urlencode({'callbackUrl': callback_url})}" if callback_url else base
+
+
 def _template_globals() -> dict[str, Any]:
-    return {"current_user": current_user, "current_session": current_session}
+    return {
+        "current_user": current_user,
+        "current_session": current_session,
+        "jwtauth_sign_in_url": sign_in_url,
+    }

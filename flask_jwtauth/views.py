@@ -21,14 +21,11 @@ Answers, all documented in :mod:`flask_jwtauth.errors`:
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
-    Flask,
     Response,
     abort,
     current_app,
@@ -38,11 +35,8 @@ from flask import (
     request,
     url_for,
 )
-from flask.blueprints import BlueprintSetupState
 from flask_wtf.csrf import generate_csrf
-from jinja2 import BaseLoader, Environment, FileSystemLoader
 from werkzeug.datastructures import MultiDict
-from werkzeug.utils import cached_property
 
 from . import signals
 from .callbacks import default_token
@@ -51,17 +45,13 @@ from .forms import CsrfForm, MalformedBody, credentials_form, credentials_of, su
 from .providers.credentials import CredentialsProvider
 from .redirects import same_origin_target
 from .session import RequestState, own_copy, request_state
+from .templating import AuthBlueprint, setup_templates
 
 if TYPE_CHECKING:
     from .extension import JWTAuthState
 
 logger = logging.getLogger("flask_jwtauth")
 
-#: The package's own templates stay reachable under this prefix, whatever the app overrides:
-#: an app's ``jwtauth/sign_in.html`` may ``{% extends "jwtauth/default/sign_in.html" %}``
-#: (or, equivalently, extend its own name ``"jwtauth/sign_in.html"``) and replace one block.
-DEFAULT_TEMPLATES = "jwtauth/default/"
-_TEMPLATES = "jwtauth/"
 #: Codes shown on the sign-in page itself; the others go to the error page.
 _SIGN_IN_PAGE_CODES = frozenset(
     {"CredentialsSignin", "SessionRequired", "SessionExpired", "OAuthSignin", "CSRF", "BadRequest"}
@@ -467,75 +457,12 @@ def providers() -> Response:
     return jsonify(out)
 
 
-# -- templates -----------------------------------------------------------------------------
-
-
-class _PackageTemplates(FileSystemLoader):
-    """The package's templates, also under ``jwtauth/default/`` (never shadowed by the app)."""
-
-    def get_source(
-        self, environment: Environment, template: str
-    ) -> tuple[str, str, Callable[[], bool]]:
-        if template.startswith(DEFAULT_TEMPLATES):
-            template = _TEMPLATES + template[len(DEFAULT_TEMPLATES) :]
-        return super().get_source(environment, template)
-
-
-class _AuthBlueprint(Blueprint):
-    @cached_property
-    def jinja_loader(self) -> BaseLoader | None:
-        return _PackageTemplates(os.path.join(self.root_path, "templates"))
-
-
-def _join_path(previous: Callable[[str, str], str]) -> Callable[[str, str], str]:
-    """A template that extends its own ``jwtauth/`` name gets the package's original.
-
-    Without this, an app's ``jwtauth/sign_in.html`` saying ``{% extends
-    "jwtauth/sign_in.html" %}`` would extend itself forever; with it, it overrides blocks of
-    the page it replaces, like Django's "extends the template it shadows".
-    """
-
-    def join_path(template: str, parent: str) -> str:
-        if (
-            template == parent
-            and template.startswith(_TEMPLATES)
-            and not template.startswith(DEFAULT_TEMPLATES)
-        ):
-            return DEFAULT_TEMPLATES + template[len(_TEMPLATES) :]
-        return previous(template, parent)
-
-    return join_path
-
-
-def _install_join_path(env: Environment) -> None:
-    if not getattr(env, "_jwtauth_join_path", False):
-        setattr(env, "join_path", _join_path(env.join_path))  # noqa: B010
-        setattr(env, "_jwtauth_join_path", True)  # noqa: B010
-
-
-def _setup_templates(state: BlueprintSetupState) -> None:
-    """Hook self-extension into the app's Jinja environment, without creating it early."""
-    app = state.app
-    assert isinstance(app, Flask)
-    if "jinja_env" in app.__dict__:
-        _install_join_path(app.jinja_env)
-        return
-    create = app.create_jinja_environment
-
-    def create_jinja_environment() -> Environment:
-        env = create()
-        _install_join_path(env)
-        return env
-
-    setattr(app, "create_jinja_environment", create_jinja_environment)  # noqa: B010
-
-
 def build_blueprint(ext: JWTAuthState) -> Blueprint:
     """Routes at the configured URLs; a page pointed at the app's own view is not served."""
     s = ext.settings
     prefix = "" if s.url_prefix == "/" else s.url_prefix
-    bp = _AuthBlueprint("jwtauth", __name__, template_folder="templates")
-    bp.record_once(_setup_templates)
+    bp = AuthBlueprint("jwtauth", __name__, template_folder="templates")
+    bp.record_once(setup_templates)
     if s.sign_in_endpoint is None:
         bp.add_url_rule(s.sign_in_url, "sign_in", sign_in_page, methods=["GET"])
     if s.sign_out_endpoint is None:

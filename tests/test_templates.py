@@ -328,3 +328,17 @@ def test_block_override_when_the_jinja_env_already_exists(tmp_path: Path, clock:
     html = app.test_client().get("/auth/sign-in").get_data(as_text=True)
     assert "<h1>Hi there</h1>" in html
     assert 'action="/auth/sign-in/credentials"' in html
+
+
+def test_forbidden_page_offers_home_not_sign_in_to_a_signed_in_user(app: Flask) -> None:
+    client = app.test_client()
+    anonymous = client.get("/auth/error?error=AccessDenied").get_data(as_text=True)
+    assert re.search(r'class="btn btn-primary" href="/auth/sign-in">Sign in<', anonymous)
+
+    sign_in(client, "bob")  # no admin role
+    response = client.get("/admin")
+    assert response.status_code == 403
+    page = response.get_data(as_text=True)
+    assert re.search(r'class="btn btn-primary" href="/">Home<', page)
+    assert "Sign in as someone else" in page
+    assert ">Sign in<" not in page

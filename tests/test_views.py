@@ -11,7 +11,7 @@ from flask import Flask, render_template_string, url_for
 from flask.testing import FlaskClient
 from flask_wtf.csrf import generate_csrf
 
-from flask_jwtauth import CredentialsProvider, Provider
+from flask_jwtauth import CredentialsProvider, Provider, sign_in_url
 
 COOKIE = "jwtauth.session-token"
 
@@ -730,3 +730,17 @@ def test_credentials_also_post_to_the_callback_route(client: FlaskClient) -> Non
     assert response.status_code == 200
     assert response.get_json()["ok"] is True
     assert client.get("/auth/session").get_json()["user"]["id"] == "1"
+
+
+def test_sign_in_url_points_at_the_configured_page(make_app: AppFactory) -> None:
+    app, _ = make_app(JWTAUTH_SIGN_IN_URL="/sign-in")
+    with app.test_request_context("/"):
+        assert sign_in_url() == "/sign-in"
+        assert sign_in_url("/dashboard?tab=2") == "/sign-in?callbackUrl=%2Fdashboard%3Ftab%3D2"
+
+    own, _ = make_app(JWTAUTH_SIGN_IN_ENDPOINT="login")
+    own.add_url_rule("/login", "login", lambda: "my own page")
+    with own.test_request_context("/"):
+        assert sign_in_url() == "/login"
+        rendered = render_template_string("{{ jwtauth_sign_in_url('/x') }}")
+        assert rendered == "/login?callbackUrl=%2Fx"
