@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import Request, Response
 from werkzeug.http import dump_cookie, http_date
@@ -46,6 +47,16 @@ class CookiePolicy:
         """Secure cookies carry the ``__Secure-`` prefix, as Auth.js names them."""
         return f"__Secure-{self.name}" if secure else self.name
 
+    def attributes(self, secure: bool) -> dict[str, Any]:
+        """The flags every session cookie (and chunk, and deletion) carries."""
+        return {
+            "path": self.path,
+            "domain": self.domain,
+            "secure": secure,
+            "httponly": True,
+            "samesite": self.samesite,
+        }
+
     def header(self, name: str, value: str, max_age: int, secure: bool) -> str:
         """The Set-Cookie header Werkzeug's ``dump_cookie`` would write, without its cost."""
         tails = self._tails
@@ -53,15 +64,7 @@ class CookiePolicy:
             for flag in (False, True):
                 # "n=v; [Domain=..; ]Secure; HttpOnly; Path=/; SameSite=Lax" -> the parts
                 # before and after the place where Expires/Max-Age go.
-                sample = dump_cookie(
-                    "n",
-                    "v",
-                    path=self.path,
-                    domain=self.domain,
-                    secure=flag,
-                    httponly=True,
-                    samesite=self.samesite,
-                )
+                sample = dump_cookie("n", "v", **self.attributes(flag))
                 rest = sample[len("n=v") :]
                 domain = f"; Domain={self.domain}" if self.domain else ""
                 tails[flag] = (domain, rest[len(domain) :])
@@ -128,16 +131,7 @@ def write_token(
         for i, start in enumerate(range(0, len(token), size))
     }
     for key, value in chunks.items():
-        response.set_cookie(
-            key,
-            value,
-            max_age=max_age,
-            path=policy.path,
-            domain=policy.domain,
-            secure=secure,
-            httponly=True,
-            samesite=policy.samesite,
-        )
+        response.set_cookie(key, value, max_age=max_age, **policy.attributes(secure))
     for stale in _existing_names(cookies, name) - chunks.keys():
         _expire(response, policy, stale, secure)
 
@@ -148,18 +142,7 @@ _HEADROOM = 512
 
 def _overhead(policy: CookiePolicy, name: str, secure: bool, max_age: int) -> int:
     """The length of a Set-Cookie header for an empty chunk of ``name`` (index up to 99)."""
-    return len(
-        dump_cookie(
-            f"{name}.99",
-            "",
-            max_age=max_age,
-            path=policy.path,
-            domain=policy.domain,
-            secure=secure,
-            httponly=True,
-            samesite=policy.samesite,
-        )
-    )
+    return len(dump_cookie(f"{name}.99", "", max_age=max_age, **policy.attributes(secure)))
 
 
 _last_expires: tuple[int, str] = (0, "")
@@ -185,11 +168,4 @@ def clear_token(response: Response, policy: CookiePolicy, request: Request) -> N
 
 
 def _expire(response: Response, policy: CookiePolicy, key: str, secure: bool) -> None:
-    response.delete_cookie(
-        key,
-        path=policy.path,
-        domain=policy.domain,
-        secure=secure,
-        httponly=True,
-        samesite=policy.samesite,
-    )
+    response.delete_cookie(key, **policy.attributes(secure))

@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, overload
 from urllib.parse import quote, urlencode
 
-from flask import Response, current_app, jsonify, redirect, render_template, request
+from flask import Response, current_app, jsonify, redirect, request
 
 from .errors import describe
+from .pages import render_error
 from .session import RequestState, private, request_state
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -66,16 +67,7 @@ def deny(status: int, code: str) -> Response:
             redirect(_sign_in_location(code if code == "SessionExpired" else None))
         )
     else:
-        ext = current_app.extensions["jwtauth"]
-        html = render_template(
-            "jwtauth/error.html",
-            error=code,
-            error_message=message,
-            status=status,
-            sign_in_url=ext.sign_in_page_url(),
-            theme=ext.settings.theme,
-        )
-        response = Response(html, status=status, mimetype="text/html")
+        response = render_error(code, status)
     private(response)
     return response
 

@@ -31,7 +31,6 @@ from flask import (
     current_app,
     jsonify,
     redirect,
-    render_template,
     request,
     url_for,
 )
@@ -42,6 +41,7 @@ from . import signals
 from .callbacks import default_token
 from .errors import MESSAGES, describe
 from .forms import CsrfForm, MalformedBody, credentials_form, credentials_of, submitted
+from .pages import no_store, render_error, render_sign_in, render_sign_out
 from .providers.credentials import CredentialsProvider
 from .redirects import same_origin_target
 from .session import RequestState, own_copy, request_state
@@ -81,12 +81,6 @@ def _json_mode(data: MultiDict[str, str] | None = None) -> bool:
     return best == "application/json"
 
 
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "private, no-store"
-    response.vary.add("Cookie")
-    return response
-
-
 def _base_url() -> str:
     """The origin as NextAuth's ``baseUrl``: ``http://host`` (no trailing slash)."""
     return request.host_url.rstrip("/")
@@ -110,89 +104,8 @@ def _callback_url(data: MultiDict[str, str]) -> str:
     return same_origin_target(raw, _base_url()) or ""
 
 
-def _theme() -> Any:
-    return _ext().settings.theme
-
-
-# -- rendering -----------------------------------------------------------------------------
-
-
-def _provider_views(ext: JWTAuthState) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": p.id,
-            "name": p.name,
-            "type": p.type,
-            "action": url_for("jwtauth.sign_in_provider", provider=p.id),
-            "fields": getattr(p, "fields", ()),
-        }
-        for p in ext.providers.values()
-    ]
-
-
-def _page_error(error: str | None) -> tuple[str | None, str | None]:
-    if not error:
-        return None, None
-    code, _, message = describe(error)
-    return code, message
-
-
-def render_sign_in(
-    *,
-    error: str | None = None,
-    callback_url: str = "",
-    values: dict[str, str] | None = None,
-    status: int = 200,
-) -> Response:
-    ext = _ext()
-    code, message = _page_error(error)
-    html = render_template(
-        "jwtauth/sign_in.html",
-        providers=_provider_views(ext),
-        values=values or {},
-        csrf_token=generate_csrf(),
-        callback_url=callback_url,
-        error=code,
-        error_message=message,
-        theme=ext.settings.theme,
-    )
-    return _no_store(Response(html, status=status, mimetype="text/html"))
-
-
-def render_sign_out(*, callback_url: str, error: str | None = None, status: int = 200) -> Response:
-    from .proxies import current_user
-
-    code, message = _page_error(error)
-    html = render_template(
-        "jwtauth/sign_out.html",
-        user=dict(current_user) or None,
-        action=url_for("jwtauth.sign_out"),
-        csrf_token=generate_csrf(),
-        callback_url=callback_url,
-        error=code,
-        error_message=message,
-        theme=_theme(),
-    )
-    return _no_store(Response(html, status=status, mimetype="text/html"))
-
-
-def render_error(code: str, status: int | None = None) -> Response:
-    ext = _ext()
-    code, default_status, message = describe(code)
-    status = status or default_status
-    html = render_template(
-        "jwtauth/error.html",
-        error=code,
-        error_message=message,
-        status=status,
-        sign_in_url=ext.sign_in_page_url(),
-        theme=ext.settings.theme,
-    )
-    return _no_store(Response(html, status=status, mimetype="text/html"))
-
-
 def _redirect(location: str) -> Response:
-    return _no_store(current_app.make_response(redirect(location)))
+    return no_store(current_app.make_response(redirect(location)))
 
 
 def _fail(
@@ -212,7 +125,7 @@ def _fail(
     if json_mode:
         response = jsonify(ok=False, error=code, message=message, status=status, url=None)
         response.status_code = status
-        return _no_store(response)
+        return no_store(response)
     settings = _ext().settings
     if code == "CSRF" and settings.sign_in_endpoint is not None:
         # Not a redirect: a forged or stale POST is answered 400, whatever pages are used.
@@ -233,7 +146,7 @@ def _done(json_mode: bool, url: str) -> Response:
     if json_mode:
         # Absolute, as NextAuth's client expects (it reads ``new URL(data.url)``).
         absolute = f"{_base_url()}{url}" if url.startswith("/") else url
-        return _no_store(jsonify(ok=True, url=absolute))
+        return no_store(jsonify(ok=True, url=absolute))
     return _redirect(url)
 
 
@@ -388,7 +301,7 @@ def _session_json() -> Response:
     from .proxies import get_session
 
     try:
-        return _no_store(jsonify(get_session()))
+        return no_store(jsonify(get_session()))
     except Exception:
         logger.exception("the session callback raised, or returned something not JSON")
         return _fail(True, "Configuration")
@@ -430,7 +343,7 @@ def update_session() -> Response:
             return _fail(True, "Configuration")
         if updated is None:
             ext.engine.end(state)
-            return _no_store(jsonify(None))
+            return no_store(jsonify(None))
         if not isinstance(updated, dict):
             logger.error("the jwt callback returned %s, not a dict or None", type(updated).__name__)
             return _fail(True, "Configuration")
@@ -441,7 +354,7 @@ def update_session() -> Response:
 
 
 def csrf() -> Response:
-    return _no_store(jsonify(csrfToken=generate_csrf()))
+    return no_store(jsonify(csrfToken=generate_csrf()))
 
 
 def providers() -> Response:
