@@ -346,3 +346,52 @@ def test_a_token_just_under_the_chunk_size_is_one_cookie(make_app: AppFactory) -
     assert session_names(response) == {COOKIE}
     written = set_cookie(response)
     assert written is not None and len(written.value) < 3936
+
+
+# -- reading the Cookie header as browsers send it ------------------------------------------
+
+
+def _valid_token(app: Flask) -> str:
+    from flask_jwtauth import JWTAuthTestClient
+
+    client = JWTAuthTestClient(app)
+    return client.sign_in({"id": "1", "name": "Ann"})
+
+
+@pytest.mark.parametrize(
+    ("template", "signed_in"),
+    [
+        ("{name}={token}", True),
+        ("a=1; {name}={token}; b=2", True),
+        ("a=1;{name}={token}", True),
+        ("theme=dark; {name}={token}", True),
+        ('{name}="{token}"', True),  # quoted: Werkzeug's parser unquotes it
+        ("x{name}=garbage; {name}={token}", True),  # a longer name ending in ours is not ours
+        ("__Secure-{name}={token}", False),  # the HTTPS name on an HTTP request
+        ("{name}.x={token}", False),
+        ("x{name}={token}", False),
+        ("{name}=; other={token}", False),
+        ("a={name}={token}", False),  # inside another cookie's value
+    ],
+)
+def test_cookie_header_variants(make_app: AppFactory, template: str, signed_in: bool) -> None:
+    app, _ = make_app()
+    token = _valid_token(app)
+    header = template.format(name=COOKIE, token=token)
+    response = app.test_client(use_cookies=False).get("/api/me", headers={"Cookie": header})
+    assert response.status_code == (200 if signed_in else 401), header
+
+
+def test_first_of_two_same_name_cookies_wins(make_app: AppFactory) -> None:
+    """Browsers send the more specific path first; Werkzeug's ``get`` takes the first too."""
+    app, _ = make_app()
+    token = _valid_token(app)
+    client = app.test_client(use_cookies=False)  # send the raw header as written
+    assert (
+        client.get("/api/me", headers={"Cookie": f"{COOKIE}={token}; {COOKIE}=x"}).status_code
+        == 200
+    )
+    assert (
+        client.get("/api/me", headers={"Cookie": f"{COOKIE}=x; {COOKIE}={token}"}).status_code
+        == 401
+    )
