@@ -1,4 +1,5 @@
-"""``flask jwtauth ...``: make a secret, and read a session cookie the way the app would."""
+"""``flask jwtauth ...`` (registered on the app by ``JWTAuth``): make a secret, and read a
+session cookie the way the app would."""
 
 from __future__ import annotations
 
@@ -28,9 +29,7 @@ def make_secret(size: int) -> None:
 @click.option("--secure", is_flag=True, help="The token came from the __Secure- cookie.")
 def decode(token: str | None, secure: bool) -> None:
     """Decrypt/verify a session cookie value (or stdin) and print its claims."""
-    ext = current_app.extensions.get("jwtauth")
-    if ext is None:
-        raise click.ClickException("JWTAuth is not set up on this app")
+    ext = current_app.extensions["jwtauth"]  # the command is registered by JWTAuth itself
     raw = (token or sys.stdin.read()).strip()
     try:
         claims = ext.engine.codec(secure).decode(raw)

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from flask import Flask, current_app, request, url_for
 
 from .callbacks import Callbacks, adapt
+from .cli import jwtauth_cli
 from .config import ConfigurationError, Settings, load_settings
 from .guards import protect_all
 from .providers.base import Provider
@@ -88,6 +89,7 @@ class JWTAuth:
             app.before_request(protect_all)
         app.register_blueprint(build_blueprint(state))
         app.context_processor(_template_globals)
+        app.cli.add_command(jwtauth_cli)
         if callable(getattr(app.json, "default", None)):
             app.json.default = unwrap_for_json(app.json.default)  # type: ignore[attr-defined]
 
