@@ -93,6 +93,16 @@ def read_token(cookies: Mapping[str, str], name: str) -> str | None:
     return "".join(parts)
 
 
+def split(token: str, name: str, size: int) -> dict[str, str]:
+    """The cookies that carry ``token``: itself under ``name``, or ``name.0``, ``name.1``..."""
+    if len(token) <= size:
+        return {name: token}
+    return {
+        f"{name}.{i}": token[start : start + size]
+        for i, start in enumerate(range(0, len(token), size))
+    }
+
+
 def _existing_names(cookies: Mapping[str, str], name: str) -> set[str]:
     prefix = f"{name}."
     return {
@@ -126,10 +136,7 @@ def write_token(
             for stale in _existing_names(cookies, name) - {name}:
                 _expire(response, policy, stale, secure)
         return
-    chunks = {
-        f"{name}.{i}": token[start : start + size]
-        for i, start in enumerate(range(0, len(token), size))
-    }
+    chunks = split(token, name, size)
     for key, value in chunks.items():
         response.set_cookie(key, value, max_age=max_age, **policy.attributes(secure))
     for stale in _existing_names(cookies, name) - chunks.keys():

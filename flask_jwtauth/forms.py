@@ -47,17 +47,27 @@ def submitted() -> MultiDict[str, str]:
             data[key] = value
     else:
         data = MultiDict(request.form)
-    token = next((request.headers[h] for h in _CSRF_HEADERS if h in request.headers), None)
-    token = token or data.get("csrfToken")
+    token = header_token() or data.get("csrfToken")
     if token and not data.get("csrf_token"):
         data["csrf_token"] = token
     return data
+
+
+def header_token() -> str | None:
+    """The CSRF token a JSON client sent in a header, if any."""
+    return next((request.headers[h] for h in _CSRF_HEADERS if h in request.headers), None)
 
 
 class CsrfForm(FlaskForm):  # type: ignore[misc]
     """No fields but the CSRF token and where to go next: sign-out and session update."""
 
     callbackUrl = HiddenField(validators=[Optional()])
+
+
+def csrf_ok(token: object) -> bool:
+    """Flask-WTF's verdict on a token from wherever the client put it."""
+    form = CsrfForm(formdata=MultiDict({"csrf_token": token if isinstance(token, str) else ""}))
+    return bool(form.validate())
 
 
 def credentials_form(provider: CredentialsProvider, data: MultiDict[str, str]) -> FlaskForm:

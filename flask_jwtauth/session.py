@@ -118,7 +118,6 @@ class SessionEngine:
         self.policy = CookiePolicy.from_settings(settings)
         insecure, secure = self.policy.names
         self._names = {False: insecure, True: secure}
-        self._secure = settings.cookie_secure
         self._codecs: dict[bool, TokenCodec] = {
             False: build_codec(settings, insecure),
             True: build_codec(settings, secure),
@@ -177,7 +176,8 @@ class SessionEngine:
         state = RequestState()
         _app_ctx().g._jwtauth = state
         req = request._get_current_object()  # type: ignore[attr-defined]
-        secure = self._secure if self._secure is not None else req.is_secure
+        forced = self.policy.secure
+        secure = forced if forced is not None else req.is_secure
         state.secure = secure
         raw = read_token(req.cookies, self._names[secure])
         if raw is None:

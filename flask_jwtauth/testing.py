@@ -11,6 +11,8 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
+from .cookies import split
+
 
 class JWTAuthTestClient(FlaskClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -32,16 +34,12 @@ class JWTAuthTestClient(FlaskClient):
             token: str = ext.engine.issue(user, extra=claims, secure=secure)
         policy = ext.engine.policy
         name = policy.name_for(secure)
-        size = policy.chunk_size
         # As a browser would hold it: numbered chunks when large, none left over from before.
         self.delete_cookie(name, path=policy.path)
         index = 0
         while self.get_cookie(f"{name}.{index}", path=policy.path) is not None:
             self.delete_cookie(f"{name}.{index}", path=policy.path)
             index += 1
-        if len(token) <= size:
-            self.set_cookie(name, token, path=policy.path)
-        else:
-            for index, start in enumerate(range(0, len(token), size)):
-                self.set_cookie(f"{name}.{index}", token[start : start + size], path=policy.path)
+        for key, value in split(token, name, policy.chunk_size).items():
+            self.set_cookie(key, value, path=policy.path)
         return token

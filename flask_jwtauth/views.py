@@ -40,7 +40,14 @@ from werkzeug.datastructures import MultiDict
 from . import signals
 from .callbacks import default_token
 from .errors import MESSAGES, describe
-from .forms import CsrfForm, MalformedBody, credentials_form, credentials_of, submitted
+from .forms import (
+    MalformedBody,
+    credentials_form,
+    credentials_of,
+    csrf_ok,
+    header_token,
+    submitted,
+)
 from .pages import no_store, render_error, render_sign_in, render_sign_out
 from .providers.credentials import CredentialsProvider
 from .redirects import same_origin_target
@@ -98,9 +105,9 @@ def _target(url: str | None, default: str = "/") -> str:
     return same_origin_target(chosen, base) or "/"
 
 
-def _callback_url(data: MultiDict[str, str]) -> str:
+def _callback_url(data: MultiDict[str, str] | None = None) -> str:
     """The posted callbackUrl (or one in the query string), when it is same-origin."""
-    raw = data.get("callbackUrl") or request.args.get("callbackUrl")
+    raw = (data.get("callbackUrl") if data is not None else None) or request.args.get("callbackUrl")
     return same_origin_target(raw, _base_url()) or ""
 
 
@@ -154,7 +161,7 @@ def _done(json_mode: bool, url: str) -> Response:
 
 
 def sign_in_page() -> Response:
-    callback = same_origin_target(request.args.get("callbackUrl"), _base_url()) or ""
+    callback = _callback_url()
     error = request.args.get("error")
     return render_sign_in(
         error=(error if error in MESSAGES else "Default") if error else None,
@@ -164,7 +171,7 @@ def sign_in_page() -> Response:
 
 def sign_out_page() -> Response:
     """The confirmation page. It never signs anyone out: only the POST does."""
-    callback = same_origin_target(request.args.get("callbackUrl"), _base_url()) or "/"
+    callback = _callback_url() or "/"
     return render_sign_out(callback_url=callback)
 
 
@@ -270,13 +277,8 @@ def complete_sign_in(
         signals.send(signals.sign_in_failed, provider=provider, error="Configuration")
         return _fail(json_mode, "Configuration")
     ext.engine.start(_state(), token)
-    signals.send(signals.user_signed_in, user=user, account=account, token=dict(token))
+    signals.send(signals.user_signed_in, user=user, account=account, token=own_copy(token))
     return _done(json_mode, _target(callback_url))
-
-
-def _csrf_ok(token: object) -> bool:
-    form = CsrfForm(formdata=MultiDict({"csrf_token": token if isinstance(token, str) else ""}))
-    return bool(form.validate())
 
 
 def sign_out() -> Response:
@@ -285,10 +287,10 @@ def sign_out() -> Response:
     except MalformedBody:
         return _fail(True, "BadRequest")
     json_mode = _json_mode(data)
-    if not _csrf_ok(data.get("csrf_token")):
+    if not csrf_ok(data.get("csrf_token")):
         if json_mode:
             return _fail(True, "CSRF")
-        callback = same_origin_target(data.get("callbackUrl"), _base_url()) or "/"
+        callback = _callback_url(data) or "/"
         return render_sign_out(callback_url=callback, error="CSRF", status=400)
     state = _state()
     ended = own_copy(state.token) if state.token is not None else None
@@ -322,8 +324,7 @@ def update_session() -> Response:
     body: Any = request.get_json(silent=True) if request.is_json else request.form.to_dict()
     if not isinstance(body, dict):
         return _fail(True, "BadRequest")
-    header = request.headers.get("X-CSRFToken") or request.headers.get("X-CSRF-Token")
-    if not _csrf_ok(header or body.get("csrfToken") or body.get("csrf_token")):
+    if not csrf_ok(header_token() or body.get("csrfToken") or body.get("csrf_token")):
         return _fail(True, "CSRF")
     state = _state()
     if state.token is None:
