@@ -1,14 +1,102 @@
-"""What every provider has: an id (its URL segment), a display name and a type."""
+"""The provider protocol: how a sign-in begins and completes, whatever the protocol behind it.
+
+Providers are framework-neutral, as Authlib's clients are: they receive plain mappings (the
+posted fields, the query string) and answer with an :data:`Outcome`. The flow module owns
+everything Flask-side (CSRF, cookies, the OAuth transaction cookie, callbacks, signals), so a
+new kind of provider never touches the views.
+"""
 
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
+@dataclass(frozen=True)
+class ProviderRequest:
+    """What a provider may see of the request, as plain data.
+
+    ``form`` is the posted body (form fields or a flat JSON object), ``args`` the query
+    string; ``callback_url`` the absolute URL of this provider's callback route (the OAuth
+    ``redirect_uri``); ``call`` runs a user function that may be ``async`` (Flask's
+    ``ensure_sync``).
+    """
+
+    form: Mapping[str, str]
+    args: Mapping[str, str]
+    callback_url: str
+    call: Any = None
+
+    def run(self, func: Any, *args: Any, **kwargs: Any) -> Any:
+        """Call ``func`` (sync or async) the way Flask calls views."""
+        if self.call is None:
+            return func(*args, **kwargs)
+        return self.call(func)(*args, **kwargs)
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """The provider knows who the user is: the flow signs them in.
+
+    ``account`` is NextAuth's account (``provider``, ``type``, ``providerAccountId`` and, for
+    OAuth, ``access_token``, ``refresh_token``, ``expires_at``, ``id_token``, ``scope``,
+    ``token_type``); ``profile`` what the provider said about the user.
+    """
+
+    user: Any
+    account: dict[str, Any]
+    profile: dict[str, Any] | None = None
+    credentials: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """Send the browser to ``url`` (an authorization endpoint).
+
+    ``transaction`` (JSON-serialisable: state, PKCE verifier, nonce) is kept by the flow in a
+    short-lived encrypted cookie and handed back to :meth:`Provider.complete`, once.
+    ``form_post`` asks for that cookie to survive a cross-site POST back (Apple).
+    """
+
+    url: str
+    transaction: dict[str, Any] | None = None
+    form_post: bool = False
+
+
+@dataclass(frozen=True)
+class Refused:
+    """The sign-in did not happen. ``code`` is Auth.js's error code (``CredentialsSignin``,
+    ``OAuthSignin``, ``OAuthCallbackError``, ``AccessDenied``, ``Configuration``); ``detail``
+    goes to the logs only; ``values`` are safe form values to show again; ``reason`` is an
+    app-chosen safe code shown with the error (Auth.js's ``CredentialsSignin.code``)."""
+
+    code: str
+    detail: str | None = None
+    values: dict[str, str] = field(default_factory=dict)
+    reason: str | None = None
+
+
+Outcome = SignedIn | Redirect | Refused
+
+
+class RefreshRefused(Exception):
+    """The upstream said no for good (``invalid_grant``, a revoked or expired refresh token):
+    the session ends."""
+
+
+class RefreshUnavailable(Exception):
+    """The upstream could not answer now (timeout, refused connection, 5xx): try later, keep
+    the session."""
+
+
 class Provider:
+    """A sign-in method. Subclasses override :meth:`begin` and, for round trips,
+    :meth:`complete`; :meth:`configure` reads per-app settings at ``init_app``."""
+
     type: ClassVar[str] = "custom"
 
     def __init__(self, id: str, name: str) -> None:
@@ -16,6 +104,28 @@ class Provider:
             raise ValueError(f"provider id {id!r}: use lowercase letters, digits, '-' and '_'")
         self.id = id
         self.name = name
+
+    def configure(self, config: Mapping[str, Any]) -> None:
+        """Read this provider's settings from the app's config; raise ``ConfigurationError``
+        naming the key when one is missing or wrong. Called once per app, at ``init_app``."""
+
+    def begin(self, request: ProviderRequest) -> Outcome:
+        """``POST /auth/sign-in/<id>``: sign in at once, or redirect out."""
+        return Refused("OAuthSignin", f"provider {self.id!r} cannot start a sign-in")
+
+    def complete(self, request: ProviderRequest, transaction: dict[str, Any] | None) -> Outcome:
+        """``GET|POST /auth/callback/<id>``: the provider hands the user back."""
+        return Refused("OAuthCallbackError", f"provider {self.id!r} has no callback")
+
+    def refresh(self, account: Mapping[str, Any]) -> dict[str, Any]:
+        """New upstream tokens for ``account`` (``access_token``, ``expires_at``, and
+        ``refresh_token`` when rotated). Raises :class:`RefreshRefused` or
+        :class:`RefreshUnavailable`."""
+        raise RefreshRefused(f"provider {self.id!r} cannot refresh tokens")
+
+    def page(self) -> dict[str, Any]:
+        """What the sign-in page shows for this provider (fields for a form, a logo)."""
+        return {"fields": (), "logo": None}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(id={self.id!r})"
