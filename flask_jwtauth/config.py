@@ -35,6 +35,8 @@ class Theme:
     app_name: str | None
     brand_color: str
     logo_url: str | None
+    #: The text on brand-coloured buttons; None picks black or white for contrast.
+    button_text_color: str | None = None
 
 
 @dataclass(frozen=True)
@@ -254,6 +256,15 @@ def _cookie_path(config: Mapping[str, Any]) -> str:
     return value
 
 
+def _colour(config: Mapping[str, Any], key: str, default: str | None) -> Any:
+    value = config.get(key, default)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"#[0-9a-fA-F]{3,8}|[a-zA-Z]+", value):
+        raise ConfigurationError(key, f"expected a CSS colour, got {value!r}")
+    return value
+
+
 def load_settings(config: Mapping[str, Any]) -> Settings:
     """Build the settings, raising :class:`ConfigurationError` naming the first bad key."""
     secrets = _secrets(config)
@@ -341,11 +352,8 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
 
     prefix = _url(config, "JWTAUTH_URL_PREFIX", "/auth")
     base = "" if prefix == "/" else prefix
-    brand = config.get("JWTAUTH_THEME_BRAND_COLOR", "#346df1")
-    if not isinstance(brand, str) or not re.fullmatch(r"#[0-9a-fA-F]{3,8}|[a-zA-Z]+", brand):
-        raise ConfigurationError(
-            "JWTAUTH_THEME_BRAND_COLOR", f"expected a CSS colour, got {brand!r}"
-        )
+    brand = _colour(config, "JWTAUTH_THEME_BRAND_COLOR", "#346df1")
+    button_text = _colour(config, "JWTAUTH_THEME_BUTTON_TEXT_COLOR", None)
 
     return Settings(
         secrets=secrets,
@@ -383,5 +391,6 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
             app_name=_optional_str(config, "JWTAUTH_THEME_APP_NAME"),
             brand_color=brand,
             logo_url=_optional_str(config, "JWTAUTH_THEME_LOGO_URL"),
+            button_text_color=button_text,
         ),
     )
