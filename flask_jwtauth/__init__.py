@@ -5,9 +5,21 @@ sign-in and sign-out pages; guards that redirect pages and answer APIs with JSON
 """
 
 from .config import ConfigurationError
-from .extension import JWTAuth, sign_in_url
+from .extension import JWTAuth, csrf_token, sign_in_url
+from .flow import SignInResult, sign_in, sign_out
 from .guards import login_required, public
-from .providers import CredentialField, CredentialsProvider, Provider
+from .providers import (
+    CredentialField,
+    CredentialsProvider,
+    CredentialsSignin,
+    Provider,
+    ProviderRequest,
+    Redirect,
+    RefreshRefused,
+    RefreshUnavailable,
+    Refused,
+    SignedIn,
+)
 from .proxies import (
     AnonymousUser,
     SessionUser,
@@ -32,11 +44,20 @@ __all__ = [
     "ConfigurationError",
     "CredentialField",
     "CredentialsProvider",
+    "CredentialsSignin",
     "InvalidToken",
     "JWTAuth",
     "JWTAuthTestClient",
     "Provider",
+    "ProviderRequest",
+    "Redirect",
+    "RefreshRefused",
+    "RefreshUnavailable",
+    "Refused",
     "SessionUser",
+    "SignInResult",
+    "SignedIn",
+    "csrf_token",
     "current_session",
     "current_user",
     "get_session",
@@ -46,8 +67,10 @@ __all__ = [
     "session_expired",
     "session_refreshed",
     "session_updated",
+    "sign_in",
     "sign_in_failed",
     "sign_in_url",
+    "sign_out",
     "user_signed_in",
     "user_signed_out",
 ]

@@ -8,12 +8,18 @@ inspected once, at registration, never per request.
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from flask import current_app
+
+from . import claims as claims_
 from .redirects import same_origin_target
+
+logger = logging.getLogger("flask_jwtauth")
 
 Claims = dict[str, Any]
 AnyCallable = Callable[..., Any]
@@ -23,12 +29,30 @@ AnyCallable = Callable[..., Any]
 #: is only given to ``jwt`` with trigger "update", as in NextAuth) arrives as None when the
 #: callback declares it without a default, as JavaScript's destructuring gives ``undefined``.
 VOCABULARY = frozenset(
-    {"token", "user", "account", "trigger", "session", "credentials", "url", "base_url"}
+    {
+        "token",
+        "user",
+        "account",
+        "profile",
+        "trigger",
+        "session",
+        "credentials",
+        "url",
+        "base_url",
+    }
 )
 
 
 def adapt(func: AnyCallable) -> AnyCallable:
-    """Wrap ``func`` so that it receives only the keyword arguments it declares."""
+    """Wrap ``func`` so that it receives only the keyword arguments it declares; an
+    ``async def`` callback runs the way Flask runs async views (``ensure_sync``)."""
+    if inspect.iscoroutinefunction(func):
+        coroutine = func
+
+        def func(**kwargs: Any) -> Any:
+            return current_app.ensure_sync(coroutine)(**kwargs)
+
+        func.__signature__ = inspect.signature(coroutine)  # type: ignore[attr-defined]
     params = inspect.signature(func).parameters.values()
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
         return func
@@ -81,7 +105,8 @@ def default_token(user: Any) -> dict[str, Any]:
 
 
 def base_user(token: Claims) -> dict[str, Any]:
-    """The session's ``user`` as NextAuth builds it from the token (plus ``roles``)."""
+    """The session's ``user`` as NextAuth builds it from the token (plus ``roles``), sharing
+    nothing with ``token``."""
     user: dict[str, Any] = {
         "id": token.get("sub"),
         "name": token.get("name"),
@@ -89,7 +114,7 @@ def base_user(token: Claims) -> dict[str, Any]:
         "image": token.get("picture"),
     }
     if "roles" in token:
-        user["roles"] = token["roles"]
+        user["roles"] = claims_.copy_value(token["roles"])
     return user
 
 
@@ -107,3 +132,59 @@ class Callbacks:
     session: AnyCallable = default_session
     sign_in: AnyCallable | None = None
     redirect: AnyCallable = default_redirect
+
+
+class CallbackError(Exception):
+    """A callback raised or answered something unusable: a server-side fault, answered as
+    Auth.js answers it (``Configuration``), logged with the reason."""
+
+
+def run_jwt(
+    callbacks: Callbacks,
+    token: Claims,
+    *,
+    trigger: str | None,
+    current: Claims | None = None,
+    **context: Any,
+) -> Claims | None:
+    """The one runner of the jwt callback (sign-in, read, update, refresh).
+
+    Returns the new claims, or None when the callback ended the session. The callback gets
+    a copy; what it returns is checked here, once for every trigger: not a dict, or claims
+    of the wrong type, is a :class:`CallbackError`. ``current`` fills back the session's own
+    claims when the callback built a new dict.
+    """
+    if callbacks.jwt is None:
+        return token
+    try:
+        out = callbacks.jwt(token=claims_.own_copy(token), trigger=trigger, **context)
+    except Exception as exc:
+        raise CallbackError(f"the jwt callback raised {type(exc).__name__}") from exc
+    if out is None:
+        return None
+    if not isinstance(out, dict):
+        raise CallbackError(f"the jwt callback returned {type(out).__name__}, not a dict or None")
+    if current is not None:
+        claims_.keep_reserved(out, current)
+    if not claims_.valid(out, issued=False):
+        raise CallbackError(
+            "the jwt callback returned claims of the wrong type (exp, iat, auth_time and nbf "
+            "must be numbers of seconds; sub a string)"
+        )
+    return out
+
+
+def run_session(callbacks: Callbacks, token: Claims, expires: float) -> dict[str, Any] | None:
+    """The session callback on a copy of the token; None means "no session" everywhere."""
+    token = claims_.own_copy(token)
+    try:
+        out = callbacks.session(session=base_session(token, expires), token=token)
+    except Exception as exc:
+        raise CallbackError(f"the session callback raised {type(exc).__name__}") from exc
+    if out is None:
+        return None
+    if not isinstance(out, dict):
+        raise CallbackError(
+            f"the session callback returned {type(out).__name__}, not a dict or None"
+        )
+    return out

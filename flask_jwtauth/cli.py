@@ -12,6 +12,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from . import claims as claims_
+from .state import ext as app_state
 from .tokens import InvalidToken
 
 jwtauth_cli = AppGroup("jwtauth", help="flask_jwtauth tools.")
@@ -29,7 +31,7 @@ def make_secret(size: int) -> None:
 @click.option("--secure", is_flag=True, help="The token came from the __Secure- cookie.")
 def decode(token: str | None, secure: bool) -> None:
     """Decrypt/verify a session cookie value (or stdin) and print its claims."""
-    ext = current_app.extensions["jwtauth"]  # the command is registered by JWTAuth itself
+    ext = app_state(current_app)  # the command is registered by JWTAuth itself
     raw = (token or sys.stdin.read()).strip()
     try:
         claims = ext.engine.codec(secure).decode(raw)
@@ -40,5 +42,5 @@ def decode(token: str | None, secure: bool) -> None:
     exp = claims.get("exp")
     if isinstance(exp, (int, float)):
         when = datetime.fromtimestamp(exp, timezone.utc).isoformat()
-        state = "expired" if ext.engine.expired(claims, now) else "valid"
+        state = "expired" if claims_.expired(claims, now, ext.settings.session) else "valid"
         click.echo(f"{state}; exp {when}", err=True)

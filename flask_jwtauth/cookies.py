@@ -14,7 +14,7 @@ from typing import Any
 from flask import Request, Response
 from werkzeug.http import dump_cookie, http_date
 
-from .config import Settings
+from .config import CookieSettings
 
 
 @dataclass(frozen=True)
@@ -30,14 +30,14 @@ class CookiePolicy:
     _tails: dict[bool, tuple[str, str]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> CookiePolicy:
+    def from_settings(cls, settings: CookieSettings) -> CookiePolicy:
         return cls(
-            name=settings.cookie_name,
-            secure=settings.cookie_secure,
-            domain=settings.cookie_domain,
-            path=settings.cookie_path,
-            samesite=settings.cookie_samesite,
-            chunk_size=settings.cookie_chunk_size,
+            name=settings.name,
+            secure=settings.secure,
+            domain=settings.domain,
+            path=settings.path,
+            samesite=settings.samesite,
+            chunk_size=settings.chunk_size,
         )
 
     def is_secure(self, request: Request) -> bool:

@@ -2,42 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-from flask import Flask, current_app, request, url_for
+from flask import Blueprint, Flask
 
+from . import transaction
+from .actions import build_blueprint
 from .callbacks import Callbacks, adapt
 from .cli import jwtauth_cli
-from .config import ConfigurationError, Settings, load_settings
+from .config import ConfigurationError, load_settings
+from .csrf import Csrf
 from .guards import protect_all
+from .lifecycle import Clock, SessionEngine
 from .providers.base import Provider
 from .proxies import current_session, current_user, unwrap_for_json
-from .session import Clock, SessionEngine
-from .tokens import derive_signing_key
-from .views import build_blueprint
+from .state import JWTAuthState, ext
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-
-@dataclass
-class JWTAuthState:
-    """What one app's requests need, in ``app.extensions["jwtauth"]``."""
-
-    settings: Settings
-    engine: SessionEngine
-    providers: dict[str, Provider]
-    callbacks: Callbacks
-
-    def sign_in_page_url(self) -> str:
-        """The sign-in page's URL, under the app's mount point (SCRIPT_NAME) when it has one."""
-        endpoint = self.settings.sign_in_endpoint
-        if endpoint:
-            return url_for(endpoint)
-        return request.script_root + self.settings.sign_in_url
+logger = logging.getLogger("flask_jwtauth")
 
 
 class JWTAuth:
@@ -69,25 +56,25 @@ class JWTAuth:
     ) -> None:
         if "jwtauth" in app.extensions:
             raise RuntimeError("JWTAuth is already set up on this app")
-        chosen = list(providers) if providers is not None else self.providers
-        by_id: dict[str, Provider] = {}
-        for provider in chosen:
-            if not isinstance(provider, Provider):
-                raise ConfigurationError("providers", f"{provider!r} is not a Provider")
-            if provider.id in by_id:
-                raise ConfigurationError("providers", f"two providers have the id {provider.id!r}")
-            by_id[provider.id] = provider
+        by_id = _providers(providers if providers is not None else self.providers, app)
         settings = load_settings(app.config)
-        if app.secret_key is None:
-            # Flask-WTF keeps its CSRF token in Flask's signed session, which needs a key.
-            app.secret_key = derive_signing_key(settings.secrets[0], "flask_jwtauth.flask-secret")
-        engine = SessionEngine(settings, self.callbacks, clock or self.clock)
-        state = JWTAuthState(settings, engine, by_id, self.callbacks)
-        app.extensions["jwtauth"] = state
+        if app.config.get("WTF_CSRF_ENABLED") is False:
+            logger.warning(
+                "WTF_CSRF_ENABLED = False turns off Flask-WTF's checks on the app's own forms "
+                "only: flask_jwtauth's sign-in, sign-out and session update keep theirs"
+            )
+        csrf = Csrf(settings.secrets[0], settings.cookies)
+        engine = SessionEngine(settings, self.callbacks, clock or self.clock, csrf)
+        app_state = JWTAuthState(
+            settings, engine, by_id, self.callbacks, csrf, transaction.codec(settings.secrets)
+        )
+        app.extensions["jwtauth"] = app_state
         engine.init_app(app)
-        if settings.protect_all:
+        if settings.access.protect_all:
             app.before_request(protect_all)
-        app.register_blueprint(build_blueprint(state))
+        blueprint = build_blueprint(app_state)
+        app.register_blueprint(blueprint)
+        _exempt_from_csrf_protect(app, blueprint)
         app.context_processor(_template_globals)
         app.cli.add_command(jwtauth_cli)
         if callable(getattr(app.json, "default", None)):
@@ -96,17 +83,19 @@ class JWTAuth:
     # -- callbacks, in NextAuth's vocabulary --------------------------------------------
 
     def jwt_callback(self, func: F) -> F:
-        """``jwt(token, user, account, trigger, session)``: shape the token; None ends it."""
+        """``jwt(token, user, account, profile, trigger, session)``: shape the token; None
+        ends it."""
         self.callbacks.jwt = adapt(func)
         return func
 
     def session_callback(self, func: F) -> F:
-        """``session(session, token)``: shape what ``/auth/session`` and views see."""
+        """``session(session, token)``: shape what ``/auth/session`` and views see; None (or
+        an exception) means there is no session."""
         self.callbacks.session = adapt(func)
         return func
 
     def sign_in_callback(self, func: F) -> F:
-        """``sign_in(user, account, credentials)``: False denies, a URL string redirects."""
+        """``sign_in(user, account, profile, credentials)``: False denies, a URL redirects."""
         self.callbacks.sign_in = adapt(func)
         return func
 
@@ -116,11 +105,50 @@ class JWTAuth:
         return func
 
 
+def _providers(chosen: Iterable[Provider], app: Flask) -> dict[str, Provider]:
+    by_id: dict[str, Provider] = {}
+    for provider in chosen:
+        if not isinstance(provider, Provider):
+            raise ConfigurationError("providers", f"{provider!r} is not a Provider")
+        if provider.id in by_id:
+            raise ConfigurationError("providers", f"two providers have the id {provider.id!r}")
+        provider.configure(app.config)
+        by_id[provider.id] = provider
+    return by_id
+
+
+def _exempt_from_csrf_protect(app: Flask, blueprint: Blueprint) -> None:
+    """Our endpoints check their own CSRF tokens; Flask-WTF's ``CSRFProtect`` (which reads
+    its token from Flask's session) must leave them alone, whether it was set up before or
+    after us: at once, or on the first request by a hook that then takes itself out."""
+    existing = app.extensions.get("csrf")
+    if existing is not None:
+        existing.exempt(blueprint)
+        return
+
+    def exempt_once() -> None:
+        later = app.extensions.get("csrf")
+        if later is not None:
+            later.exempt(blueprint)
+        # A new list: Flask is iterating the current one right now.
+        app.before_request_funcs[None] = [
+            f for f in app.before_request_funcs[None] if f is not exempt_once
+        ]
+
+    app.before_request_funcs.setdefault(None, []).insert(0, exempt_once)
+
+
 def sign_in_url(callback_url: str | None = None) -> str:
     """The current app's sign-in page (its own view when ``JWTAUTH_SIGN_IN_ENDPOINT`` is
     set), optionally with a ``callbackUrl``: for links and redirects in the app's code."""
-    base: str = current_app.extensions["jwtauth"].sign_in_page_url()
+    base = ext().sign_in_page_url()
     return f"{base}?{urlencode({'callbackUrl': callback_url})}" if callback_url else base
+
+
+def csrf_token() -> str:
+    """A CSRF token for a form that posts to the auth endpoints (sign-out, update), bound to
+    the current session, or to the visitor's CSRF cookie when no one is signed in."""
+    return ext().csrf.token()
 
 
 def _template_globals() -> dict[str, Any]:
@@ -128,4 +156,5 @@ def _template_globals() -> dict[str, Any]:
         "current_user": current_user,
         "current_session": current_session,
         "jwtauth_sign_in_url": sign_in_url,
+        "jwtauth_csrf_token": csrf_token,
     }

@@ -14,9 +14,11 @@ from urllib.parse import quote, urlencode
 
 from flask import Response, current_app, jsonify, redirect, request
 
+from .context import RequestState, request_state
 from .errors import describe
+from .headers import private, vary_accept
 from .pages import render_error
-from .session import RequestState, private, request_state
+from .state import ext
 
 F = TypeVar("F", bound=Callable[..., Any])
 Predicate = Callable[[Any], bool]
@@ -32,8 +34,7 @@ def public(view: F) -> F:
 
 
 def wants_json() -> bool:
-    settings = current_app.extensions["jwtauth"].settings
-    if settings.api_paths.match(request.path):
+    if ext().settings.access.api_paths.match(request.path):
         return True
     if request.is_json:
         return True
@@ -42,7 +43,6 @@ def wants_json() -> bool:
 
 
 def _sign_in_location(error: str | None) -> str:
-    ext = current_app.extensions["jwtauth"]
     # The relative URL the browser asked for, under the app's mount point (SCRIPT_NAME).
     # The query string is kept as sent, bytes that are not UTF-8 percent-encoded (werkzeug's
     # ``full_path`` would raise on them).
@@ -52,7 +52,7 @@ def _sign_in_location(error: str | None) -> str:
     params = {"callbackUrl": target}
     if error:
         params["error"] = error
-    base = ext.sign_in_page_url()
+    base = ext().sign_in_page_url()
     return f"{base}?{urlencode(params)}"
 
 
@@ -64,12 +64,14 @@ def deny(status: int, code: str) -> Response:
         response.status_code = status
     elif status == 401:
         response = current_app.make_response(
-            redirect(_sign_in_location(code if code == "SessionExpired" else None))
+            redirect(_sign_in_location(code if code == "SessionExpired" else None), 302)
         )
     else:
         response = render_error(code, status)
-    private(response)
-    return response
+    state = request_state()
+    if state is not None and code == "SessionExpired":
+        state.notice_shown = True
+    return vary_accept(private(response))
 
 
 def _roles_of(token: dict[str, Any]) -> set[str]:
@@ -88,8 +90,9 @@ def check(
     if request.method == "OPTIONS":
         return None
     state: RequestState | None = request_state()
-    if state is None or state.token is None:
+    if state is None or not ext().engine.signed_in(state):
         return deny(401, state.error if state is not None and state.error else "SessionRequired")
+    assert state.token is not None
     state.accessed = True
     if roles and not roles & _roles_of(state.token):
         return deny(403, "AccessDenied")
@@ -167,12 +170,13 @@ def protect_all() -> Response | None:
         or endpoint.startswith("jwtauth.")
     ):
         return None
-    settings = current_app.extensions["jwtauth"].settings
-    if settings.public_paths is not None and settings.public_paths.match(request.path):
+    settings = ext().settings
+    public_paths = settings.access.public_paths
+    if public_paths is not None and public_paths.match(request.path):
         return None
     view = current_app.view_functions.get(endpoint)
     if view is None or getattr(view, PUBLIC_ATTR, False):
         return None
-    if endpoint == settings.sign_in_endpoint or endpoint == settings.sign_out_endpoint:
+    if endpoint in (settings.pages.sign_in_endpoint, settings.pages.sign_out_endpoint):
         return None
     return check()

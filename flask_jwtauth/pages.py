@@ -1,44 +1,36 @@
 """The built-in pages (sign-in, sign-out, error), rendered from the overridable templates.
 
-Shared by the blueprint's views and the guards' 403 page; every page depends on the
-session (or the CSRF token in it) and is never cached.
+Shared by the endpoints and the guards' 403 page; every page depends on the session (or the
+CSRF token bound to it) and is never cached. Messages come from :mod:`errors`, one table.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from flask import Response, current_app, render_template, url_for
-from flask_wtf.csrf import generate_csrf
+from flask import Response, render_template, url_for
 
 from .errors import describe
-from .session import private
-
-if TYPE_CHECKING:
-    from .extension import JWTAuthState
-
-
-def _ext() -> JWTAuthState:
-    ext: JWTAuthState = current_app.extensions["jwtauth"]
-    return ext
+from .headers import private
+from .proxies import current_user
+from .state import JWTAuthState, ext
 
 
-def no_store(response: Response) -> Response:
-    private(response)
-    return response
-
-
-def _provider_views(ext: JWTAuthState) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": p.id,
-            "name": p.name,
-            "type": p.type,
-            "action": url_for("jwtauth.sign_in_provider", provider=p.id),
-            "fields": getattr(p, "fields", ()),
-        }
-        for p in ext.providers.values()
-    ]
+def _provider_views(app_state: JWTAuthState) -> list[dict[str, Any]]:
+    views = []
+    for p in app_state.providers.values():
+        page = p.page()
+        views.append(
+            {
+                "id": p.id,
+                "name": p.name,
+                "type": p.type,
+                "action": url_for("jwtauth.sign_in_provider", provider=p.id),
+                "fields": page.get("fields", ()),
+                "logo": page.get("logo"),
+            }
+        )
+    return views
 
 
 def _page_error(error: str | None) -> tuple[str | None, str | None]:
@@ -48,55 +40,55 @@ def _page_error(error: str | None) -> tuple[str | None, str | None]:
     return code, message
 
 
+def _html(template: str, status: int, **context: Any) -> Response:
+    html = render_template(template, theme=ext().settings.theme, status=status, **context)
+    return private(Response(html, status=status, mimetype="text/html"))
+
+
 def render_sign_in(
     *,
     error: str | None = None,
+    reason: str | None = None,
     callback_url: str = "",
     values: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
-    ext = _ext()
+    app_state = ext()
     code, message = _page_error(error)
-    html = render_template(
+    return _html(
         "jwtauth/sign_in.html",
-        providers=_provider_views(ext),
+        status,
+        providers=_provider_views(app_state),
         values=values or {},
-        csrf_token=generate_csrf(),
+        csrf_token=app_state.csrf.token(),
         callback_url=callback_url,
         error=code,
+        error_code=reason,
         error_message=message,
-        theme=ext.settings.theme,
     )
-    return no_store(Response(html, status=status, mimetype="text/html"))
 
 
 def render_sign_out(*, callback_url: str, error: str | None = None, status: int = 200) -> Response:
-    from .proxies import current_user
-
     code, message = _page_error(error)
-    html = render_template(
+    return _html(
         "jwtauth/sign_out.html",
+        status,
         user=dict(current_user) or None,
         action=url_for("jwtauth.sign_out"),
-        csrf_token=generate_csrf(),
+        csrf_token=ext().csrf.token(),
         callback_url=callback_url,
         error=code,
         error_message=message,
-        theme=_ext().settings.theme,
     )
-    return no_store(Response(html, status=status, mimetype="text/html"))
 
 
 def render_error(code: str, status: int | None = None) -> Response:
-    ext = _ext()
     code, default_status, message = describe(code)
     status = status or default_status
-    html = render_template(
+    return _html(
         "jwtauth/error.html",
+        status,
         error=code,
         error_message=message,
-        status=status,
-        sign_in_url=ext.sign_in_page_url(),
-        theme=ext.settings.theme,
+        sign_in_url=ext().sign_in_page_url(),
     )
-    return no_store(Response(html, status=status, mimetype="text/html"))

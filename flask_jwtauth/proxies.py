@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from flask import current_app
 from werkzeug.local import LocalProxy
 
-from .session import own_copy, request_state
+from .claims import own_copy
+from .context import request_state
+from .state import ext
 
 
 class SessionUser(dict[str, Any]):
@@ -25,9 +26,12 @@ class AnonymousUser(dict[str, Any]):
 
 
 def get_session() -> dict[str, Any] | None:
-    """The session as ``GET /auth/session`` shows it (session callback applied), or None."""
-    session: dict[str, Any] | None = current_app.extensions["jwtauth"].engine.current_session()
-    return session
+    """The session as ``GET /auth/session`` shows it (session callback applied), or None.
+
+    ``current_session`` is a proxy and never ``is None``: test it for truth
+    (``if not current_session``) or call this function (``if get_session() is None``).
+    """
+    return ext().engine.current_session()
 
 
 def get_token() -> dict[str, Any] | None:
@@ -36,6 +40,8 @@ def get_token() -> dict[str, Any] | None:
     if state is None or state.token is None:
         return None
     state.accessed = True
+    if not ext().engine.signed_in(state):
+        return None
     return own_copy(state.token)
 
 
@@ -46,7 +52,7 @@ def current_user_value() -> SessionUser | AnonymousUser:
     if state is None:
         return AnonymousUser()
     if state.user is None:
-        found = current_app.extensions["jwtauth"].engine.current_user(state)
+        found = ext().engine.current_user(state)
         state.user = SessionUser(found) if found is not None else AnonymousUser()
     user: SessionUser | AnonymousUser = state.user
     return user

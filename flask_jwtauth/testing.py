@@ -1,17 +1,22 @@
 """Sign a test client in without the form, as Flask-Login's ``FlaskLoginClient`` does.
 
 ``app.test_client_class = JWTAuthTestClient``; then ``app.test_client(user={"id": "1"})``
-starts with a valid session cookie for that user (the jwt callback runs with trigger
-``"sign_in"``, as for a real sign-in).
+starts with a valid session cookie for that user. It goes through the same flow as a real
+sign-in (``sign_in`` and ``jwt`` callbacks with trigger ``"sign_in"``, signals), then keeps
+the cookies that sign-in's response set, as a browser would.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import Response
 from flask.testing import FlaskClient
+from werkzeug.http import parse_cookie
 
-from .cookies import split
+from . import flow
+from .context import request_state
+from .state import ext
 
 
 class JWTAuthTestClient(FlaskClient):
@@ -26,20 +31,36 @@ class JWTAuthTestClient(FlaskClient):
     def sign_in(
         self, user: Any, *, claims: dict[str, Any] | None = None, secure: bool = False
     ) -> str:
-        """Give this client a session for ``user``; returns the cookie value it set."""
-        ext = self.application.extensions["jwtauth"]
-        with self.application.test_request_context(
-            base_url="https://localhost" if secure else None
-        ):
-            token: str = ext.engine.issue(user, extra=claims, secure=secure)
-        policy = ext.engine.policy
+        """Give this client a session for ``user`` (``claims`` are added to its token);
+        returns the session token it now holds."""
+        app = self.application
+        app_state = ext(app)
+        engine = app_state.engine
+        with app.test_request_context(base_url="https://localhost" if secure else None):
+            engine.load()
+            account = {"provider": "test", "type": "test"}
+            result = flow.sign_in(user, account=account)
+            if not result:
+                raise ValueError(f"the sign-in of this user was refused: {result.error}")
+            state = request_state()
+            assert state is not None and state.token is not None
+            if claims:
+                state.token = {**state.token, **claims}
+            response = engine.save(Response())
+            token = state.token
+        policy = engine.policy
         name = policy.name_for(secure)
-        # As a browser would hold it: numbered chunks when large, none left over from before.
+        # As a browser would hold it: the new cookie (or chunks), none left over from before.
         self.delete_cookie(name, path=policy.path)
         index = 0
         while self.get_cookie(f"{name}.{index}", path=policy.path) is not None:
             self.delete_cookie(f"{name}.{index}", path=policy.path)
             index += 1
-        for key, value in split(token, name, policy.chunk_size).items():
-            self.set_cookie(key, value, path=policy.path)
-        return token
+        value = ""
+        for header in response.headers.getlist("Set-Cookie"):
+            for key, cookie_value in parse_cookie(header.split(";", 1)[0]).items():
+                if cookie_value and (key == name or key.startswith(f"{name}.")):
+                    self.set_cookie(key, cookie_value, path=policy.path)
+                    value += cookie_value
+        assert token is not None
+        return value

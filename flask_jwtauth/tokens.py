@@ -232,14 +232,15 @@ def _key_id(public_pem: bytes, algorithm: str) -> str:
 
 def build_codec(settings: Settings, salt: str) -> JWECodec | JWSCodec:
     """The codec for one cookie name (the name is the key-derivation salt)."""
-    if settings.token_format == "jwe":
-        return JWECodec(settings.secrets, salt, settings.jwe_encryption)
+    token = settings.token
+    if token.format == "jwe":
+        return JWECodec(settings.secrets, salt, token.jwe_encryption)
     return JWSCodec(
-        settings.jws_algorithm,
+        token.jws_algorithm,
         secrets=settings.secrets,
         salt=salt,
-        private_key=settings.jws_private_key,
-        public_keys=settings.jws_public_keys,
+        private_key=token.jws_private_key,
+        public_keys=token.jws_public_keys,
     )
 
 

@@ -451,6 +451,8 @@ def test_seed_002_json_client_sees_the_backend_token(
     )
     assert response.get_json()["ok"] is True
     assert client.get("/auth/session").get_json()["token"] == "access-1"
+    # Signing in rotated the CSRF token: a client asks again, as NextAuth's client does.
+    token = client.get("/auth/csrf").get_json()["csrfToken"]
     failed = client.post(
         "/auth/sign-in/credentials",
         json={"username": "ann", "password": "nope", "redirect": False},

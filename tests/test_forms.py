@@ -203,14 +203,19 @@ def test_session_update_without_a_valid_token_is_400_and_changes_nothing(
 # -- configuration ---------------------------------------------------------------------------
 
 
-def test_csrf_can_be_switched_off_with_flask_wtfs_own_setting(make_app: AppFactory) -> None:
+def test_flask_wtfs_switch_does_not_turn_off_our_csrf(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """WTF_CSRF_ENABLED = False is Flask-WTF's setting for the app's own forms: sign-in,
+    sign-out and update stay protected, and start-up says so, naming the key."""
     app, _ = make_app(WTF_CSRF_ENABLED=False)
+    assert "WTF_CSRF_ENABLED" in caplog.text
     client = app.test_client()
     response = client.post(
         "/auth/sign-in/credentials", data={"username": "ann", "password": "pw-ann"}
     )
-    assert response.status_code == 302
-    assert session_cookie(client) is not None
+    assert response.status_code == 400
+    assert session_cookie(client) is None
 
 
 def test_csrf_is_on_by_default_even_under_testing(app: Flask) -> None:

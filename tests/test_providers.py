@@ -261,8 +261,26 @@ def test_authorize_exception_in_json(
     assert "hunter2" not in response.get_data(as_text=True)
 
 
-def test_user_without_an_id_is_a_configuration_error(make_app: AppFactory) -> None:
+def test_user_without_an_id_gets_a_generated_one(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As in Auth.js: a user dict without ``id`` is signed in under a random id, with a
+    warning in the log, instead of a 500."""
     app, _ = make_app(providers=[CredentialsProvider(lambda c: {"name": "no id"})])
+    client = app.test_client()
+    response = sign_in(client, "ann")
+    assert response.status_code == 302
+    me = client.get("/api/me").get_json()
+    assert me["user"]["name"] == "no id"
+    assert len(me["user"]["id"]) == 36  # a UUID
+    assert "no 'id'" in caplog.text
+
+
+def test_user_object_without_an_id_is_a_configuration_error(make_app: AppFactory) -> None:
+    class Nobody:
+        name = "no id"
+
+    app, _ = make_app(providers=[CredentialsProvider(lambda c: Nobody())])
     response = sign_in(app.test_client(), "ann")
     assert response.status_code == 500
     assert "<code>Configuration</code>" in response.get_data(as_text=True)

@@ -348,7 +348,7 @@ def test_absolute_cap_cookie_max_age_shrinks(make_app: AppFactory, clock: Clock)
     )
     client = app.test_client()
     sign_in(client)
-    grace = 60  # the cookie outlives the session by min(max age, a day)
+    grace = DAY  # the cookie outlives the session by JWTAUTH_EXPIRY_NOTICE (a day)
     lifetimes = []
     for _ in range(3):  # +30, +60, +90
         clock.advance(30)
@@ -379,15 +379,17 @@ def test_sign_in_again_restarts_the_absolute_cap(make_app: AppFactory, clock: Cl
 
 
 @pytest.mark.parametrize(
-    ("max_age", "grace"),
-    [(10, 10), (60, 60), (3600, 3600), (30 * DAY, DAY)],
+    ("max_age", "notice", "grace"),
+    [(10, None, DAY), (60, None, DAY), (3600, 120, 120), (30 * DAY, None, DAY), (5, 0, 0)],
 )
-def test_cookie_max_age_is_session_lifetime_plus_grace(
-    make_app: AppFactory, max_age: int, grace: int
+def test_cookie_max_age_is_session_lifetime_plus_the_expiry_notice(
+    make_app: AppFactory, max_age: int, notice: int | None, grace: int
 ) -> None:
-    """The cookie outlives the session a little, so that an expired session still comes
-    back once and can be reported as SessionExpired instead of vanishing silently."""
-    app, _ = make_app(JWTAUTH_SESSION_MAX_AGE=max_age)
+    """The cookie outlives the session by ``JWTAUTH_EXPIRY_NOTICE`` (a day unless set), so
+    that an expired session still comes back and can be reported as SessionExpired
+    instead of vanishing silently; short sessions get the same notice as long ones."""
+    config = {} if notice is None else {"JWTAUTH_EXPIRY_NOTICE": notice}
+    app, _ = make_app(JWTAUTH_SESSION_MAX_AGE=max_age, **config)
     response = sign_in(app.test_client())
     cookie = set_cookie(response)
     assert cookie is not None
@@ -401,7 +403,7 @@ def test_rolled_cookie_max_age_is_renewed(make_app: AppFactory, clock: Clock) ->
     sign_in(client)
     clock.advance(45)
     cookie = set_cookie(client.get("/api/me"))
-    assert cookie is not None and cookie.max_age == 60 + 60
+    assert cookie is not None and cookie.max_age == 60 + DAY
 
 
 def test_each_sign_in_mints_a_new_session_id(make_app: AppFactory, clock: Clock) -> None:
@@ -514,7 +516,7 @@ def test_jwt_callback_change_reissues_cookie_without_moving_expiry(
     response = client.get("/api/me")
     cookie = set_cookie(response)
     assert cookie is not None and not cookie.cleared
-    assert cookie.max_age == (signed_in_at + 100) - int(clock.now) + 100  # + grace
+    assert cookie.max_age == (signed_in_at + 100) - int(clock.now) + DAY  # + notice
     token = token_of(client)
     assert token["version"] == 2
     assert token["iat"] == signed_in_at

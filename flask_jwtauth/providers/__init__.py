@@ -1,6 +1,27 @@
-"""Sign-in providers: a common base, and the credentials provider."""
+"""Sign-in providers: the protocol every provider follows, and the credentials provider."""
 
-from .base import Provider
-from .credentials import CredentialField, CredentialsProvider
+from .base import (
+    Outcome,
+    Provider,
+    ProviderRequest,
+    Redirect,
+    RefreshRefused,
+    RefreshUnavailable,
+    Refused,
+    SignedIn,
+)
+from .credentials import CredentialField, CredentialsProvider, CredentialsSignin
 
-__all__ = ["CredentialField", "CredentialsProvider", "Provider"]
+__all__ = [
+    "CredentialField",
+    "CredentialsProvider",
+    "CredentialsSignin",
+    "Outcome",
+    "Provider",
+    "ProviderRequest",
+    "Redirect",
+    "RefreshRefused",
+    "RefreshUnavailable",
+    "Refused",
+    "SignedIn",
+]

@@ -30,6 +30,8 @@ class ProviderRequest:
     args: Mapping[str, str]
     callback_url: str
     call: Any = None
+    #: The framework's own request object, for user hooks that want it (``authorize``).
+    native: Any = None
 
     def run(self, func: Any, *args: Any, **kwargs: Any) -> Any:
         """Call ``func`` (sync or async) the way Flask calls views."""

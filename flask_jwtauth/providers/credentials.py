@@ -1,7 +1,9 @@
 """Seed 002's credentials provider: a form in front of the app's own user check.
 
-``authorize(credentials)`` gets the submitted fields as a dict and returns a user (a dict
-or an object with ``id``/``name``/``email``) or None.
+``authorize(credentials)`` (or ``authorize(credentials, request)``, sync or ``async``) gets
+the submitted fields as a dict and returns a user (a dict or an object with
+``id``/``name``/``email``) or None; it may raise :class:`CredentialsSignin` with a safe
+``code`` to say why (shown as ``?error=CredentialsSignin&code=...``).
 
 Fields are given as NextAuth gives ``credentials`` (``{"username": {"label": "Email",
 "type": "email"}, "password": {}}``), as :class:`CredentialField` objects, or as plain
@@ -10,14 +12,37 @@ names. A bad field is a ``ValueError`` when the provider is built, never at requ
 
 from __future__ import annotations
 
+import inspect
+import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from .base import Provider
+from werkzeug.datastructures import MultiDict
+from wtforms import Form, HiddenField, PasswordField, StringField
+from wtforms.validators import InputRequired, Length, Optional
 
-Authorize = Callable[[dict[str, str]], Any]
+from .base import Outcome, Provider, ProviderRequest, Refused, SignedIn
+
+Authorize = Callable[..., Any]
+
+logger = logging.getLogger("flask_jwtauth")
+
+_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
+#: How much of a submitted (non-secret) value is echoed back into the re-rendered form.
+_ECHO_LIMIT = 1024
+
+
+class CredentialsSignin(Exception):
+    """Raised by ``authorize`` to refuse with a reason the user may see (Auth.js v5's
+    ``CredentialsSignin``): ``code`` must be a short identifier such as ``"invalid_otp"``;
+    anything else is dropped. The message is never shown."""
+
+    def __init__(self, code: str | None = None, message: str = "") -> None:
+        super().__init__(message or code or "credentials refused")
+        self.code = code if isinstance(code, str) and _CODE.fullmatch(code) else None
+
 
 #: Input types the sign-in page can render for a credential.
 INPUT_TYPES = frozenset({"text", "password", "email", "tel", "number", "url", "search"})
@@ -160,3 +185,59 @@ class CredentialsProvider(Provider):
         self.fields: tuple[CredentialField, ...] = (
             DEFAULT_FIELDS if fields is None else _fields(fields)
         )
+        self._wants_request = _takes_two(authorize)
+        attrs: dict[str, Any] = {"callbackUrl": HiddenField(validators=[Optional()])}
+        for spec in self.fields:
+            field_cls = PasswordField if spec.secret else StringField
+            checks = [InputRequired() if spec.required else Optional(), Length(max=1024)]
+            attrs[spec.name] = field_cls(spec.label, validators=checks)
+        self._form = type(f"{self.id.title()}SignInForm", (Form,), attrs)
+
+    def page(self) -> dict[str, Any]:
+        return {"fields": self.fields, "logo": None}
+
+    def begin(self, request: ProviderRequest) -> Outcome:
+        """Validate the form, then ask ``authorize``. Every refusal looks the same to the
+        user (no hint whether the account exists), unless ``authorize`` gives a code."""
+        form = self._form(formdata=MultiDict(request.form))
+        values = {
+            f.name: str(request.form.get(f.name, ""))[:_ECHO_LIMIT]
+            for f in self.fields
+            if not f.secret
+        }
+        if not form.validate():
+            return Refused("CredentialsSignin", "the form is incomplete", values)
+        credentials = {spec.name: form[spec.name].data or "" for spec in self.fields}
+        args: tuple[Any, ...] = (
+            (credentials, request.native) if self._wants_request else (credentials,)
+        )
+        try:
+            user = request.run(self.authorize, *args)
+        except CredentialsSignin as exc:
+            return Refused("CredentialsSignin", "authorize() refused", values, exc.code)
+        except Exception:
+            logger.exception("authorize() of provider %r raised", self.id)
+            return Refused("Configuration", "authorize() raised")
+        if user is None:
+            return Refused("CredentialsSignin", "authorize() returned None", values)
+        user_id = user.get("id") if isinstance(user, dict) else getattr(user, "id", None)
+        account = {
+            "provider": self.id,
+            "type": self.type,
+            "providerAccountId": None if user_id is None else str(user_id),
+        }
+        return SignedIn(user=user, account=account, credentials=credentials)
+
+
+def _takes_two(func: Callable[..., Any]) -> bool:
+    """Does ``authorize`` also want the request (``authorize(credentials, request)``)?"""
+    try:
+        params = list(inspect.signature(func).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    positional = [
+        p
+        for p in params
+        if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    ]
+    return len(positional) >= 2 or any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params)

@@ -1,0 +1,79 @@
+"""The one table of ``JWTAUTH_*`` keys: default and meaning. Loaders read defaults from here
+and the docs' configuration reference is checked against it, so the two cannot drift."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+DAY = 24 * 3600
+
+
+@dataclass(frozen=True)
+class Key:
+    default: Any
+    doc: str
+    #: A description of a default computed from other keys (the table shows it instead).
+    derived: str | None = None
+
+
+DEFAULTS: dict[str, Key] = {
+    # -- secrets and token format
+    "JWTAUTH_SECRET": Key(
+        None, "Secret (or list: the first encrypts, all decrypt). Falls back to SECRET_KEY."
+    ),
+    "JWTAUTH_TOKEN_FORMAT": Key("jwe", "'jwe' (encrypted, as Auth.js) or 'jws' (signed)."),
+    "JWTAUTH_JWE_ENCRYPTION": Key("A256GCM", "'A256GCM' or 'A256CBC-HS512' (Auth.js writes)."),
+    "JWTAUTH_JWS_ALGORITHM": Key("HS256", "HS256, RS256, ES256 or EdDSA (JWS format only)."),
+    "JWTAUTH_JWS_PRIVATE_KEY": Key(None, "PEM private key for an asymmetric JWS algorithm."),
+    "JWTAUTH_JWS_PUBLIC_KEYS": Key((), "More PEM public keys that verify (rotation)."),
+    # -- session lifetime
+    "JWTAUTH_SESSION_MAX_AGE": Key(30 * DAY, "Idle lifetime of a session (seconds/timedelta)."),
+    "JWTAUTH_SESSION_UPDATE_AGE": Key(
+        DAY,
+        "Re-issue the cookie at most once per this many seconds of activity; 0 = every "
+        "request, None = never (static session).",
+        derived="1 day, or None (static) when the session is shorter than a day",
+    ),
+    "JWTAUTH_JWT_MAX_AGE": Key(None, "The token's own exp.", derived="JWTAUTH_SESSION_MAX_AGE"),
+    "JWTAUTH_SESSION_ABSOLUTE_MAX_AGE": Key(
+        None, "Hard cap from sign-in, whatever the activity; None = no cap."
+    ),
+    "JWTAUTH_LEEWAY": Key(0, "Clock tolerance when checking expiry (seconds)."),
+    "JWTAUTH_EXPIRY_NOTICE": Key(
+        DAY,
+        "How long after expiry the browser still sends the dead cookie back, so that the "
+        "sign-in page can say the session expired.",
+    ),
+    "JWTAUTH_MEMO_SIZE": Key(4096, "Verified tokens kept in memory (0 = decrypt every time)."),
+    # -- cookies
+    "JWTAUTH_COOKIE_NAME": Key("jwtauth.session-token", "Session cookie name (no prefix)."),
+    "JWTAUTH_COOKIE_SECURE": Key(None, "True/False, or None: Secure when the request is HTTPS."),
+    "JWTAUTH_COOKIE_DOMAIN": Key(None, "Domain attribute, e.g. '.example.com' for sub-domains."),
+    "JWTAUTH_COOKIE_PATH": Key("/", "Path attribute."),
+    "JWTAUTH_COOKIE_SAMESITE": Key("Lax", "Lax, Strict or None (None needs Secure)."),
+    "JWTAUTH_COOKIE_CHUNK_SIZE": Key(3936, "Split larger tokens into name.0, name.1, ..."),
+    # -- pages and routes
+    "JWTAUTH_URL_PREFIX": Key("/auth", "Where the JSON endpoints live."),
+    "JWTAUTH_SIGN_IN_URL": Key(None, "Sign-in page.", derived="<prefix>/sign-in"),
+    "JWTAUTH_SIGN_OUT_URL": Key(None, "Sign-out page.", derived="<prefix>/sign-out"),
+    "JWTAUTH_ERROR_URL": Key(None, "Error page.", derived="<prefix>/error"),
+    "JWTAUTH_SIGN_IN_ENDPOINT": Key(None, "The app's own sign-in view (NextAuth pages.signIn)."),
+    "JWTAUTH_SIGN_OUT_ENDPOINT": Key(None, "The app's own sign-out view."),
+    "JWTAUTH_ERROR_ENDPOINT": Key(None, "The app's own error view."),
+    # -- access rules
+    "JWTAUTH_API_PATHS": Key(("/api/*",), "Paths answered with JSON 401/403, not redirects."),
+    "JWTAUTH_PROTECT_ALL": Key(False, "Require a session on every route but public ones."),
+    "JWTAUTH_PUBLIC_PATHS": Key(None, "Paths open to anyone in protect-all mode (globs/regex)."),
+    # -- theme
+    "JWTAUTH_THEME_APP_NAME": Key(None, "Name shown on the built-in pages."),
+    "JWTAUTH_THEME_BRAND_COLOR": Key("#346df1", "Button and accent colour."),
+    "JWTAUTH_THEME_BUTTON_TEXT_COLOR": Key(
+        None, "Text on brand-coloured buttons; None picks black or white for contrast."
+    ),
+    "JWTAUTH_THEME_LOGO_URL": Key(None, "Logo shown above the forms."),
+}
+
+
+def default(key: str) -> Any:
+    return DEFAULTS[key].default

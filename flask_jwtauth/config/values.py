@@ -1,0 +1,217 @@
+"""Validators for single settings: each returns a typed value or raises
+:class:`ConfigurationError` naming the key, so a broken configuration fails at start-up."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+JWE_ENCRYPTIONS = ("A256GCM", "A256CBC-HS512")
+JWS_ALGORITHMS = ("HS256", "RS256", "ES256", "EdDSA")
+SAMESITE_VALUES = ("Lax", "Strict", "None")
+# Browsers keep about 4096 bytes of name and value; Auth.js chunks at 4096 - 160.
+MAX_CHUNK_SIZE = 3936
+
+
+class ConfigurationError(ValueError):
+    """A ``JWTAUTH_*`` setting is missing or invalid; the message names the key."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"{key}: {problem}")
+        self.key = key
+
+
+def duration(
+    config: Mapping[str, Any], key: str, default: int | None, *, allow_none: bool
+) -> int | None:
+    value = config.get(key, default)
+    if value is None:
+        if allow_none:
+            return None
+        raise ConfigurationError(key, "a duration is required (seconds or timedelta)")
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        raise ConfigurationError(key, f"expected seconds or a timedelta, got {value!r}")
+    if not math.isfinite(seconds):
+        raise ConfigurationError(key, f"expected a finite number of seconds, got {value!r}")
+    if seconds < 0:
+        raise ConfigurationError(key, f"must not be negative, got {value!r}")
+    return int(seconds)
+
+
+def secret_list(config: Mapping[str, Any]) -> tuple[bytes, ...]:
+    key = "JWTAUTH_SECRET"
+    raw = config.get(key)
+    if raw is None:
+        raw = config.get("SECRET_KEY")
+        key = "JWTAUTH_SECRET (or SECRET_KEY)"
+    if raw is None or raw == "":
+        raise ConfigurationError(key, "a secret is required to encrypt session tokens")
+    items = list(raw) if isinstance(raw, (list, tuple)) else [raw]
+    out: list[bytes] = []
+    for item in items:
+        if isinstance(item, str):
+            item = item.encode()
+        if not isinstance(item, bytes) or not item:
+            raise ConfigurationError(key, "each secret must be a non-empty str or bytes")
+        if len(item) < 16:
+            raise ConfigurationError(key, "a secret must be at least 16 characters long")
+        out.append(item)
+    if not out:
+        raise ConfigurationError(key, "a secret is required to encrypt session tokens")
+    return tuple(out)
+
+
+def choice(config: Mapping[str, Any], key: str, default: str, allowed: Sequence[str]) -> str:
+    value = config.get(key, default)
+    if value not in allowed:
+        raise ConfigurationError(key, f"must be one of {', '.join(allowed)}; got {value!r}")
+    return str(value)
+
+
+def pem(value: Any, key: str, algorithm: str, *, private: bool) -> bytes:
+    """A PEM key that loads and suits ``algorithm`` (checked here, not at the first request)."""
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+    from cryptography.hazmat.primitives.serialization import (
+        load_pem_private_key,
+        load_pem_public_key,
+    )
+
+    if isinstance(value, str):
+        value = value.encode()
+    if not isinstance(value, bytes) or b"-----BEGIN" not in value:
+        raise ConfigurationError(key, "expected a PEM-encoded key")
+    kind = "private" if private else "public"
+    try:
+        loaded: Any = load_pem_private_key(value, None) if private else load_pem_public_key(value)
+    except (ValueError, TypeError) as exc:
+        raise ConfigurationError(key, f"not a usable unencrypted PEM {kind} key: {exc}") from None
+    if private:
+        loaded = loaded.public_key()
+    if algorithm == "RS256":
+        fits = isinstance(loaded, rsa.RSAPublicKey)
+        if fits and loaded.key_size < 2048:
+            raise ConfigurationError(key, f"an RSA key needs >= 2048 bits, got {loaded.key_size}")
+    elif algorithm == "ES256":
+        fits = isinstance(loaded, ec.EllipticCurvePublicKey) and isinstance(
+            loaded.curve, ec.SECP256R1
+        )
+    else:
+        fits = isinstance(loaded, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey))
+    if not fits:
+        wanted = {"RS256": "an RSA", "ES256": "a P-256 EC", "EdDSA": "an Ed25519/Ed448"}
+        raise ConfigurationError(key, f"{algorithm} needs {wanted[algorithm]} {kind} key")
+    return value
+
+
+def compile_paths(patterns: Any, key: str) -> re.Pattern[str] | None:
+    """Compile path globs (``/api/*``) and regexes into one pattern matched against the path.
+
+    ``*`` matches within and across segments, so ``/api/*`` covers ``/api/a/b``; a pattern
+    given as ``re.Pattern`` is used as it is (seed 000's matcher is a regex).
+    """
+    if patterns is None:
+        return None
+    if isinstance(patterns, (str, re.Pattern)):
+        patterns = [patterns]
+    if not isinstance(patterns, (list, tuple, set, frozenset)):
+        raise ConfigurationError(
+            key, f"expected a path pattern or a list of them, got {patterns!r}"
+        )
+    parts: list[str] = []
+    for pattern in patterns:
+        if isinstance(pattern, re.Pattern) and isinstance(pattern.pattern, str):
+            # Keep the pattern's own flags (re.IGNORECASE, ...) scoped to it.
+            flags = "".join(
+                letter
+                for flag, letter in ((re.I, "i"), (re.M, "m"), (re.S, "s"), (re.X, "x"))
+                if pattern.flags & flag
+            )
+            # (A verbose pattern may end in a comment: close the group on a new line.)
+            body = pattern.pattern + ("\n" if "x" in flags else "")
+            parts.append(f"(?{flags}:{body})" if flags else f"(?:{body})")
+        elif isinstance(pattern, str) and pattern:
+            glob = re.escape(pattern).replace(r"\*", ".*")
+            # "/api/*" also matches "/api" itself.
+            if glob.endswith("/.*"):
+                glob = glob[:-3] + "(?:/.*)?"
+            parts.append(f"(?:{glob})")
+        else:
+            raise ConfigurationError(
+                key, f"expected path patterns (str or re.Pattern), got {pattern!r}"
+            )
+    if not parts:
+        return None
+    try:
+        return re.compile(r"\A(?:" + "|".join(parts) + r")\Z")
+    except re.error as exc:
+        raise ConfigurationError(key, f"invalid pattern: {exc}") from None
+
+
+def url(config: Mapping[str, Any], key: str, default: str) -> str:
+    value = config.get(key, default)
+    if not isinstance(value, str) or not value.startswith("/"):
+        raise ConfigurationError(key, f"must be a path starting with '/', got {value!r}")
+    return value.rstrip("/") or "/"
+
+
+def optional_str(config: Mapping[str, Any], key: str) -> str | None:
+    value = config.get(key)
+    if value is not None and (not isinstance(value, str) or not value):
+        raise ConfigurationError(key, f"expected a non-empty string, got {value!r}")
+    return value
+
+
+def positive_int(
+    config: Mapping[str, Any], key: str, default: int, minimum: int, maximum: int | None = None
+) -> int:
+    value = config.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ConfigurationError(key, f"expected an integer >= {minimum}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise ConfigurationError(
+            key, f"must be at most {maximum} (browsers drop larger cookies), got {value!r}"
+        )
+    return value
+
+
+def flag(config: Mapping[str, Any], key: str, default: bool) -> bool:
+    value = config.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigurationError(key, f"expected True or False, got {value!r}")
+    return value
+
+
+_DOMAIN = re.compile(r"\.?(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z0-9-]*[A-Za-z0-9]")
+_COOKIE_PATH = re.compile(r"/[\x21-\x3a\x3c-\x7e]*")  # printable, no ';'
+
+
+def cookie_domain(config: Mapping[str, Any]) -> str | None:
+    key = "JWTAUTH_COOKIE_DOMAIN"
+    value = optional_str(config, key)
+    if value is not None and not _DOMAIN.fullmatch(value):
+        raise ConfigurationError(key, f"not a valid cookie domain: {value!r}")
+    return value
+
+
+def cookie_path(config: Mapping[str, Any]) -> str:
+    key = "JWTAUTH_COOKIE_PATH"
+    value = url(config, key, "/")
+    if not _COOKIE_PATH.fullmatch(value):
+        raise ConfigurationError(key, f"not a valid cookie path: {value!r}")
+    return value
+
+
+def colour(config: Mapping[str, Any], key: str, default: str | None) -> Any:
+    value = config.get(key, default)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"#[0-9a-fA-F]{3,8}|[a-zA-Z]+", value):
+        raise ConfigurationError(key, f"expected a CSS colour, got {value!r}")
+    return value

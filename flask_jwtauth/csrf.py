@@ -1,0 +1,112 @@
+"""CSRF tokens that do not live in Flask's session.
+
+Flask-WTF keeps its token in Flask's signed ``session`` cookie, which every later request of
+the user would then carry and Flask would verify: a cost on every request for something only
+the auth endpoints need. Instead, as Auth.js does:
+
+- a signed-in user's token is bound to the session: an HMAC of the session id (``jti``)
+  under a key derived from the secret. It needs no cookie of its own, and a sign-in (a new
+  ``jti``) rotates it, so a token seen before signing in is worthless after;
+- an anonymous visitor (the sign-in form) gets a double-submit cookie holding a random value
+  and its HMAC; the form carries the random value. Login CSRF stays defended: a third party
+  can neither read the cookie nor mint a pair that verifies. On HTTPS the cookie has the
+  ``__Host-`` prefix, so a sibling sub-domain cannot plant one.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+from flask import Request, Response, request
+
+from .config import CookieSettings
+from .context import RequestState, request_state
+from .tokens import derive_signing_key
+
+_MAX_COOKIE = 128
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+class Csrf:
+    """Issues and checks tokens for one app."""
+
+    def __init__(self, secret: bytes, cookies: CookieSettings) -> None:
+        self._key = derive_signing_key(secret, "flask_jwtauth.csrf-token")
+        base = f"{cookies.name.split('.')[0]}.csrf-token"
+        self._names = {False: base, True: f"__Host-{base}"}
+        self._forced = cookies.secure
+
+    def _mac(self, purpose: bytes, value: str) -> str:
+        return _b64(hmac.new(self._key, purpose + value.encode(), hashlib.sha256).digest())
+
+    def _secure(self, req: Request) -> bool:
+        return self._forced if self._forced is not None else req.is_secure
+
+    def _from_cookie(self, req: Request) -> str | None:
+        """The random value of a genuine anonymous CSRF cookie, or None."""
+        raw = req.cookies.get(self._names[self._secure(req)])
+        if raw is None or len(raw) > _MAX_COOKIE:
+            return None
+        value, _, mac = raw.partition(".")
+        if value and hmac.compare_digest(mac, self._mac(b"anonymous:", value)):
+            return value
+        return None
+
+    def token(self) -> str:
+        """The token to put in a form (or give to ``/auth/csrf``) for this request."""
+        state = _state()
+        jti = _session_id(state)
+        if jti is not None:
+            return self._mac(b"session:", jti)
+        if state.csrf_cookie is not None:
+            return state.csrf_cookie.partition(".")[0]
+        value = self._from_cookie(request)
+        if value is None:
+            value = secrets.token_urlsafe(32)
+            state.csrf_cookie = f"{value}.{self._mac(b'anonymous:', value)}"
+        return value
+
+    def check(self, submitted: object) -> bool:
+        """Is ``submitted`` the token for this request's session, or its visitor's cookie?"""
+        if not isinstance(submitted, str) or not submitted or len(submitted) > _MAX_COOKIE:
+            return False
+        jti = _session_id(_state())
+        if jti is not None:
+            return hmac.compare_digest(submitted, self._mac(b"session:", jti))
+        value = self._from_cookie(request)
+        return value is not None and hmac.compare_digest(submitted, value)
+
+    def save(self, response: Response, state: RequestState, req: Request) -> None:
+        """Set a new anonymous cookie; drop it once the visitor has a session (its token is
+        then bound to the session, and the cookie would only ride along on every request)."""
+        secure = self._secure(req)
+        name = self._names[secure]
+        if state.token is not None:
+            if name in req.cookies:
+                response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="Lax")
+            return
+        if state.csrf_cookie is not None:
+            response.set_cookie(
+                name, state.csrf_cookie, path="/", secure=secure, httponly=True, samesite="Lax"
+            )
+
+
+def _state() -> RequestState:
+    state = request_state()
+    if state is None:
+        raise RuntimeError("flask_jwtauth's CSRF tokens need a request handled by JWTAuth")
+    return state
+
+
+def _session_id(state: RequestState) -> str | None:
+    token = state.token
+    if token is None:
+        return None
+    jti = token.get("jti")
+    return jti if isinstance(jti, str) and jti else None

@@ -1,0 +1,168 @@
+"""Sign in, update and sign out, whatever the provider: the one place that runs the
+``sign_in`` and ``jwt`` callbacks for them, starts and ends sessions, and sends the signals.
+
+The built-in endpoints are thin adapters over these functions, and the app's own views call
+the same ones through the public :func:`sign_in` and :func:`sign_out` (after a sign-up, an
+invitation, an admin's "log in as"), as Flask-Login's ``login_user`` and Auth.js's server
+``signIn`` do.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from . import claims, signals
+from .callbacks import CallbackError, default_token, run_jwt
+from .claims import Claims
+from .context import RequestState, request_state
+from .providers.base import SignedIn
+from .state import ext
+
+logger = logging.getLogger("flask_jwtauth")
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    """What a sign-in came to. Truthy when the user is now signed in.
+
+    ``error`` is Auth.js's code when it failed (``AccessDenied``: the sign_in or jwt callback
+    said no; ``Configuration``: a callback raised or answered nonsense). ``url`` is where the
+    ``sign_in`` callback sent the user instead of signing them in.
+    """
+
+    ok: bool
+    error: str | None = None
+    url: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def _state() -> RequestState:
+    state = request_state()
+    if state is None:
+        raise RuntimeError("sign_in() and sign_out() need a request handled by JWTAuth")
+    return state
+
+
+def _failed(provider: str, error: str) -> SignInResult:
+    signals.send(signals.sign_in_failed, provider=provider, error=error)
+    return SignInResult(False, error=error)
+
+
+def _user_claims(user: Any) -> Claims:
+    """NextAuth's default token for ``user``; a user without an id gets a generated one, as
+    Auth.js gives it, with a warning (sessions then cannot be tied to the user)."""
+    try:
+        return default_token(user)
+    except ValueError:
+        logger.warning("the signed-in user has no 'id'; a random one was generated")
+        if isinstance(user, dict):
+            return default_token({**user, "id": str(uuid.uuid4())})
+        raise
+
+
+def complete(outcome: SignedIn) -> SignInResult:
+    """Sign in the user a provider vouched for: sign_in callback, jwt callback, new session."""
+    state = _state()
+    app_state = ext()
+    callbacks = app_state.callbacks
+    provider = str(outcome.account.get("provider", "custom"))
+    try:
+        if callbacks.sign_in is not None:
+            verdict = callbacks.sign_in(
+                user=outcome.user,
+                account=outcome.account,
+                profile=outcome.profile,
+                credentials=outcome.credentials,
+            )
+            if verdict is False or verdict is None:
+                return _failed(provider, "AccessDenied")
+            if isinstance(verdict, str):
+                return SignInResult(False, url=verdict)
+        now = app_state.engine.clock()
+        token = run_jwt(
+            callbacks,
+            claims.mint(_user_claims(outcome.user), now),
+            trigger="sign_in",
+            user=outcome.user,
+            account=outcome.account,
+            profile=outcome.profile,
+        )
+    except (CallbackError, ValueError, TypeError):
+        logger.exception("signing in with provider %r failed", provider)
+        return _failed(provider, "Configuration")
+    except Exception:
+        logger.exception("the sign_in callback raised")
+        return _failed(provider, "Configuration")
+    if token is None:
+        return _failed(provider, "AccessDenied")
+    state.start(token, now)
+    assert state.token is not None
+    signals.send(
+        signals.user_signed_in,
+        user=outcome.user,
+        account=outcome.account,
+        token=claims.own_copy(state.token),
+    )
+    return SignInResult(True)
+
+
+def sign_in(
+    user: Any,
+    *,
+    account: dict[str, Any] | None = None,
+    profile: dict[str, Any] | None = None,
+) -> SignInResult:
+    """Sign ``user`` in from the app's own view, through the same callbacks and signals as
+    the built-in pages; the session cookie is set on this request's response."""
+    found = _user_claims(user)
+    account = {"provider": "app", "type": "app", **(account or {})}
+    account.setdefault("providerAccountId", found["sub"])
+    return complete(SignedIn(user=user, account=account, profile=profile))
+
+
+def sign_out() -> Claims | None:
+    """End this request's session (the cookie is cleared on its response); returns the
+    claims of the session that ended, or None when there was none."""
+    state = _state()
+    ended = claims.own_copy(state.token) if state.token is not None else None
+    state.end()
+    signals.send(signals.user_signed_out, token=ended)
+    return ended
+
+
+class UpdateRefused(Exception):
+    """The update cannot happen: ``code`` says why (``SessionRequired``, ``Configuration``)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def update(data: Any) -> bool:
+    """NextAuth's ``update(data)``: the jwt callback runs with ``trigger="update"`` and
+    ``session=data``. The session's own claims keep their values whatever it returns.
+    Returns False when the callback ended the session."""
+    state = _state()
+    current = state.token
+    if current is None:
+        raise UpdateRefused("SessionRequired")
+    app_state = ext()
+    try:
+        updated = run_jwt(
+            app_state.callbacks, current, trigger="update", current=current, session=data
+        )
+    except CallbackError:
+        logger.exception("the session update failed")
+        raise UpdateRefused("Configuration") from None
+    if updated is None:
+        sign_out()
+        return False
+    state.touch(claims.protect(updated, current), app_state.engine.clock())
+    assert state.token is not None
+    signals.send(signals.session_updated, token=claims.own_copy(state.token))
+    return True

@@ -1,0 +1,252 @@
+"""The request lifecycle: load and check the session before the view, write it back after.
+
+The hot path (a valid session that is not due to roll) is: read the cookie, one dict lookup
+in a bounded memo of verified tokens, a few number comparisons. Decryption happens once per
+distinct cookie string; expiry is still checked on every request.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, Response, request
+
+from . import claims, signals
+from .callbacks import (
+    CallbackError,
+    Callbacks,
+    base_user,
+    default_session,
+    run_jwt,
+    run_session,
+)
+from .claims import Claims
+from .config import Settings
+from .context import WRITES, RequestState, Write, request_state, set_request_state
+from .cookies import CookiePolicy, clear_token, read_token, write_token
+from .csrf import Csrf
+from .headers import private
+from .memo import Memo
+from .tokens import InvalidToken, TokenCodec, build_codec
+
+logger = logging.getLogger("flask_jwtauth")
+
+Clock = Callable[[], float]
+
+#: Set (for the expiry notice's length) when an expired session's cookie is cleared, so that
+#: the next trip to the sign-in page can say why, even after a public page in between.
+NOTICE_COOKIE = "jwtauth.session-expired"
+
+
+class SessionEngine:
+    """Owns codecs, memo and clock for one app; ``load``/``save`` are its request hooks."""
+
+    def __init__(self, settings: Settings, callbacks: Callbacks, clock: Clock, csrf: Csrf) -> None:
+        self.settings = settings
+        self.session_settings = settings.session
+        self.callbacks = callbacks
+        self.clock = clock
+        self.csrf = csrf
+        self.policy = CookiePolicy.from_settings(settings.cookies)
+        insecure, secure = self.policy.names
+        self._names = {False: insecure, True: secure}
+        self._codecs: dict[bool, TokenCodec] = {
+            False: build_codec(settings, insecure),
+            True: build_codec(settings, secure),
+        }
+        # One memo per cookie name: the name is the key-derivation salt, so a value verified
+        # under one name says nothing about the other.
+        self._memos = {
+            False: Memo(settings.session.memo_size),
+            True: Memo(settings.session.memo_size),
+        }
+        # The cookie outlives the session by this notice: a browser then still sends an
+        # expired session back, and the app can say why it ended.
+        self.notice = settings.session.expiry_notice
+
+    def init_app(self, app: Flask) -> None:
+        # First of the app's hooks, so that the app's own before_request functions (even
+        # ones registered before JWTAuth) and the protect-all guard see the session.
+        app.before_request_funcs.setdefault(None, []).insert(0, self.load)
+        app.after_request(self.save)
+
+    def codec(self, secure: bool) -> TokenCodec:
+        return self._codecs[secure]
+
+    # -- reading -------------------------------------------------------------------------
+
+    def decode(self, raw: str, secure: bool) -> Claims | None:
+        """Verified claims for a cookie value (memoised), or None when it is not ours."""
+        memo = self._memos[secure]
+        found = memo.get(raw)
+        if found is None:
+            try:
+                found = self._codecs[secure].decode(raw)
+            except InvalidToken as exc:
+                logger.debug("session cookie rejected: %s", exc)
+                return None
+            if not claims.valid(found):
+                logger.debug("session cookie rejected: claims of the wrong type")
+                return None
+            memo.put(raw, found)
+        return found
+
+    def load(self) -> None:
+        state = RequestState()
+        set_request_state(state)
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        forced = self.policy.secure
+        secure = state.secure = forced if forced is not None else req.is_secure
+        raw = read_token(req.cookies, self._names[secure])
+        if raw is None:
+            if NOTICE_COOKIE in req.cookies:
+                state.notice = True
+                state.error = "SessionExpired"
+            return
+        found = self.decode(raw, secure)
+        if found is None:
+            state.forget()
+            return
+        s = self.session_settings
+        now = self.clock()
+        if claims.expired(found, now, s):
+            state.forget("SessionExpired")
+            if signals.session_expired.receivers:
+                signals.send(signals.session_expired, token=claims.own_copy(found))
+            return
+        if claims.not_yet_valid(found, now, s):
+            state.forget()
+            return
+        if self.callbacks.jwt is not None:
+            try:
+                updated = run_jwt(self.callbacks, found, trigger=None, current=found, user=None)
+            except CallbackError:
+                # A failing callback (a backend down, say) must not end the session: the
+                # request is anonymous and the cookie is kept for the next one.
+                logger.exception("treating the request as anonymous")
+                return
+            if updated is None:
+                state.forget()
+                return
+            if updated != found:
+                state.token = state.loaded = updated
+                state.write = Write.REWRITE
+        if state.token is None:
+            state.token = state.loaded = found
+        if claims.due_to_roll(found, now, s):
+            state.write = Write.ROLL
+
+    # -- writing -------------------------------------------------------------------------
+
+    def save(self, response: Response) -> Response:
+        state = request_state()
+        if state is None:
+            return response
+        touched = state.accessed
+        write = state.write
+        if write in WRITES and state.token is not None:
+            self._write(response, state)
+            touched = True
+        elif write is Write.CLEAR or write is Write.SIGNED_OUT:
+            clear_token(response, self.policy, request)
+            self._notice(response, state)
+            touched = True
+        elif state.notice and state.notice_shown:
+            self._notice(response, state)
+        if state.csrf_cookie is not None or write is Write.ISSUE:
+            self.csrf.save(response, state, request)
+        if touched:
+            private(response)
+        return response
+
+    def _notice(self, response: Response, state: RequestState) -> None:
+        """Leave the expiry notice when an expired session is cleared; take it away once it
+        has been shown, or when the user signs out or in."""
+        attrs: dict[str, Any] = {"path": "/", "secure": state.secure, "httponly": True}
+        if (
+            state.error == "SessionExpired"
+            and state.write is Write.CLEAR
+            and not state.notice
+            and not state.notice_shown
+        ):
+            response.set_cookie(NOTICE_COOKIE, "1", max_age=self.notice, samesite="Lax", **attrs)
+        elif state.notice:
+            response.delete_cookie(NOTICE_COOKIE, samesite="Lax", **attrs)
+
+    def _write(self, response: Response, state: RequestState) -> None:
+        token = state.token
+        assert token is not None
+        s = self.session_settings
+        now = int(self.clock())
+        if state.write is not Write.REWRITE or "exp" not in token:
+            exp, max_age = claims.timestamps(token, now, s)
+            token = {**token, "iat": now, "exp": exp}
+        else:
+            max_age = max(int(claims.session_end(token, now, s)) - now, 0)
+        secure = state.secure
+        raw = self._codecs[secure].encode(token)
+        self._memos[secure].put(raw, token)
+        write_token(response, self.policy, request, raw, max_age + self.notice, secure)
+        if state.notice:
+            response.delete_cookie(NOTICE_COOKIE, path="/", secure=secure, httponly=True)
+        state.token = token
+        if state.write is Write.ROLL and signals.session_refreshed.receivers:
+            signals.send(signals.session_refreshed, token=claims.own_copy(token))
+
+    # -- reading for views ---------------------------------------------------------------
+
+    def current_session(self) -> dict[str, Any] | None:
+        """The session callback's view of the session, built once per request. A callback
+        that raises or answers None ends the session: no session means not signed in."""
+        state = request_state()
+        if state is None:
+            return None
+        state.accessed = True
+        if not state.session_ready:
+            state.session_ready = True
+            token = state.token
+            if token is not None:
+                expires = claims.session_end(token, self.clock(), self.session_settings)
+                try:
+                    session = run_session(self.callbacks, token, expires)
+                except CallbackError as exc:
+                    logger.exception("the session ends")
+                    state.forget(_code_of(exc.__cause__))
+                    state.session_ready = True
+                    return None
+                if session is None:
+                    state.forget()
+                    state.session_ready = True
+                    return None
+                state.session = session
+        return state.session
+
+    def current_user(self, state: RequestState) -> dict[str, Any] | None:
+        """The session's user dict. With the default session callback it comes straight
+        from the token: no session (and no expiry date) is built just to read the user."""
+        if self.callbacks.session is default_session:
+            state.accessed = True
+            return base_user(state.token) if state.token is not None else None
+        session = self.current_session()
+        found = session.get("user") if isinstance(session, dict) else None
+        return claims.copy_value(found) if isinstance(found, dict) else None
+
+    def signed_in(self, state: RequestState) -> bool:
+        """One rule for guards, proxies, endpoints and templates: a session the session
+        callback accepts."""
+        if state.token is None:
+            return False
+        if self.callbacks.session is default_session:
+            return True
+        return self.current_session() is not None
+
+
+def _code_of(exc: BaseException | None) -> str:
+    """The error code an app's session callback raised with (``exc.code``), when it is a
+    plain identifier; otherwise the session simply expired."""
+    code = getattr(exc, "code", None)
+    if isinstance(code, str) and code.isidentifier() and len(code) <= 64:
+        return code
+    return "SessionExpired"
