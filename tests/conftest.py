@@ -1,14 +1,15 @@
-"""Shared fixtures: an app factory with a controlled clock, and a CSRF-aware client helper."""
+"""Shared fixtures: an app factory with a controlled clock. Helpers live in ``support``."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from support import SECRET, USERS, FakeClock, authorize, csrf_token, session_cookie
+from support import attempt_sign_in as sign_in
 
 from flask_jwtauth import (
     CredentialsProvider,
@@ -18,47 +19,14 @@ from flask_jwtauth import (
     login_required,
 )
 
-SECRET = "test-secret-0123456789abcdef0123456789"
-USERS = {
-    "ann": {
-        "id": "1",
-        "name": "Ann",
-        "email": "ann@example.com",
-        "password": "pw-ann",
-        "roles": ["admin"],
-    },
-    "bob": {"id": "2", "name": "Bob", "email": "bob@example.com", "password": "pw-bob"},
-}
+__all__ = ["SECRET", "USERS", "authorize", "csrf_token", "session_cookie", "sign_in"]
 
-
-class FakeClock:
-    """Time under the test's control: ``clock.advance(11)`` instead of sleeping."""
-
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-def authorize(credentials: dict[str, str]) -> dict[str, Any] | None:
-    user = USERS.get(credentials.get("username", ""))
-    if user is None or user["password"] != credentials.get("password"):
-        return None
-    return {k: v for k, v in user.items() if k != "password"}
+AppFactory = Callable[..., tuple[Flask, JWTAuth]]
 
 
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
-
-
-AppFactory = Callable[..., tuple[Flask, JWTAuth]]
-
-
 @pytest.fixture
 def make_app(clock: FakeClock) -> AppFactory:
     """``make_app(JWTAUTH_SESSION_MAX_AGE=10)`` -> (app, auth) with a page, an API route,
@@ -108,29 +76,3 @@ def app(make_app: AppFactory) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
-
-
-def csrf_token(client: FlaskClient) -> str:
-    """The token a browser would find in the sign-in form."""
-    page = client.get("/auth/sign-in")
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
-    assert match, "the sign-in page has no CSRF field"
-    return match.group(1)
-
-
-def sign_in(
-    client: FlaskClient, username: str = "ann", password: str | None = None, **extra: str
-) -> Any:
-    """Sign in through the real form (with CSRF), as a browser would."""
-    data = {
-        "username": username,
-        "password": password if password is not None else USERS[username]["password"],
-        "csrf_token": csrf_token(client),
-        **extra,
-    }
-    return client.post("/auth/sign-in/credentials", data=data)
-
-
-def session_cookie(client: FlaskClient, name: str = "jwtauth.session-token") -> str | None:
-    cookie = client.get_cookie(name)
-    return cookie.value if cookie is not None else None

@@ -16,7 +16,38 @@ from werkzeug.test import TestResponse
 
 COOKIE = "jwtauth.session-token"
 SECURE_COOKIE = "__Secure-jwtauth.session-token"
-PASSWORDS = {"ann": "pw-ann", "bob": "pw-bob"}
+SECRET = "test-secret-0123456789abcdef0123456789"
+USERS = {
+    "ann": {
+        "id": "1",
+        "name": "Ann",
+        "email": "ann@example.com",
+        "password": "pw-ann",
+        "roles": ["admin"],
+    },
+    "bob": {"id": "2", "name": "Bob", "email": "bob@example.com", "password": "pw-bob"},
+}
+PASSWORDS = {name: str(user["password"]) for name, user in USERS.items()}
+
+
+class FakeClock:
+    """Time under the test's control: ``clock.advance(11)`` instead of sleeping."""
+
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def authorize(credentials: dict[str, str]) -> dict[str, Any] | None:
+    user = USERS.get(credentials.get("username", ""))
+    if user is None or user["password"] != credentials.get("password"):
+        return None
+    return {k: v for k, v in user.items() if k != "password"}
 
 
 class Clock(Protocol):
@@ -38,6 +69,26 @@ def csrf_token(client: FlaskClient, base_url: str | None = None) -> str:
     return match.group(1)
 
 
+def attempt_sign_in(
+    client: FlaskClient,
+    username: str = "ann",
+    password: str | None = None,
+    *,
+    base_url: str | None = None,
+    **extra: str,
+) -> TestResponse:
+    """Post the real sign-in form (with the page's CSRF token), as a browser would, and
+    return the answer whatever it is."""
+    data = {
+        "username": username,
+        "password": password if password is not None else PASSWORDS.get(username, ""),
+        "csrf_token": csrf_token(client, base_url),
+        **extra,
+    }
+    kwargs: dict[str, Any] = {"base_url": base_url} if base_url else {}
+    return client.post("/auth/sign-in/credentials", data=data, **kwargs)
+
+
 def sign_in(
     client: FlaskClient,
     username: str = "ann",
@@ -46,13 +97,7 @@ def sign_in(
     expect_cookie: str | None = COOKIE,
 ) -> TestResponse:
     """Sign in through the real form (with CSRF), as a browser would; checks it worked."""
-    data = {
-        "username": username,
-        "password": PASSWORDS[username],
-        "csrf_token": csrf_token(client, base_url),
-    }
-    kwargs: dict[str, Any] = {"base_url": base_url} if base_url else {}
-    response = client.post("/auth/sign-in/credentials", data=data, **kwargs)
+    response = attempt_sign_in(client, username, base_url=base_url)
     assert response.status_code == 302, response.get_data(as_text=True)
     if expect_cookie is not None:
         assert expect_cookie in {c.name for c in set_cookies(response)}
@@ -107,6 +152,10 @@ def session_names(response: TestResponse, base: str = COOKIE) -> set[str]:
     return {
         c.name for c in set_cookies(response) if c.name == base or c.name.startswith(base + ".")
     }
+
+
+def session_cookie(client: FlaskClient, name: str = COOKIE) -> str | None:
+    return cookie_value(client, name)
 
 
 def cookie_value(client: FlaskClient, name: str = COOKIE, **kwargs: Any) -> str | None:

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from conftest import AppFactory, FakeClock, csrf_token, session_cookie, sign_in
+from conftest import AppFactory
 from flask import Flask
+from support import FakeClock, attempt_sign_in, csrf_token, session_cookie
 
 from flask_jwtauth import CredentialsProvider, get_token
 
@@ -42,7 +43,7 @@ def test_jwt_gets_user_account_and_trigger(make_app: AppFactory) -> None:
         return token
 
     client = app.test_client()
-    sign_in(client)
+    attempt_sign_in(client)
     assert calls == [
         {
             "user": {
@@ -81,7 +82,7 @@ def test_jwt_may_declare_any_subset_of_arguments(make_app: AppFactory, callback:
     add_token_view(app)
     auth.jwt_callback(callback)
     client = app.test_client()
-    assert sign_in(client).status_code == 302
+    assert attempt_sign_in(client).status_code == 302
     assert client.get("/api/token").get_json()["x"] == 1
     token = client.get("/auth/csrf").get_json()["csrfToken"]
     update = client.post("/auth/session", json={"data": {}}, headers={"X-CSRFToken": token})
@@ -96,7 +97,7 @@ def test_jwt_returning_none_at_sign_in_denies(make_app: AppFactory) -> None:
         return None if trigger == "sign_in" else token
 
     client = app.test_client()
-    response = sign_in(client)
+    response = attempt_sign_in(client)
     assert response.status_code == 403
     assert session_cookie_headers(response) == []
     assert "You do not have permission" in response.get_data(as_text=True)
@@ -111,7 +112,7 @@ def test_jwt_returning_none_later_ends_the_session(make_app: AppFactory) -> None
         return None if token["sub"] in revoked else token
 
     client = app.test_client()
-    sign_in(client)
+    attempt_sign_in(client)
     assert client.get("/dashboard").status_code == 200
     revoked.add("1")
     response = client.get("/dashboard")
@@ -130,7 +131,7 @@ def test_jwt_returning_garbage_at_sign_in_is_a_configuration_error(
         return result
 
     client = app.test_client()
-    response = sign_in(client)
+    response = attempt_sign_in(client)
     assert response.status_code == 500
     assert "<code>Configuration</code>" in response.get_data(as_text=True)
     assert session_cookie_headers(response) == []
@@ -147,7 +148,7 @@ def test_jwt_raising_at_sign_in_is_logged_and_generic(
         raise KeyError("secret-internal-detail")
 
     client = app.test_client()
-    response = sign_in(client)
+    response = attempt_sign_in(client)
     assert response.status_code == 500
     body = response.get_data(as_text=True)
     assert "secret-internal-detail" not in body
@@ -175,7 +176,7 @@ def test_session_shapes_the_json_and_current_session(make_app: AppFactory) -> No
         return session
 
     client = app.test_client()
-    sign_in(client)
+    attempt_sign_in(client)
     user = client.get("/auth/session").get_json()["user"]
     assert (user["firstName"], user["lastName"]) == ("Ann", "Smith")
     assert client.get("/api/me").get_json()["user"]["lastName"] == "Smith"
@@ -189,7 +190,7 @@ def test_session_may_take_only_the_token(make_app: AppFactory) -> None:
         return {"userId": token["sub"]}
 
     client = app.test_client()
-    sign_in(client)
+    attempt_sign_in(client)
     assert client.get("/auth/session").get_json() == {"userId": "1"}
 
 
@@ -206,7 +207,7 @@ def test_sign_in_callback_gets_user_account_and_credentials(make_app: AppFactory
         return True
 
     client = app.test_client()
-    assert sign_in(client).status_code == 302
+    assert attempt_sign_in(client).status_code == 302
     assert seen == [
         {
             "user": "1",
@@ -228,7 +229,7 @@ def test_sign_in_callback_false_denies_with_access_denied(
         return verdict
 
     client = app.test_client()
-    response = sign_in(client)
+    response = attempt_sign_in(client)
     assert response.status_code == 403
     assert "<code>AccessDenied</code>" in response.get_data(as_text=True)
     assert session_cookie_headers(response) == []
@@ -257,11 +258,12 @@ def test_sign_in_callback_url_redirects_without_signing_in(make_app: AppFactory)
         return "/unverified?reason=email" if user["id"] == "2" else True
 
     client = app.test_client()
-    response = sign_in(client, "bob", callbackUrl="/dashboard")
+    response = attempt_sign_in(client, "bob", callbackUrl="/dashboard")
     assert response.status_code == 302
     assert response.headers["Location"] == "/unverified?reason=email"
     assert session_cookie(client) is None
-    assert sign_in(client, "ann", callbackUrl="/dashboard").headers["Location"] == "/dashboard"
+    again = attempt_sign_in(client, "ann", callbackUrl="/dashboard")
+    assert again.headers["Location"] == "/dashboard"
 
 
 def test_sign_in_callback_url_must_be_same_origin(make_app: AppFactory) -> None:
@@ -272,7 +274,7 @@ def test_sign_in_callback_url_must_be_same_origin(make_app: AppFactory) -> None:
         return "https://evil.com/phish"
 
     client = app.test_client()
-    response = sign_in(client)
+    response = attempt_sign_in(client)
     assert response.headers["Location"] == "/"
     assert session_cookie(client) is None
 
@@ -287,7 +289,7 @@ def test_sign_in_callback_raising_is_a_configuration_error(
         raise RuntimeError("policy service down")
 
     client = app.test_client()
-    response = sign_in(client)
+    response = attempt_sign_in(client)
     assert response.status_code == 500
     assert "policy service down" not in response.get_data(as_text=True)
     assert "policy service down" in caplog.text
@@ -306,7 +308,7 @@ def test_redirect_callback_for_sign_in_and_sign_out(make_app: AppFactory) -> Non
         return f"{base_url}/landing?from={url.strip('/') or 'home'}"
 
     client = app.test_client()
-    assert sign_in(client, callbackUrl="/dashboard").headers["Location"] == (
+    assert attempt_sign_in(client, callbackUrl="/dashboard").headers["Location"] == (
         "/landing?from=dashboard"
     )
     out = client.post("/auth/sign-out", data={"csrf_token": csrf_token(client)})
@@ -400,7 +402,7 @@ def test_seed_002_rotates_the_access_token_once(
 ) -> None:
     app, backend = seed_002
     client = app.test_client()
-    sign_in(client)
+    attempt_sign_in(client)
     assert client.get("/auth/session").get_json()["token"] == "access-1"
     first_cookie = session_cookie(client)
 
@@ -430,7 +432,7 @@ def test_seed_002_refresh_failure_is_reported_in_the_session(
 ) -> None:
     app, backend = seed_002
     client = app.test_client()
-    sign_in(client)
+    attempt_sign_in(client)
     backend.fail_refresh = True
     clock.advance(61)
     session = client.get("/auth/session").get_json()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from conftest import AppFactory, FakeClock
+from conftest import AppFactory
+from support import FakeClock
 
 from flask_jwtauth import JWTAuth, JWTAuthTestClient
 

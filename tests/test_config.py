@@ -13,9 +13,15 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from flask import Flask
-from support import COOKIE, PASSWORDS, Clock, cookie_value, set_cookie, sign_in
+from support import COOKIE, PASSWORDS, Clock, cookie_value, set_cookie, set_cookies, sign_in
 
-from flask_jwtauth import ConfigurationError, CredentialsProvider, JWTAuth, login_required
+from flask_jwtauth import (
+    ConfigurationError,
+    CredentialsProvider,
+    JWTAuth,
+    JWTAuthTestClient,
+    login_required,
+)
 
 SECRET = "test-secret-0123456789abcdef0123456789"
 AppFactory = Callable[..., tuple[Flask, JWTAuth]]
@@ -109,7 +115,20 @@ def test_secret_key_fallback(clock: Clock) -> None:
     "secret", [SECRET, SECRET.encode(), [SECRET, "older-secret-0123456789"], (SECRET,)], ids=repr
 )
 def test_good_secrets(secret: Any) -> None:
-    init(JWTAUTH_SECRET=secret)
+    """Every accepted form signs sessions, and the first secret is the one that encrypts:
+    an app holding only that secret reads the cookie."""
+
+    def build(value: Any) -> Flask:
+        app = init(JWTAUTH_SECRET=value, TESTING=True)
+        app.add_url_rule("/api/me", "me", login_required(lambda: {"ok": True}))
+        app.test_client_class = JWTAuthTestClient
+        return app
+
+    token = build(secret).test_client().sign_in({"id": "1"})  # type: ignore[attr-defined]
+    first = secret[0] if isinstance(secret, (list, tuple)) else secret
+    reader = build(first).test_client()
+    reader.set_cookie(COOKIE, token)
+    assert reader.get("/api/me").status_code == 200
 
 
 def test_no_flask_session_is_imposed(make_app: AppFactory) -> None:
@@ -264,20 +283,32 @@ def test_update_age_over_jwt_max_age() -> None:
 
 
 @pytest.mark.parametrize(
-    "config",
+    ("config", "expected"),
     [
-        {"JWTAUTH_SESSION_MAX_AGE": 10},  # DESIGN.md's seed-000 example: the default update
-        {"JWTAUTH_SESSION_MAX_AGE": 10, "JWTAUTH_SESSION_UPDATE_AGE": 10},  # age adapts
-        {"JWTAUTH_SESSION_MAX_AGE": 10, "JWTAUTH_SESSION_UPDATE_AGE": None},
-        {"JWTAUTH_SESSION_MAX_AGE": 60, "JWTAUTH_SESSION_UPDATE_AGE": 0},
-        {"JWTAUTH_SESSION_MAX_AGE": 60, "JWTAUTH_SESSION_UPDATE_AGE": 30.5},
-        {"JWTAUTH_SESSION_ABSOLUTE_MAX_AGE": None, "JWTAUTH_LEEWAY": 0},
-        {"JWTAUTH_JWT_MAX_AGE": 7 * 24 * 3600},
+        # DESIGN.md's seed-000 example: the default update age adapts (a static session).
+        ({"JWTAUTH_SESSION_MAX_AGE": 10}, (10, None, 10, None)),
+        ({"JWTAUTH_SESSION_MAX_AGE": 10, "JWTAUTH_SESSION_UPDATE_AGE": 10}, (10, 10, 10, None)),
+        ({"JWTAUTH_SESSION_MAX_AGE": 10, "JWTAUTH_SESSION_UPDATE_AGE": None}, (10, None, 10, None)),
+        ({"JWTAUTH_SESSION_MAX_AGE": 60, "JWTAUTH_SESSION_UPDATE_AGE": 0}, (60, 0, 60, None)),
+        ({"JWTAUTH_SESSION_MAX_AGE": 60, "JWTAUTH_SESSION_UPDATE_AGE": 30.5}, (60, 30, 60, None)),
+        (
+            {"JWTAUTH_SESSION_ABSOLUTE_MAX_AGE": 7200, "JWTAUTH_LEEWAY": 0},
+            (30 * 86400, 86400, 30 * 86400, 7200),
+        ),
+        ({"JWTAUTH_JWT_MAX_AGE": 7 * 24 * 3600}, (30 * 86400, 86400, 7 * 86400, None)),
     ],
     ids=repr,
 )
-def test_good_durations(config: dict[str, Any]) -> None:
-    init(JWTAUTH_SECRET=SECRET, **config)
+def test_good_durations(
+    config: dict[str, Any], expected: tuple[int, int | None, int, int | None]
+) -> None:
+    session = init(JWTAUTH_SECRET=SECRET, **config).extensions["jwtauth"].settings.session
+    assert (
+        session.max_age,
+        session.update_age,
+        session.jwt_max_age,
+        session.absolute_max_age,
+    ) == expected
 
 
 def test_timedelta_durations(make_app: AppFactory, clock: Clock) -> None:
@@ -361,20 +392,45 @@ def test_samesite_none_needs_secure() -> None:
 
 
 @pytest.mark.parametrize(
-    "config",
+    ("config", "name", "expected"),
     [
-        {"JWTAUTH_COOKIE_SAMESITE": "none", "JWTAUTH_COOKIE_SECURE": True},
-        {"JWTAUTH_COOKIE_DOMAIN": ".example.com"},
-        {"JWTAUTH_COOKIE_DOMAIN": "sub-1.example.co.uk"},
-        {"JWTAUTH_COOKIE_PATH": "/app/"},
-        {"JWTAUTH_COOKIE_NAME": "next-auth.session-token"},
-        {"JWTAUTH_COOKIE_CHUNK_SIZE": 512},
-        {"JWTAUTH_MEMO_SIZE": 0},
+        (
+            {"JWTAUTH_COOKIE_SAMESITE": "none", "JWTAUTH_COOKIE_SECURE": True},
+            "__Secure-jwtauth.session-token",
+            {"samesite": "None", "secure": True},
+        ),
+        (
+            {"JWTAUTH_COOKIE_DOMAIN": "sub-1.example.co.uk"},
+            COOKIE,
+            {"domain": "sub-1.example.co.uk"},
+        ),
+        ({"JWTAUTH_COOKIE_PATH": "/app/"}, COOKIE, {"path": "/app"}),
+        ({"JWTAUTH_COOKIE_NAME": "next-auth.session-token"}, "next-auth.session-token", {}),
     ],
     ids=repr,
 )
-def test_good_cookie_settings(config: dict[str, Any]) -> None:
-    init(JWTAUTH_SECRET=SECRET, **config)
+def test_good_cookie_settings(
+    config: dict[str, Any], name: str, expected: dict[str, Any], make_app: AppFactory
+) -> None:
+    """Each setting shows in the Set-Cookie header of a real sign-in."""
+    app, _ = make_app(**config)
+    response = sign_in(app.test_client(), expect_cookie=name)
+    cookie = set_cookie(response, name)
+    assert cookie is not None
+    for attr, value in expected.items():
+        assert cookie.attrs.get(attr) == value, (attr, cookie.header)
+
+
+def test_good_chunk_size_splits_the_cookie(make_app: AppFactory) -> None:
+    app, auth = make_app(JWTAUTH_COOKIE_CHUNK_SIZE=512)
+
+    @auth.jwt_callback
+    def big(token: dict[str, Any]) -> dict[str, Any]:
+        return {**token, "padding": "x" * 1500}
+
+    response = sign_in(app.test_client(), expect_cookie=None)
+    names = {c.name for c in set_cookies(response) if c.name.startswith(COOKIE)}
+    assert {f"{COOKIE}.0", f"{COOKIE}.1", f"{COOKIE}.2"} <= names
 
 
 # -- paths ---------------------------------------------------------------------------------

@@ -6,9 +6,10 @@ import re
 from typing import Any
 
 import pytest
-from conftest import AppFactory, csrf_token, session_cookie, sign_in
+from conftest import AppFactory
 from flask import Flask
 from flask.testing import FlaskClient
+from support import attempt_sign_in, csrf_token, session_cookie
 
 COOKIE = "jwtauth.session-token"
 
@@ -25,7 +26,7 @@ def other_clients_token(app: Flask) -> str:
 
 @pytest.fixture
 def signed_in(client: FlaskClient) -> FlaskClient:
-    sign_in(client, "bob")
+    attempt_sign_in(client, "bob")
     assert client.get("/auth/session").get_json()["user"]["name"] == "Bob"
     return client
 
@@ -181,7 +182,7 @@ def test_session_update_without_a_valid_token_is_400_and_changes_nothing(
     updating_app: Flask,
 ) -> None:
     client = updating_app.test_client()
-    sign_in(client, "bob")
+    attempt_sign_in(client, "bob")
     before = session_cookie(client)
     attempts: list[dict[str, Any]] = [
         {"json": {"data": {"name": "x"}}},

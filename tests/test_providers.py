@@ -7,8 +7,9 @@ import re
 from typing import Any
 
 import pytest
-from conftest import AppFactory, csrf_token, session_cookie, sign_in
+from conftest import AppFactory
 from flask.testing import FlaskClient
+from support import attempt_sign_in, csrf_token, session_cookie
 
 from flask_jwtauth import CredentialField, CredentialsProvider
 
@@ -193,7 +194,7 @@ def test_authorize_may_return_an_object(make_app: AppFactory) -> None:
 
     app, _ = make_app(providers=[CredentialsProvider(lambda c: User())])
     client = app.test_client()
-    sign_in(client, "ann")
+    attempt_sign_in(client, "ann")
     user = client.get("/auth/session").get_json()["user"]
     assert (user["id"], user["name"], user["roles"]) == ("42", "Obj", ["admin"])
     assert client.get("/admin").get_data(as_text=True) == "admin area"
@@ -233,7 +234,7 @@ def test_authorize_exception_is_logged_and_shown_as_configuration(
     app, _ = make_app(providers=[CredentialsProvider(exploding)])
     client = app.test_client()
     with caplog.at_level(logging.ERROR, logger="flask_jwtauth"):
-        response = sign_in(client, "ann")
+        response = attempt_sign_in(client, "ann")
     assert response.status_code == 500
     html = response.get_data(as_text=True)
     assert "<code>Configuration</code>" in html
@@ -268,7 +269,7 @@ def test_user_without_an_id_gets_a_generated_one(
     warning in the log, instead of a 500."""
     app, _ = make_app(providers=[CredentialsProvider(lambda c: {"name": "no id"})])
     client = app.test_client()
-    response = sign_in(client, "ann")
+    response = attempt_sign_in(client, "ann")
     assert response.status_code == 302
     me = client.get("/api/me").get_json()
     assert me["user"]["name"] == "no id"
@@ -281,7 +282,7 @@ def test_user_object_without_an_id_is_a_configuration_error(make_app: AppFactory
         name = "no id"
 
     app, _ = make_app(providers=[CredentialsProvider(lambda c: Nobody())])
-    response = sign_in(app.test_client(), "ann")
+    response = attempt_sign_in(app.test_client(), "ann")
     assert response.status_code == 500
     assert "<code>Configuration</code>" in response.get_data(as_text=True)
 

@@ -12,9 +12,10 @@ import re
 from typing import Any
 
 import pytest
-from conftest import AppFactory, csrf_token, sign_in
+from conftest import AppFactory
 from flask import Flask
 from flask.testing import FlaskClient
+from support import attempt_sign_in, csrf_token
 
 HOSTILE = [
     # another host, plainly
@@ -190,7 +191,7 @@ def test_callback_url_in_the_posts_query_string(client: FlaskClient) -> None:
 
 
 def test_no_callback_url_goes_home(client: FlaskClient) -> None:
-    response = sign_in(client)
+    response = attempt_sign_in(client)
     assert response.headers["Location"] == "/"
 
 

@@ -7,8 +7,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from blinker import NamedSignal
-from conftest import AppFactory, FakeClock, csrf_token, sign_in
+from conftest import AppFactory
 from flask import Flask
+from support import FakeClock, attempt_sign_in, csrf_token
 
 from flask_jwtauth import (
     CredentialsProvider,
@@ -39,7 +40,7 @@ def recording(signal: NamedSignal, app: Flask) -> Iterator[list[dict[str, Any]]]
 def test_user_signed_in(app: Flask) -> None:
     client = app.test_client()
     with recording(user_signed_in, app) as received:
-        sign_in(client, "ann")
+        attempt_sign_in(client, "ann")
     assert len(received) == 1
     event = received[0]
     assert set(event) == {"user", "account", "token"}
@@ -56,7 +57,7 @@ def test_user_signed_in(app: Flask) -> None:
 
 def test_user_signed_out(app: Flask) -> None:
     client = app.test_client()
-    sign_in(client, "bob")
+    attempt_sign_in(client, "bob")
     with recording(user_signed_out, app) as received:
         client.post("/auth/sign-out", data={"csrf_token": csrf_token(client)})
     assert len(received) == 1
@@ -72,7 +73,7 @@ def test_user_signed_out_without_a_session(app: Flask) -> None:
 
 def test_no_signal_when_csrf_fails(app: Flask) -> None:
     client = app.test_client()
-    sign_in(client)
+    attempt_sign_in(client)
     with (
         recording(user_signed_out, app) as out,
         recording(user_signed_in, app) as signed_in,
@@ -121,7 +122,7 @@ def test_session_updated(make_app: AppFactory) -> None:
         return token
 
     client = app.test_client()
-    sign_in(client)
+    attempt_sign_in(client)
     token = client.get("/auth/csrf").get_json()["csrfToken"]
     with recording(session_updated, app) as received:
         client.post("/auth/session", json={"data": {"plan": "pro"}}, headers={"X-CSRFToken": token})
@@ -134,7 +135,7 @@ def test_session_updated(make_app: AppFactory) -> None:
 def test_session_expired(make_app: AppFactory, clock: FakeClock) -> None:
     app, _ = make_app(JWTAUTH_SESSION_MAX_AGE=10)
     client = app.test_client()
-    sign_in(client, "ann")
+    attempt_sign_in(client, "ann")
     with recording(session_expired, app) as received:
         client.get("/dashboard")
         assert received == []
@@ -150,5 +151,5 @@ def test_receivers_of_another_app_hear_nothing(make_app: AppFactory) -> None:
     app, _ = make_app()
     other, _ = make_app()
     with recording(user_signed_in, other) as received:
-        sign_in(app.test_client())
+        attempt_sign_in(app.test_client())
     assert received == []

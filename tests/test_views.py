@@ -6,9 +6,10 @@ import re
 from typing import Any
 
 import pytest
-from conftest import USERS, AppFactory, FakeClock, csrf_token, session_cookie, sign_in
+from conftest import AppFactory
 from flask import Flask, render_template_string, url_for
 from flask.testing import FlaskClient
+from support import USERS, FakeClock, attempt_sign_in, csrf_token, session_cookie
 
 from flask_jwtauth import CredentialsProvider, Provider, sign_in_url
 from flask_jwtauth import csrf_token as form_csrf_token
@@ -43,7 +44,7 @@ def test_sign_in_page_renders_the_credentials_form(client: FlaskClient) -> None:
 
 
 def test_sign_out_page_is_a_confirmation_with_a_post_form(client: FlaskClient) -> None:
-    sign_in(client)
+    attempt_sign_in(client)
     response = client.get("/auth/sign-out")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
@@ -263,7 +264,7 @@ def test_error_endpoint_receives_the_error_code(make_app: AppFactory) -> None:
 
     client = app.test_client()
     assert client.get("/auth/error").status_code == 404
-    response = sign_in(client)
+    response = attempt_sign_in(client)
     assert response.status_code == 302
     assert response.headers["Location"] == "/oops?error=AccessDenied"
 
@@ -287,7 +288,7 @@ def test_session_is_the_session_callbacks_output(make_app: AppFactory) -> None:
         return {**session, "plan": "pro", "subject": token["sub"]}
 
     client = app.test_client()
-    sign_in(client)
+    attempt_sign_in(client)
     response = client.get("/auth/session")
     assert "no-store" in response.headers["Cache-Control"]
     assert "Cookie" in response.headers["Vary"]
@@ -310,7 +311,7 @@ def test_session_callback_that_raises_ends_the_session(
         raise RuntimeError("database is down")
 
     client = app.test_client()
-    sign_in(client)
+    attempt_sign_in(client)
     response = client.get("/auth/session")
     assert response.status_code == 200
     assert response.get_json() is None
@@ -327,7 +328,7 @@ def test_csrf_endpoint(client: FlaskClient) -> None:
 
 
 def test_providers_shape(make_app: AppFactory) -> None:
-    from conftest import authorize
+    from support import authorize
 
     app, _ = make_app(
         providers=[
@@ -428,7 +429,7 @@ def test_seed_002_sign_in_without_redirect_as_a_json_client(client: FlaskClient)
 
 
 def test_sign_out_as_a_page_redirects_to_callback(client: FlaskClient) -> None:
-    sign_in(client)
+    attempt_sign_in(client)
     page = client.get("/auth/sign-out?callbackUrl=/goodbye").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert token is not None
@@ -480,7 +481,7 @@ def test_session_update_runs_jwt_with_trigger_update_and_the_data(make_app: AppF
         return token
 
     client = app.test_client()
-    sign_in(client)
+    attempt_sign_in(client)
     before = session_cookie(client)
     token = json_csrf(client)
     response = client.post(
@@ -510,7 +511,7 @@ def test_session_update_with_token_in_body_as_nextauth_sends_it(make_app: AppFac
         return {**session, "theme": token.get("theme")}
 
     client = app.test_client()
-    sign_in(client)
+    attempt_sign_in(client)
     response = client.post(
         "/auth/session", json={"csrfToken": json_csrf(client), "data": {"theme": "dark"}}
     )
@@ -532,7 +533,7 @@ def test_session_update_where_jwt_returns_none_ends_the_session(make_app: AppFac
         return None if trigger == "update" else token
 
     client = app.test_client()
-    sign_in(client)
+    attempt_sign_in(client)
     response = client.post("/auth/session", json={}, headers={"X-CSRFToken": json_csrf(client)})
     assert response.status_code == 200
     assert response.get_json() is None
@@ -547,7 +548,7 @@ def test_session_update_where_jwt_returns_garbage_changes_nothing(make_app: AppF
         return "not a token" if trigger == "update" else token
 
     client = app.test_client()
-    sign_in(client)
+    attempt_sign_in(client)
     before = session_cookie(client)
     response = client.post("/auth/session", json={}, headers={"X-CSRFToken": json_csrf(client)})
     assert response.status_code == 500
@@ -587,7 +588,7 @@ def test_malformed_json_sign_in_is_400(client: FlaskClient, body: str) -> None:
 @pytest.mark.parametrize("url", ["/auth/sign-out", "/auth/session"])
 @pytest.mark.parametrize("body", ["[1]", '"x"', "{broken", '{"csrfToken": {"a": 1}}'])
 def test_malformed_json_on_other_posts_is_4xx(client: FlaskClient, url: str, body: str) -> None:
-    sign_in(client)
+    attempt_sign_in(client)
     before = session_cookie(client)
     response = client.post(url, data=body, content_type="application/json")
     assert response.status_code == 400
@@ -712,7 +713,7 @@ def test_oauth_errors_on_pages(make_app: AppFactory) -> None:
     ids=["form-field", "accept-header", "json-body"],
 )
 def test_sign_out_in_json_mode(client: FlaskClient, how: dict[str, Any]) -> None:
-    sign_in(client)
+    attempt_sign_in(client)
     token = json_csrf(client)
     kwargs = {**how, "headers": {**how.get("headers", {}), "X-CSRFToken": token}}
     response = client.post("/auth/sign-out", **kwargs)
