@@ -986,3 +986,49 @@ def test_update_keeps_session_id_and_sign_in_time(make_app: AppFactory, clock: C
     assert client.get("/api/me").status_code == 200
     clock.advance(1)  # ...but never past the absolute cap, 100 s after sign-in
     assert_expired_api(client.get("/api/me"))
+
+
+# -- the memo of verified tokens ----------------------------------------------------------------
+
+
+def count_decrypts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    from flask_jwtauth.tokens import JWECodec
+
+    calls: list[str] = []
+    original = JWECodec.decode
+
+    def counted(self: JWECodec, token: str) -> dict[str, Any]:
+        calls.append(token)
+        return original(self, token)
+
+    monkeypatch.setattr(JWECodec, "decode", counted)
+    return calls
+
+
+def test_memo_evicts_the_oldest_token(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, _ = make_app(JWTAUTH_MEMO_SIZE=2)
+    clients = [app.test_client() for _ in range(3)]
+    for client in clients:
+        sign_in(client)  # each sign-in memoises the token it wrote
+    calls = count_decrypts(monkeypatch)
+    for client in (clients[2], clients[1]):
+        assert client.get("/api/me").status_code == 200
+    assert calls == []  # the two newest are still held
+    assert clients[0].get("/api/me").status_code == 200
+    assert len(calls) == 1  # the oldest was evicted: decrypted again (and held again)
+    assert clients[0].get("/api/me").status_code == 200
+    assert len(calls) == 1
+
+
+def test_memo_size_zero_decrypts_every_request(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, _ = make_app(JWTAUTH_MEMO_SIZE=0)
+    client = app.test_client()
+    sign_in(client)
+    calls = count_decrypts(monkeypatch)
+    for _ in range(3):
+        assert client.get("/api/me").status_code == 200
+    assert len(calls) == 3
