@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import parse_qs, urlsplit
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -167,3 +168,21 @@ def secret_of(app: Flask) -> str:
     secret = app.config["JWTAUTH_SECRET"]
     assert isinstance(secret, str)
     return secret
+
+
+def landed_on_sign_in(
+    client: FlaskClient,
+    response: TestResponse,
+    error: str = "CredentialsSignin",
+    path: str = "/auth/sign-in",
+) -> str:
+    """A browser's failed sign-in: a redirect to the sign-in page with ``error`` (never a
+    page at the POST URL), followed as a browser would; returns that page's HTML."""
+    assert response.status_code == 302, response.get_data(as_text=True)
+    location = response.headers["Location"]
+    target = urlsplit(location)
+    assert target.path == path, location
+    assert parse_qs(target.query)["error"] == [error], location
+    page = client.get(location)
+    assert page.status_code == 200
+    return page.get_data(as_text=True)

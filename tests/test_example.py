@@ -223,8 +223,10 @@ def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(start: Start) 
     message = "Sign in failed. Check the details you provided are correct."
     for username in ("alice", "mallory"):
         response = running.sign_in(username, password="nope")
-        assert response.status_code == 401
-        assert message in response.get_data(as_text=True)
+        assert response.status_code == 302  # back to the sign-in page, which says why
+        assert "error=CredentialsSignin" in response.headers["Location"]
+        page = running.client.get(response.headers["Location"])
+        assert message in page.get_data(as_text=True)
     assert running.client.get_cookie(COOKIE) is None
 
 
@@ -397,7 +399,8 @@ def test_seed002_backend_issues_and_refreshes_tokens(start: Start) -> None:
 
 def test_seed002_sign_in_keeps_the_backend_tokens_in_the_session(start: Start) -> None:
     running = start("seed002")
-    assert running.sign_in(password="nope").status_code == 401
+    failed = running.sign_in(password="nope")
+    assert "error=CredentialsSignin" in failed.headers["Location"]
     assert running.sign_in().status_code == 302
     body = running.client.get("/api/me").get_json()
     assert body["accessTokenExpires"] == START + backend.ACCESS_TOKEN_TTL

@@ -9,7 +9,7 @@ from ..state import JWTAuthState
 from ..templating import AuthBlueprint, setup_templates
 from .callback import callback
 from .info import csrf, providers
-from .pages import error_page, sign_in_page, sign_out_page
+from .pages import error_page, sign_in_page, sign_out_page, to_sign_in_page
 from .session import session, update_session
 from .sign_in import sign_in
 from .sign_out import sign_out
@@ -28,6 +28,10 @@ def build_blueprint(app_state: JWTAuthState) -> Blueprint:
     if pages.error_endpoint is None:
         bp.add_url_rule(pages.error_url, "error", error_page, methods=["GET"])
     bp.add_url_rule(f"{prefix}/sign-in/<provider>", "sign_in_provider", sign_in, methods=["POST"])
+    # Enter in the address bar on the form's action URL: the page, never a bare 405.
+    bp.add_url_rule(
+        f"{prefix}/sign-in/<provider>", "sign_in_provider_page", to_sign_in_page, methods=["GET"]
+    )
     bp.add_url_rule(f"{prefix}/callback/<provider>", "callback", callback, methods=["GET", "POST"])
     bp.add_url_rule(f"{prefix}/sign-out", "sign_out", sign_out, methods=["POST"])
     bp.add_url_rule(f"{prefix}/session", "session", session, methods=["GET"])

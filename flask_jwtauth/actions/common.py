@@ -8,6 +8,8 @@ path, so a ``JWTAUTH_URL_PREFIX`` under ``/api`` does not turn the browser form 
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 from collections.abc import Mapping
 from urllib.parse import urlencode
@@ -17,7 +19,7 @@ from flask import Response, current_app, jsonify, redirect, request, url_for
 from ..context import RequestState, request_state
 from ..errors import describe
 from ..headers import private, vary_accept
-from ..pages import render_error, render_sign_in
+from ..pages import render_error
 from ..redirects import same_origin_target
 from ..state import ext
 
@@ -25,8 +27,19 @@ logger = logging.getLogger("flask_jwtauth")
 
 #: Codes shown on the sign-in page itself; the others go to the error page.
 SIGN_IN_PAGE_CODES = frozenset(
-    {"CredentialsSignin", "SessionRequired", "SessionExpired", "OAuthSignin", "CSRF", "BadRequest"}
+    {
+        "CredentialsSignin",
+        "SessionRequired",
+        "SessionExpired",
+        "OAuthSignin",
+        "OAuthCallbackError",
+        "CSRF",
+        "BadRequest",
+    }
 )
+#: What the user typed into a failed sign-in form (never a password), for the page after
+#: the redirect.
+VALUES_COOKIE = "jwtauth.sign-in-form"
 #: Every redirect after a POST is a 302, whatever ``redirect()``'s default becomes; browsers
 #: follow it with a GET, as they do a 303.
 REDIRECT = 302
@@ -83,11 +96,13 @@ def fail(
     values: dict[str, str] | None = None,
     reason: str | None = None,
 ) -> Response:
-    """The failure answer: JSON, the sign-in page again, or the error page.
+    """The failure answer: JSON for API clients; for a browser, a redirect (post, redirect,
+    get) to the sign-in page or the error page, so the address bar never stays on a POST URL
+    that a reload would post again or that Enter would answer with 405.
 
     When the app serves its own sign-in (``JWTAUTH_SIGN_IN_ENDPOINT``) or error page
-    (``JWTAUTH_ERROR_ENDPOINT``), a browser is sent there with ``?error=<Code>``, as NextAuth
-    does for ``pages.signIn`` / ``pages.error``.
+    (``JWTAUTH_ERROR_ENDPOINT``), the browser is sent there with ``?error=<Code>``, as
+    NextAuth does for ``pages.signIn`` / ``pages.error``.
     """
     code, status, message = describe(code)
     if as_json:
@@ -97,26 +112,64 @@ def fail(
         response = jsonify(body)
         response.status_code = status
         return vary_accept(private(response))
-    pages = ext().settings.pages
-    if code == "CSRF" and pages.sign_in_endpoint is not None:
-        # Not a redirect: a forged or stale POST is answered 400, whatever pages are used.
-        return vary_accept(render_error(code, status))
+    app_state = ext()
     if code in SIGN_IN_PAGE_CODES:
         params = {"error": code}
         if reason:
             params["code"] = reason
         if callback:
             params["callbackUrl"] = callback
-        if pages.sign_in_endpoint is not None:
-            return redirect_to(f"{ext().sign_in_page_url()}?{urlencode(params)}")
-        return vary_accept(
-            render_sign_in(
-                error=code, reason=reason, callback_url=callback, values=values, status=status
-            )
-        )
+        response = redirect_to(f"{app_state.sign_in_page_url()}?{urlencode(params)}")
+        if values and app_state.settings.pages.sign_in_endpoint is None:
+            remember_values(response, values)
+        return vary_accept(response)
+    pages = app_state.settings.pages
     if pages.error_endpoint is not None:
-        return redirect_to(url_for(pages.error_endpoint, error=code))
+        return vary_accept(redirect_to(url_for(pages.error_endpoint, error=code)))
+    # A server fault or a refusal by policy: shown where it happened, with its status.
     return vary_accept(render_error(code, status))
+
+
+def remember_values(response: Response, values: dict[str, str]) -> None:
+    """Keep what the user typed (never a password) for the sign-in page the redirect leads
+    to: a one-minute cookie scoped to that page, read once."""
+    data = json.dumps({k: v[:256] for k, v in list(values.items())[:8]})
+    if len(data) > 2048:
+        return
+    response.set_cookie(
+        VALUES_COOKIE,
+        base64.urlsafe_b64encode(data.encode()).decode(),
+        max_age=60,
+        path=request.script_root + ext().settings.pages.sign_in_url,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+    )
+
+
+def recall_values() -> dict[str, str]:
+    """The values :func:`remember_values` kept, if any and well-formed."""
+    raw = request.cookies.get(VALUES_COOKIE)
+    if not raw or len(raw) > 4096:
+        return {}
+    try:
+        data = json.loads(base64.urlsafe_b64decode(raw.encode()))
+    except (ValueError, UnicodeError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): v for k, v in data.items() if isinstance(v, str)}
+
+
+def forget_values(response: Response) -> None:
+    if VALUES_COOKIE in request.cookies:
+        response.delete_cookie(
+            VALUES_COOKIE,
+            path=request.script_root + ext().settings.pages.sign_in_url,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure,
+        )
 
 
 def done(as_json: bool, url: str) -> Response:

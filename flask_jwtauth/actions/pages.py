@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Response, request
 
 from ..errors import MESSAGES, describe
 from ..pages import render_error, render_sign_in, render_sign_out
+from ..state import ext
 from . import common
 
 
@@ -14,11 +17,28 @@ def sign_in_page() -> Response:
     state = common.state()
     if state.notice and error == "SessionExpired":
         state.notice_shown = True
-    return render_sign_in(
+    response = render_sign_in(
         error=(error if error in MESSAGES else "Default") if error else None,
-        reason=request.args.get("code"),
+        reason=_safe_code(request.args.get("code")),
         callback_url=common.callback_url(),
+        values=common.recall_values(),
     )
+    common.forget_values(response)
+    return response
+
+
+def _safe_code(code: str | None) -> str | None:
+    """An app's reason code, shown only when it is a short identifier."""
+    if code and len(code) <= 64 and code.replace("_", "").replace("-", "").isalnum():
+        return code
+    return None
+
+
+def to_sign_in_page(provider: str) -> Response:
+    """``GET`` on a sign-in form's action URL (a reload, Enter in the address bar)."""
+    callback = common.callback_url()
+    query = f"?{urlencode({'callbackUrl': callback})}" if callback else ""
+    return common.redirect_to(f"{ext().sign_in_page_url()}{query}")
 
 
 def sign_out_page() -> Response:

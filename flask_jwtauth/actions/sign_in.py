@@ -27,9 +27,9 @@ def sign_in(provider: str) -> Response:
     as_json = common.json_mode(data)
     callback = common.callback_url(data)
     if not app_state.csrf.check(data.get("csrf_token")):
-        values = {
-            k: v[:1024] for k, v in data.items() if k not in ("csrf_token", "csrfToken", "password")
-        }
+        # Keep what the user typed, but only fields the provider says are not secret.
+        fields = found.page().get("fields", ())
+        values = {f.name: data.get(f.name, "")[:1024] for f in fields if not f.secret}
         return common.fail(as_json, "CSRF", callback=callback, values=values)
     outcome = found.begin(provider_request(found, data.to_dict()))
     return answer(found, outcome, as_json=as_json, callback=callback)
