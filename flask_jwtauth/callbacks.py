@@ -17,7 +17,6 @@ from typing import Any
 from flask import current_app
 
 from . import claims as claims_
-from .redirects import same_origin_target
 
 logger = logging.getLogger("flask_jwtauth")
 
@@ -39,6 +38,8 @@ VOCABULARY = frozenset(
         "credentials",
         "url",
         "base_url",
+        "error",
+        "api",
     }
 )
 
@@ -76,8 +77,10 @@ def default_session(session: dict[str, Any], token: Claims) -> dict[str, Any]:
 
 
 def default_redirect(url: str, base_url: str) -> str:
-    """NextAuth's default: follow same-origin targets only, anything else goes home."""
-    return same_origin_target(url, base_url) or "/"
+    """NextAuth's default, follow same-origin targets only: the endpoints enforce it (plus
+    ``JWTAUTH_TRUSTED_ORIGINS``) on whatever a redirect callback answers, so the default
+    passes the URL on."""
+    return url
 
 
 def default_token(user: Any) -> dict[str, Any]:
@@ -132,6 +135,10 @@ class Callbacks:
     session: AnyCallable = default_session
     sign_in: AnyCallable | None = None
     redirect: AnyCallable = default_redirect
+    #: The app's own 401 and 403 answers (``error``, ``api``), as Flask-Login's
+    #: ``unauthorized_handler``.
+    unauthorized: AnyCallable | None = None
+    forbidden: AnyCallable | None = None
 
 
 class CallbackError(Exception):

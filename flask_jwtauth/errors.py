@@ -7,6 +7,8 @@ MESSAGES: dict[str, tuple[int, str]] = {
     "AccessDenied": (403, "You do not have permission to do that."),
     "SessionRequired": (401, "Please sign in to access this page."),
     "SessionExpired": (401, "Your session has expired, please sign in again."),
+    "SessionRevoked": (401, "Your session was ended, please sign in again."),
+    "RefreshAccessTokenError": (401, "Your session could not be renewed, please sign in again."),
     "Configuration": (500, "There is a problem with the server configuration."),
     "OAuthSignin": (400, "Could not start signing in with that provider. Try again."),
     "OAuthCallbackError": (400, "Signing in with that provider did not complete. Try again."),
@@ -22,3 +24,22 @@ def describe(code: str | None) -> tuple[str, int, str]:
         code = "Default"
     status, message = MESSAGES[code]
     return code, status, message
+
+
+#: What an API client is told: no pages to speak of.
+API_MESSAGES: dict[str, str] = {
+    "SessionRequired": "Authentication required: sign in, then send the session cookie.",
+    "SessionExpired": "The session has expired: sign in again.",
+    "SessionRevoked": "The session was ended: sign in again.",
+    "AccessDenied": "The signed-in user is not allowed to do that.",
+}
+
+
+def describe_api(code: str | None) -> tuple[str, int, str]:
+    """:func:`describe`, worded for an API client."""
+    code, status, message = describe(code)
+    return code, status, API_MESSAGES.get(code, message)
+
+
+#: Why a session ended without the user signing out: shown when they are sent to sign in.
+SESSION_ENDED = frozenset({"SessionExpired", "SessionRevoked", "RefreshAccessTokenError"})

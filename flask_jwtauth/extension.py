@@ -99,6 +99,19 @@ class JWTAuth:
         self.callbacks.sign_in = adapt(func)
         return func
 
+    def unauthorized_handler(self, func: F) -> F:
+        """``handler(error, api)``: the answer when no one is signed in (instead of a 302 to
+        sign-in or JSON 401). ``error`` is ``SessionRequired``/``SessionExpired``/...,
+        ``api`` whether the request is an API call. Return anything a view may return."""
+        self.callbacks.unauthorized = adapt(func)
+        return func
+
+    def forbidden_handler(self, func: F) -> F:
+        """``handler(error, api)``: the answer when the signed-in user lacks a role or fails
+        the guard's predicate (instead of the 403 page or JSON)."""
+        self.callbacks.forbidden = adapt(func)
+        return func
+
     def redirect_callback(self, func: F) -> F:
         """``redirect(url, base_url)``: where to go after sign-in/out (same-origin enforced)."""
         self.callbacks.redirect = adapt(func)

@@ -15,7 +15,7 @@ from urllib.parse import quote, urlencode
 from flask import Response, current_app, jsonify, redirect, request
 
 from .context import RequestState, request_state
-from .errors import describe
+from .errors import SESSION_ENDED, describe, describe_api
 from .headers import private, vary_accept
 from .pages import render_error
 from .state import ext
@@ -49,6 +49,9 @@ def _sign_in_location(error: str | None) -> str:
     target = request.script_root + request.path
     if request.query_string:
         target += "?" + quote(request.query_string, safe=_QUERY_SAFE)
+    if ext().settings.pages.sign_in_elsewhere:
+        # The sign-in page is on another origin: it needs to know where to come back to.
+        target = request.host_url.rstrip("/") + target
     params = {"callbackUrl": target}
     if error:
         params["error"] = error
@@ -57,20 +60,26 @@ def _sign_in_location(error: str | None) -> str:
 
 
 def deny(status: int, code: str) -> Response:
-    """The 401/403 answer for this request, as JSON or as a page."""
-    code, _, message = describe(code)
-    if wants_json():
+    """The 401/403 answer for this request, as JSON or as a page; or what the app's own
+    ``unauthorized_handler``/``forbidden_handler`` answers."""
+    api = wants_json()
+    code, _, message = describe_api(code) if api else describe(code)
+    state = request_state()
+    if state is not None and code in SESSION_ENDED:
+        state.notice_shown = True
+    callbacks = ext().callbacks
+    handler = callbacks.unauthorized if status == 401 else callbacks.forbidden
+    if handler is not None:
+        response = current_app.make_response(handler(error=code, api=api))
+    elif api:
         response = jsonify(error=code, message=message)
         response.status_code = status
     elif status == 401:
         response = current_app.make_response(
-            redirect(_sign_in_location(code if code == "SessionExpired" else None), 302)
+            redirect(_sign_in_location(code if code in SESSION_ENDED else None), 302)
         )
     else:
         response = render_error(code, status)
-    state = request_state()
-    if state is not None and code == "SessionExpired":
-        state.notice_shown = True
     return vary_accept(private(response))
 
 
@@ -86,9 +95,11 @@ def _roles_of(token: dict[str, Any]) -> set[str]:
 def check(
     roles: frozenset[str] | None = None, predicate: Predicate | None = None
 ) -> Response | None:
-    """None when the current request may go on, else the response that stops it."""
-    if request.method == "OPTIONS":
-        return None
+    """None when the current request may go on, else the response that stops it.
+
+    Every method is guarded, OPTIONS included: Flask answers the automatic OPTIONS of a
+    route without calling its view, so a view that sees OPTIONS handles it itself.
+    """
     state: RequestState | None = request_state()
     if state is None or not ext().engine.signed_in(state):
         return deny(401, state.error if state is not None and state.error else "SessionRequired")
@@ -163,15 +174,24 @@ def login_required(
 def protect_all() -> Response | None:
     """The protect-everything mode's check, run after the session is loaded."""
     endpoint = request.endpoint
+    rule = request.url_rule
+    if request.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
+        return None  # Flask's own answer (a CORS preflight); no view runs
+    settings = ext().settings
+    public_paths = settings.access.public_paths
+    if endpoint is None:
+        # No such route (404/405). Next.js middleware runs before routing: an anonymous
+        # visitor gets the same answer for a path that does not exist as for one that does,
+        # so protect-all mode does not reveal which routes exist.
+        if public_paths is not None and public_paths.match(request.path):
+            return None
+        return check()
     if (
-        endpoint is None  # 404 / 405: let Flask answer
-        or endpoint == "static"
+        endpoint == "static"
         or endpoint.endswith(".static")  # a blueprint's static files
         or endpoint.startswith("jwtauth.")
     ):
         return None
-    settings = ext().settings
-    public_paths = settings.access.public_paths
     if public_paths is not None and public_paths.match(request.path):
         return None
     view = current_app.view_functions.get(endpoint)

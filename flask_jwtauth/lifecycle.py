@@ -27,9 +27,10 @@ from .config import Settings
 from .context import WRITES, RequestState, Write, request_state, set_request_state
 from .cookies import CookiePolicy, clear_token, read_token, write_token
 from .csrf import Csrf
+from .errors import SESSION_ENDED
 from .headers import private
 from .memo import Memo
-from .tokens import InvalidToken, TokenCodec, build_codec
+from .tokens import InvalidToken, JWECodec, TokenCodec, build_codec
 
 logger = logging.getLogger("flask_jwtauth")
 
@@ -65,6 +66,7 @@ class SessionEngine:
         # The cookie outlives the session by this notice: a browser then still sends an
         # expired session back, and the app can say why it ended.
         self.notice = settings.session.expiry_notice
+        self._others: dict[tuple[str, bytes | None], JWECodec] = {}
 
     def init_app(self, app: Flask) -> None:
         # First of the app's hooks, so that the app's own before_request functions (even
@@ -101,13 +103,17 @@ class SessionEngine:
         secure = state.secure = forced if forced is not None else req.is_secure
         raw = read_token(req.cookies, self._names[secure])
         if raw is None:
-            if NOTICE_COOKIE in req.cookies:
+            notice = req.cookies.get(NOTICE_COOKIE)
+            if notice is not None:
                 state.notice = True
-                state.error = "SessionExpired"
+                state.error = notice if notice in SESSION_ENDED else "SessionExpired"
             return
         found = self.decode(raw, secure)
         if found is None:
-            state.forget()
+            # A cookie shared across sub-domains (JWTAUTH_COOKIE_DOMAIN) that we cannot read
+            # may be another app's, under another secret: leave it to its owner.
+            if self.policy.domain is None:
+                state.forget()
             return
         s = self.session_settings
         now = self.clock()
@@ -166,12 +172,14 @@ class SessionEngine:
         has been shown, or when the user signs out or in."""
         attrs: dict[str, Any] = {"path": "/", "secure": state.secure, "httponly": True}
         if (
-            state.error == "SessionExpired"
+            state.error in SESSION_ENDED
             and state.write is Write.CLEAR
             and not state.notice
             and not state.notice_shown
         ):
-            response.set_cookie(NOTICE_COOKIE, "1", max_age=self.notice, samesite="Lax", **attrs)
+            response.set_cookie(
+                NOTICE_COOKIE, state.error or "", max_age=self.notice, samesite="Lax", **attrs
+            )
         elif state.notice:
             response.delete_cookie(NOTICE_COOKIE, samesite="Lax", **attrs)
 
@@ -194,6 +202,28 @@ class SessionEngine:
         state.token = token
         if state.write is Write.ROLL and signals.session_refreshed.receivers:
             signals.send(signals.session_refreshed, token=claims.own_copy(token))
+
+    def read_other(self, name: str, secret: bytes | None) -> Claims | None:
+        """Another cookie's claims (seed 002's ``getToken({req, secret, cookieName})``): read
+        with that name as the key-derivation salt, under ``secret`` or our own; None when it
+        is absent, not readable, or expired."""
+        raw = read_token(request.cookies, name)
+        if raw is None:
+            return None
+        key = (name, secret)
+        codec = self._others.get(key)
+        if codec is None:
+            secrets = (secret,) if secret is not None else self.settings.secrets
+            codec = JWECodec(secrets, name, self.settings.token.jwe_encryption)
+            if len(self._others) < 16:
+                self._others[key] = codec
+        try:
+            found = codec.decode(raw)
+        except InvalidToken:
+            return None
+        if not claims.valid(found) or claims.expired(found, self.clock(), self.session_settings):
+            return None
+        return found
 
     # -- reading for views ---------------------------------------------------------------
 
@@ -244,9 +274,8 @@ class SessionEngine:
 
 
 def _code_of(exc: BaseException | None) -> str:
-    """The error code an app's session callback raised with (``exc.code``), when it is a
-    plain identifier; otherwise the session simply expired."""
+    """The code an app's session callback raised with (``exc.code``), when it is one of the
+    codes for a session that ended (``RefreshAccessTokenError``, ...); otherwise the
+    session simply expired."""
     code = getattr(exc, "code", None)
-    if isinstance(code, str) and code.isidentifier() and len(code) <= 64:
-        return code
-    return "SessionExpired"
+    return code if code in SESSION_ENDED else "SessionExpired"

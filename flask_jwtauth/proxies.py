@@ -34,8 +34,21 @@ def get_session() -> dict[str, Any] | None:
     return ext().engine.current_session()
 
 
-def get_token() -> dict[str, Any] | None:
-    """The decoded session token (the jwt callback's output), or None: NextAuth's getToken."""
+def get_token(
+    *, cookie_name: str | None = None, secret: str | bytes | None = None
+) -> dict[str, Any] | None:
+    """The decoded session token (the jwt callback's output), or None: NextAuth's getToken.
+
+    With ``cookie_name`` and/or ``secret`` (seed 002's ``getToken({req, secret,
+    cookieName})``), reads that cookie of this request instead (a JWE, as Auth.js writes
+    them), checked for expiry; the jwt callback does not run on it.
+    """
+    if cookie_name is not None or secret is not None:
+        app_state = ext()
+        name = cookie_name or app_state.engine.policy.name
+        key = secret.encode() if isinstance(secret, str) else secret
+        found = app_state.engine.read_other(name, key)
+        return own_copy(found) if found is not None else None
     state = request_state()
     if state is None or state.token is None:
         return None

@@ -9,6 +9,7 @@ anything that is not a path or an absolute URL on our own origin, and return a r
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
 
 _MAX_LENGTH = 2048
@@ -81,3 +82,77 @@ def _same_origin_target(url: str, base_url: str) -> str | None:
         return None
     # strict UTF-8: a lone surrogate (possible in JSON) raises UnicodeEncodeError -> None
     return quote(value, safe=_SAFE, encoding="utf-8", errors="strict")
+
+
+@dataclass(frozen=True)
+class TrustedOrigin:
+    """An origin besides our own that a callbackUrl may lead to: exact, or ``*.`` plus a
+    domain for any of its sub-domains (never the domain itself, never deeper wildcards)."""
+
+    scheme: str
+    host: str
+    port: int | None
+    wildcard: bool = False
+
+    def admits(self, origin: tuple[str, str, int | None]) -> bool:
+        scheme, host, port = origin
+        if scheme != self.scheme or port != self.port:
+            return False
+        if self.wildcard:
+            return host.endswith(f".{self.host}")
+        return host == self.host
+
+
+def parse_trusted_origin(value: str) -> TrustedOrigin:
+    """``https://auth.example.com`` or ``https://*.example.com``; ValueError otherwise."""
+    if not isinstance(value, str):
+        raise ValueError(f"expected an origin string, got {value!r}")
+    parts = urlsplit(value.strip())
+    if parts.scheme.lower() not in _DEFAULT_PORTS:
+        raise ValueError(f"{value!r}: only http and https origins can be trusted")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"{value!r}: an origin has no path, query or fragment")
+    netloc = parts.netloc
+    wildcard = netloc.startswith("*.")
+    if wildcard:
+        netloc = netloc[2:]
+    if "*" in netloc:
+        raise ValueError(f"{value!r}: a wildcard may only be the first label, as '*.'")
+    found = _origin(parts.scheme, netloc)
+    if found is None:
+        raise ValueError(f"{value!r}: not a valid origin")
+    scheme, host, port = found
+    if wildcard and "." not in host:
+        raise ValueError(f"{value!r}: a wildcard needs a domain with a dot under it")
+    return TrustedOrigin(scheme, host, port, wildcard)
+
+
+def safe_target(
+    url: object, base_url: str, trusted: tuple[TrustedOrigin, ...] = ()
+) -> str | None:
+    """:func:`same_origin_target`, or an absolute URL on a trusted origin, or None."""
+    same = same_origin_target(url, base_url)
+    if same is not None or not trusted or not isinstance(url, str) or len(url) > _MAX_LENGTH:
+        return same
+    try:
+        value = _normalise(url)
+        if any(ord(ch) < 0x20 or ch == "\x7f" for ch in value) or not _SCHEME.match(value):
+            return None
+        target = urlsplit(value)
+        origin = _origin(target.scheme, target.netloc)
+        if origin is None or not any(t.admits(origin) for t in trusted):
+            return None
+        rest = target.path or "/"
+        if target.query:
+            rest += f"?{target.query}"
+        if target.fragment:
+            rest += f"#{target.fragment}"
+        if not _is_path(rest):
+            return None
+        scheme, host, port = origin
+        shown = f"[{host}]" if ":" in host else host
+        netloc = shown if port == _DEFAULT_PORTS.get(scheme) else f"{shown}:{port}"
+        path = quote(rest, safe=_SAFE, encoding="utf-8", errors="strict")
+        return f"{scheme}://{netloc}{path}"
+    except (ValueError, UnicodeError):
+        return None

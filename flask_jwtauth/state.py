@@ -32,10 +32,12 @@ class JWTAuthState:
 
     def sign_in_page_url(self) -> str:
         """The sign-in page's URL, under the app's mount point (SCRIPT_NAME) when it has one."""
-        endpoint = self.settings.pages.sign_in_endpoint
-        if endpoint:
-            return url_for(endpoint)
-        return request.script_root + self.settings.pages.sign_in_url
+        pages = self.settings.pages
+        if pages.sign_in_endpoint:
+            return url_for(pages.sign_in_endpoint)
+        if pages.sign_in_elsewhere:
+            return pages.sign_in_url
+        return request.script_root + pages.sign_in_url
 
 
 def ext(app: Flask | None = None) -> JWTAuthState:

@@ -462,3 +462,71 @@ def test_seed_002_json_client_sees_the_backend_token(
     )
     assert failed.status_code == 401
     assert failed.get_json()["error"] == "CredentialsSignin"
+
+
+# -- a session callback that raises or answers None (seed 000, seed 002) --------------------
+
+
+def test_session_callback_that_raises_ends_the_session_everywhere(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Seed 002 rejects a session whose refresh token expired by raising: logged, cookie
+    cleared, pages sent to sign in with SessionExpired, APIs answered 401; never a 500."""
+    app, auth = make_app()
+
+    class RefreshTokenExpired(Exception):
+        code = "RefreshAccessTokenError"
+
+    @auth.session_callback
+    def session(session: dict[str, Any], token: dict[str, Any]) -> dict[str, Any]:
+        raise RefreshTokenExpired("refresh token expired")
+
+    client = app.test_client()
+    attempt_sign_in(client)
+    page = client.get("/dashboard")
+    assert page.status_code == 302
+    assert "error=RefreshAccessTokenError" in page.headers["Location"]
+    assert "callbackUrl=%2Fdashboard" in page.headers["Location"]
+    assert any(
+        h.startswith("jwtauth.session-token=;") for h in page.headers.getlist("Set-Cookie")
+    )
+    assert session_cookie(client) is None
+    assert "refresh token expired" in caplog.text
+    attempt_sign_in(client)
+    api = client.get("/api/me")
+    assert api.status_code == 401
+    assert api.get_json()["error"] == "RefreshAccessTokenError"
+
+
+def test_session_callback_returning_none_means_signed_out(make_app: AppFactory) -> None:
+    """Seed 000's answer: no session means not signed in, for guards, proxies, templates
+    and /auth/session alike."""
+    app, auth = make_app()
+
+    @auth.session_callback
+    def session(session: dict[str, Any], token: dict[str, Any]) -> None:
+        return None
+
+    @app.get("/peek")
+    def peek() -> Any:
+        from flask_jwtauth import current_session, current_user, get_session, get_token
+
+        return {
+            "truthy": bool(current_session),
+            "get_session": get_session(),
+            "user": bool(current_user),
+            "token": get_token(),
+        }
+
+    client = app.test_client()
+    attempt_sign_in(client)
+    assert client.get("/api/me").status_code == 401
+    assert client.get("/dashboard").status_code == 302
+    assert client.get("/auth/session").get_json() is None
+    attempt_sign_in(client)
+    assert client.get("/peek").get_json() == {
+        "truthy": False,
+        "get_session": None,
+        "user": False,
+        "token": None,
+    }

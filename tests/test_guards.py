@@ -11,14 +11,18 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, request
+from flask.testing import FlaskClient
 from support import PASSWORDS, Clock, csrf_token, set_cookie, sign_in
 from werkzeug.test import TestResponse
 
 from flask_jwtauth import CredentialsProvider, JWTAuth, current_user, login_required, public
 
 AppFactory = Callable[..., tuple[Flask, JWTAuth]]
-REQUIRED = {"error": "SessionRequired", "message": "Please sign in to access this page."}
+REQUIRED = {
+    "error": "SessionRequired",
+    "message": "Authentication required: sign in, then send the session cookie.",
+}
 
 
 def redirect_target(response: TestResponse) -> tuple[str, dict[str, list[str]]]:
@@ -332,21 +336,29 @@ def test_roles_and_predicate_together(make_app: AppFactory) -> None:
 # -- OPTIONS and async ---------------------------------------------------------------------
 
 
-def test_options_preflight_passes(make_app: AppFactory) -> None:
+def test_options_runs_no_protected_view_anonymously(make_app: AppFactory) -> None:
+    """Flask's automatic OPTIONS answers without running the view; a view that handles
+    OPTIONS itself (hand-written CORS) is guarded like any other method, so a preflight
+    cannot run its body anonymously. The CORS recipe: answer preflights outside the
+    guarded view (Flask's automatic OPTIONS, or Flask-CORS)."""
     app, _ = make_app()
+    ran: list[str] = []
 
     @app.route("/api/cors", methods=["GET", "OPTIONS"], provide_automatic_options=False)
     @login_required
     def cors() -> Any:
+        ran.append(request.method)
         return "", 204, {"Access-Control-Allow-Origin": "https://app.example.com"}
 
     client = app.test_client()
     automatic = client.options("/api/me")
     assert automatic.status_code == 200 and "GET" in automatic.headers["Allow"]
-    handled = client.options("/api/cors")
-    assert handled.status_code == 204
-    assert handled.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert_json_401(client.options("/api/cors"))
     assert_json_401(client.get("/api/cors"))
+    assert ran == []
+    sign_in(client)
+    assert client.options("/api/cors").status_code == 204
+    assert ran == ["OPTIONS"]
 
 
 def test_async_views(make_app: AppFactory) -> None:
@@ -475,18 +487,33 @@ def test_protect_all_api_paths_get_json(protected: Flask, path: str) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "status"),
     [
-        ("GET", "/nope", 404),
-        ("GET", "/static/missing.css", 404),
-        ("GET", "/api/nope", 404),
-        ("POST", "/about", 405),
-        ("POST", "/reports", 405),
+        ("GET", "/static/missing.css", 404),  # public by rule
+        ("POST", "/about", 405),  # public view
     ],
 )
-def test_protect_all_unknown_urls_still_404(
+def test_protect_all_public_unknown_urls_still_404(
     protected: Flask, method: str, path: str, status: int
 ) -> None:
     with protected.test_client().open(path, method=method) as response:
         assert response.status_code == status
+
+
+@pytest.mark.parametrize(
+    ("method", "known", "unknown"),
+    [("GET", "/reports", "/nope"), ("GET", "/api/data.json", "/api/nope"), ("POST", "/x", "/y")],
+)
+def test_protect_all_does_not_reveal_which_routes_exist(
+    protected: Flask, method: str, known: str, unknown: str
+) -> None:
+    """Anonymous: an unknown path gets the answer a known one gets (redirect or JSON 401),
+    as Next.js middleware runs before routing. Signed in: the real 404/405."""
+    client = protected.test_client()
+    with client.open(known, method=method) as a, client.open(unknown, method=method) as b:
+        assert a.status_code == b.status_code in (302, 401)
+        assert a.mimetype == b.mimetype
+    sign_in(client, "bob")
+    with client.open(unknown, method=method) as signed:
+        assert signed.status_code in (404, 405)
 
 
 def test_protect_all_options_passes(protected: Flask) -> None:
@@ -573,3 +600,39 @@ def test_protect_all_static_files_are_always_public(clock: Clock, tmp_path: Path
         with client.get(path) as response:
             assert response.status_code == 200, path
     assert redirect_target(client.get("/page.html"))[0] == "/auth/sign-in"
+
+
+# -- the app's own 401/403 answers, and what they say --------------------------------------
+
+
+def test_seed_000_unauthorized_message_is_one_handler_away(make_app: AppFactory) -> None:
+    app, auth = make_app()
+
+    @auth.unauthorized_handler
+    def unauthorized(error: str, api: bool) -> Any:
+        if api:
+            return {"message": "Unauthorized"}, 401
+        return "please log in", 401
+
+    @auth.forbidden_handler
+    def forbidden(error: str) -> Any:
+        return {"nope": error}, 403
+
+    client = app.test_client()
+    api = client.get("/api/me")
+    assert api.status_code == 401 and api.get_json() == {"message": "Unauthorized"}
+    page = client.get("/dashboard")
+    assert page.status_code == 401 and page.get_data(as_text=True) == "please log in"
+    assert "Accept" in page.headers["Vary"] and "Cookie" in page.headers["Vary"]
+    sign_in(client, "bob")
+    denied = client.get("/admin")
+    assert denied.status_code == 403 and denied.get_json() == {"nope": "AccessDenied"}
+
+
+def test_api_401_speaks_of_the_api_and_varies_on_accept(client: FlaskClient) -> None:
+    response = client.get("/api/me")
+    assert "page" not in response.get_json()["message"]
+    negotiated = client.get("/dashboard", headers={"Accept": "application/json"})
+    assert negotiated.status_code == 401
+    vary = {v.strip() for v in negotiated.headers["Vary"].split(",")}
+    assert {"Accept", "Cookie"} <= vary

@@ -123,7 +123,7 @@ def test_seed_000_ten_second_session(
     assert set_cookies(again) == []
     assert api.get("/api/me").json == {
         "error": "SessionRequired",
-        "message": "Please sign in to access this page.",
+        "message": "Authentication required: sign in, then send the session cookie.",
     }
 
 
@@ -1032,3 +1032,40 @@ def test_memo_size_zero_decrypts_every_request(
     for _ in range(3):
         assert client.get("/api/me").status_code == 200
     assert len(calls) == 3
+
+
+# -- the expiry notice ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("max_age", [5, 3600])
+def test_expiry_is_reported_after_a_public_page(
+    make_app: AppFactory, clock: Clock, max_age: int
+) -> None:
+    """A user whose session ran out is told so when next sent to sign in, also after a
+    public page cleared the dead cookie, and for a 5-second session as for an hour's."""
+    app, _ = make_app(JWTAUTH_SESSION_MAX_AGE=max_age)
+    client = app.test_client()
+    sign_in(client)
+    clock.advance(max_age + 60)
+    public_page = client.get("/")
+    assert public_page.status_code == 200
+    assert cookie_value(client) is None  # the dead session cookie is gone
+    response = client.get("/dashboard")
+    assert parse_qs(urlsplit(response.headers["Location"]).query)["error"] == ["SessionExpired"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Your session has expired" in page
+    # Reported once: the next trip to a protected page is a plain sign-in.
+    again = client.get("/dashboard")
+    assert "error" not in parse_qs(urlsplit(again.headers["Location"]).query)
+
+
+def test_signing_in_again_drops_the_expiry_notice(make_app: AppFactory, clock: Clock) -> None:
+    app, _ = make_app(JWTAUTH_SESSION_MAX_AGE=10)
+    client = app.test_client()
+    sign_in(client)
+    clock.advance(20)
+    client.get("/")
+    assert client.get_cookie("jwtauth.session-expired") is not None
+    sign_in(client)
+    assert client.get_cookie("jwtauth.session-expired") is None
+    assert client.get("/api/me").status_code == 200

@@ -21,7 +21,7 @@ def build_blueprint(app_state: JWTAuthState) -> Blueprint:
     prefix = "" if pages.url_prefix == "/" else pages.url_prefix
     bp = AuthBlueprint("jwtauth", "flask_jwtauth", template_folder="templates")
     bp.record_once(setup_templates)
-    if pages.sign_in_endpoint is None:
+    if pages.sign_in_endpoint is None and not pages.sign_in_elsewhere:
         bp.add_url_rule(pages.sign_in_url, "sign_in", sign_in_page, methods=["GET"])
     if pages.sign_out_endpoint is None:
         bp.add_url_rule(pages.sign_out_url, "sign_out_page", sign_out_page, methods=["GET"])

@@ -17,26 +17,23 @@ from urllib.parse import urlencode
 from flask import Response, current_app, jsonify, redirect, request, url_for
 
 from ..context import RequestState, request_state
-from ..errors import describe
+from ..errors import SESSION_ENDED, describe
 from ..headers import private, vary_accept
 from ..pages import render_error
-from ..redirects import same_origin_target
+from ..redirects import safe_target
 from ..state import ext
 
 logger = logging.getLogger("flask_jwtauth")
 
 #: Codes shown on the sign-in page itself; the others go to the error page.
-SIGN_IN_PAGE_CODES = frozenset(
-    {
-        "CredentialsSignin",
-        "SessionRequired",
-        "SessionExpired",
-        "OAuthSignin",
-        "OAuthCallbackError",
-        "CSRF",
-        "BadRequest",
-    }
-)
+SIGN_IN_PAGE_CODES = SESSION_ENDED | {
+    "CredentialsSignin",
+    "SessionRequired",
+    "OAuthSignin",
+    "OAuthCallbackError",
+    "CSRF",
+    "BadRequest",
+}
 #: What the user typed into a failed sign-in form (never a password), for the page after
 #: the redirect.
 VALUES_COOKIE = "jwtauth.sign-in-form"
@@ -75,13 +72,14 @@ def target(url: str | None, default: str = "/") -> str:
     except Exception:
         logger.exception("the redirect callback raised; falling back to /")
         return "/"
-    return same_origin_target(chosen, base) or "/"
+    return safe_target(chosen, base, ext().settings.access.trusted_origins) or "/"
 
 
 def callback_url(data: Mapping[str, str] | None = None) -> str:
-    """The posted callbackUrl (or one in the query string), when it is same-origin."""
+    """The posted callbackUrl (or one in the query string), when it is same-origin or on a
+    trusted origin."""
     raw = (data.get("callbackUrl") if data is not None else None) or request.args.get("callbackUrl")
-    return same_origin_target(raw, base_url()) or ""
+    return safe_target(raw, base_url(), ext().settings.access.trusted_origins) or ""
 
 
 def redirect_to(location: str) -> Response:

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from flask import Response, request
 
-from ..errors import MESSAGES, describe
+from ..errors import MESSAGES, SESSION_ENDED, describe
 from ..pages import render_error, render_sign_in, render_sign_out
 from ..state import ext
 from . import common
@@ -15,7 +15,7 @@ from . import common
 def sign_in_page() -> Response:
     error = request.args.get("error")
     state = common.state()
-    if state.notice and error == "SessionExpired":
+    if state.notice and error in SESSION_ENDED:
         state.notice_shown = True
     response = render_sign_in(
         error=(error if error in MESSAGES else "Default") if error else None,

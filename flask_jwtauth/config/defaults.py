@@ -55,7 +55,12 @@ DEFAULTS: dict[str, Key] = {
     "JWTAUTH_COOKIE_CHUNK_SIZE": Key(3936, "Split larger tokens into name.0, name.1, ..."),
     # -- pages and routes
     "JWTAUTH_URL_PREFIX": Key("/auth", "Where the JSON endpoints live."),
-    "JWTAUTH_SIGN_IN_URL": Key(None, "Sign-in page.", derived="<prefix>/sign-in"),
+    "JWTAUTH_SIGN_IN_URL": Key(
+        None,
+        "Sign-in page: a path, or an absolute URL of another app's page (a sibling "
+        "sub-domain), which this app then does not serve.",
+        derived="<prefix>/sign-in",
+    ),
     "JWTAUTH_SIGN_OUT_URL": Key(None, "Sign-out page.", derived="<prefix>/sign-out"),
     "JWTAUTH_ERROR_URL": Key(None, "Error page.", derived="<prefix>/error"),
     "JWTAUTH_SIGN_IN_ENDPOINT": Key(None, "The app's own sign-in view (NextAuth pages.signIn)."),
@@ -65,6 +70,11 @@ DEFAULTS: dict[str, Key] = {
     "JWTAUTH_API_PATHS": Key(("/api/*",), "Paths answered with JSON 401/403, not redirects."),
     "JWTAUTH_PROTECT_ALL": Key(False, "Require a session on every route but public ones."),
     "JWTAUTH_PUBLIC_PATHS": Key(None, "Paths open to anyone in protect-all mode (globs/regex)."),
+    "JWTAUTH_TRUSTED_ORIGINS": Key(
+        (),
+        "Other origins a callbackUrl may lead to (e.g. 'https://app.example.com', or "
+        "'https://*.example.com' for every sub-domain); all others fall back to '/'.",
+    ),
     # -- theme
     "JWTAUTH_THEME_APP_NAME": Key(None, "Name shown on the built-in pages."),
     "JWTAUTH_THEME_BRAND_COLOR": Key("#346df1", "Button and accent colour."),

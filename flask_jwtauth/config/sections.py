@@ -6,7 +6,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
+from ..redirects import TrustedOrigin, parse_trusted_origin
 from .defaults import DAY, default
 from .values import (
     JWE_ENCRYPTIONS,
@@ -203,13 +205,34 @@ class PageSettings:
     sign_out_endpoint: str | None
     error_endpoint: str | None
 
+    @property
+    def sign_in_elsewhere(self) -> bool:
+        """The sign-in page is another app's (an absolute URL on another origin)."""
+        return "://" in self.sign_in_url
+
+
+def _page_url(config: Mapping[str, Any], key: str, fallback: str) -> str:
+    """A path on this app, or (the sign-in page only) an absolute URL on another origin: an
+    auth app on a sibling sub-domain (seed 002)."""
+    value = config.get(key, fallback)
+    if isinstance(value, str) and value.startswith(("https://", "http://")):
+        parts = urlsplit(value)
+        try:
+            parse_trusted_origin(f"{parts.scheme}://{parts.netloc}")
+        except ValueError as exc:
+            raise ConfigurationError(key, f"not a usable absolute URL: {exc}") from None
+        if not parts.path.startswith("/") or parts.query or parts.fragment:
+            raise ConfigurationError(key, f"expected a page URL with a path, got {value!r}")
+        return value
+    return url(config, key, fallback)
+
 
 def load_pages(config: Mapping[str, Any]) -> PageSettings:
     prefix = url(config, "JWTAUTH_URL_PREFIX", default("JWTAUTH_URL_PREFIX"))
     base = "" if prefix == "/" else prefix
     return PageSettings(
         url_prefix=prefix,
-        sign_in_url=url(config, "JWTAUTH_SIGN_IN_URL", f"{base}/sign-in"),
+        sign_in_url=_page_url(config, "JWTAUTH_SIGN_IN_URL", f"{base}/sign-in"),
         sign_out_url=url(config, "JWTAUTH_SIGN_OUT_URL", f"{base}/sign-out"),
         error_url=url(config, "JWTAUTH_ERROR_URL", f"{base}/error"),
         sign_in_endpoint=optional_str(config, "JWTAUTH_SIGN_IN_ENDPOINT"),
@@ -223,6 +246,24 @@ class AccessSettings:
     api_paths: re.Pattern[str]
     protect_all: bool
     public_paths: re.Pattern[str] | None
+    #: Origins besides our own that a callbackUrl may lead to.
+    trusted_origins: tuple[TrustedOrigin, ...] = ()
+
+
+def _trusted(config: Mapping[str, Any]) -> tuple[TrustedOrigin, ...]:
+    key = "JWTAUTH_TRUSTED_ORIGINS"
+    raw = config.get(key, default(key))
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, (list, tuple, set, frozenset)):
+        raise ConfigurationError(key, f"expected a list of origins, got {raw!r}")
+    out = []
+    for item in raw:
+        try:
+            out.append(parse_trusted_origin(item))
+        except ValueError as exc:
+            raise ConfigurationError(key, str(exc)) from None
+    return tuple(out)
 
 
 def load_access(config: Mapping[str, Any]) -> AccessSettings:
@@ -231,6 +272,7 @@ def load_access(config: Mapping[str, Any]) -> AccessSettings:
         api_paths=compile_paths(api, "JWTAUTH_API_PATHS") or _NEVER,
         protect_all=flag(config, "JWTAUTH_PROTECT_ALL", default("JWTAUTH_PROTECT_ALL")),
         public_paths=compile_paths(config.get("JWTAUTH_PUBLIC_PATHS"), "JWTAUTH_PUBLIC_PATHS"),
+        trusted_origins=_trusted(config),
     )
 
 
