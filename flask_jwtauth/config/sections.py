@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..paths import NO_PATHS, PathRules
 from ..redirects import TrustedOrigin, parse_trusted_origin
 from .defaults import DAY, default
 from .values import (
@@ -28,8 +29,6 @@ from .values import (
     positive_int,
     url,
 )
-
-_NEVER = re.compile(r"(?!)")
 
 
 @dataclass(frozen=True)
@@ -243,9 +242,9 @@ def load_pages(config: Mapping[str, Any]) -> PageSettings:
 
 @dataclass(frozen=True)
 class AccessSettings:
-    api_paths: re.Pattern[str]
+    api_paths: PathRules
     protect_all: bool
-    public_paths: re.Pattern[str] | None
+    public_paths: PathRules | None
     #: Origins besides our own that a callbackUrl may lead to.
     trusted_origins: tuple[TrustedOrigin, ...] = ()
 
@@ -269,7 +268,7 @@ def _trusted(config: Mapping[str, Any]) -> tuple[TrustedOrigin, ...]:
 def load_access(config: Mapping[str, Any]) -> AccessSettings:
     api = config.get("JWTAUTH_API_PATHS", list(default("JWTAUTH_API_PATHS")))
     return AccessSettings(
-        api_paths=compile_paths(api, "JWTAUTH_API_PATHS") or _NEVER,
+        api_paths=compile_paths(api, "JWTAUTH_API_PATHS") or NO_PATHS,
         protect_all=flag(config, "JWTAUTH_PROTECT_ALL", default("JWTAUTH_PROTECT_ALL")),
         public_paths=compile_paths(config.get("JWTAUTH_PUBLIC_PATHS"), "JWTAUTH_PUBLIC_PATHS"),
         trusted_origins=_trusted(config),

@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
+from ..paths import Glob, PathRules
+
 JWE_ENCRYPTIONS = ("A256GCM", "A256CBC-HS512")
 JWS_ALGORITHMS = ("HS256", "RS256", "ES256", "EdDSA")
 SAMESITE_VALUES = ("Lax", "Strict", "None")
@@ -110,12 +112,9 @@ def pem(value: Any, key: str, algorithm: str, *, private: bool) -> bytes:
     return value
 
 
-def compile_paths(patterns: Any, key: str) -> re.Pattern[str] | None:
-    """Compile path globs (``/api/*``) and regexes into one pattern matched against the path.
-
-    ``*`` matches within and across segments, so ``/api/*`` covers ``/api/a/b``; a pattern
-    given as ``re.Pattern`` is used as it is (seed 000's matcher is a regex).
-    """
+def compile_paths(patterns: Any, key: str) -> PathRules | None:
+    """Path globs (``/api/*``, ``/static/*.css``, ``/docs/**/print``) and compiled regexes,
+    matched without backtracking (see :mod:`flask_jwtauth.paths`)."""
     if patterns is None:
         return None
     if isinstance(patterns, (str, re.Pattern)):
@@ -124,34 +123,22 @@ def compile_paths(patterns: Any, key: str) -> re.Pattern[str] | None:
         raise ConfigurationError(
             key, f"expected a path pattern or a list of them, got {patterns!r}"
         )
-    parts: list[str] = []
+    globs: list[Glob] = []
+    regexes: list[re.Pattern[str]] = []
     for pattern in patterns:
         if isinstance(pattern, re.Pattern) and isinstance(pattern.pattern, str):
-            # Keep the pattern's own flags (re.IGNORECASE, ...) scoped to it.
-            flags = "".join(
-                letter
-                for flag, letter in ((re.I, "i"), (re.M, "m"), (re.S, "s"), (re.X, "x"))
-                if pattern.flags & flag
-            )
-            # (A verbose pattern may end in a comment: close the group on a new line.)
-            body = pattern.pattern + ("\n" if "x" in flags else "")
-            parts.append(f"(?{flags}:{body})" if flags else f"(?:{body})")
+            regexes.append(pattern)
         elif isinstance(pattern, str) and pattern:
-            glob = re.escape(pattern).replace(r"\*", ".*")
-            # "/api/*" also matches "/api" itself.
-            if glob.endswith("/.*"):
-                glob = glob[:-3] + "(?:/.*)?"
-            parts.append(f"(?:{glob})")
+            try:
+                globs.append(Glob.parse(pattern))
+            except ValueError as exc:
+                raise ConfigurationError(key, str(exc)) from None
         else:
             raise ConfigurationError(
                 key, f"expected path patterns (str or re.Pattern), got {pattern!r}"
             )
-    if not parts:
-        return None
-    try:
-        return re.compile(r"\A(?:" + "|".join(parts) + r")\Z")
-    except re.error as exc:
-        raise ConfigurationError(key, f"invalid pattern: {exc}") from None
+    rules = PathRules(globs, regexes)
+    return rules if rules else None
 
 
 def url(config: Mapping[str, Any], key: str, default: str) -> str:
