@@ -14,7 +14,7 @@ from . import transaction
 from .actions import build_blueprint
 from .callbacks import Callbacks, adapt
 from .cli import jwtauth_cli
-from .config import ConfigurationError, load_settings
+from .config import ConfigurationError, Settings, load_settings
 from .csrf import Csrf
 from .guards import protect_all
 from .lifecycle import Clock, SessionEngine
@@ -73,6 +73,7 @@ class JWTAuth:
         if settings.access.protect_all:
             app.before_request(protect_all)
         blueprint = build_blueprint(app_state)
+        _warn_about_shadowed_pages(app, settings)
         app.register_blueprint(blueprint)
         _exempt_from_csrf_protect(app, blueprint)
         app.context_processor(_template_globals)
@@ -128,6 +129,25 @@ def _providers(chosen: Iterable[Provider], app: Flask) -> dict[str, Provider]:
         provider.configure(app.config)
         by_id[provider.id] = provider
     return by_id
+
+
+def _warn_about_shadowed_pages(app: Flask, settings: Settings) -> None:
+    """An app view already at one of our page URLs wins over the built-in page."""
+    pages = settings.pages
+    taken = {rule.rule: rule.endpoint for rule in app.url_map.iter_rules()}
+    for key, url, own in (
+        ("JWTAUTH_SIGN_IN_URL", pages.sign_in_url, pages.sign_in_endpoint),
+        ("JWTAUTH_SIGN_OUT_URL", pages.sign_out_url, pages.sign_out_endpoint),
+        ("JWTAUTH_ERROR_URL", pages.error_url, pages.error_endpoint),
+    ):
+        if own is None and url in taken:
+            logger.warning(
+                "%s = %r is already the URL of the app's view %r, which shadows the built-in "
+                "page; set the matching *_ENDPOINT to use that view instead",
+                key,
+                url,
+                taken[url],
+            )
 
 
 def _exempt_from_csrf_protect(app: Flask, blueprint: Blueprint) -> None:

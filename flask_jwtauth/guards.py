@@ -194,6 +194,9 @@ def protect_all() -> Response | None:
         return None
     if public_paths is not None and public_paths.match(request.path):
         return None
+    pages = settings.pages
+    if request.path in (pages.sign_in_url, pages.sign_out_url, pages.error_url):
+        return None  # by path too: an app view shadowing our page must not loop
     view = current_app.view_functions.get(endpoint)
     if view is None or getattr(view, PUBLIC_ATTR, False):
         return None

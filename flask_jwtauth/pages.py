@@ -42,7 +42,11 @@ def _page_error(error: str | None) -> tuple[str | None, str | None]:
 
 def _html(template: str, status: int, **context: Any) -> Response:
     html = render_template(template, theme=ext().settings.theme, status=status, **context)
-    return private(Response(html, status=status, mimetype="text/html"))
+    response = private(Response(html, status=status, mimetype="text/html"))
+    # A page with a sign-in or sign-out form is never framed (clickjacking).
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+    return response
 
 
 def render_sign_in(

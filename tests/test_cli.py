@@ -55,7 +55,7 @@ def test_commands_come_with_the_extension() -> None:
     from flask import Flask
 
     app = Flask(__name__)
-    app.config["JWTAUTH_SECRET"] = "x" * 32
+    app.config["JWTAUTH_SECRET"] = "cli-test-Qm9vN2xLr8TzX4pWc6dYb3sHa1uJk5eF"
     assert app.test_cli_runner().invoke(args=["jwtauth", "secret"]).exit_code != 0
     JWTAuth(app)
     assert app.test_cli_runner().invoke(args=["jwtauth", "secret"]).exit_code == 0

@@ -24,6 +24,8 @@ from flask_jwtauth import (
 )
 
 SECRET = "test-secret-0123456789abcdef0123456789"
+ANOTHER = "another-secret-Zr4kT9mWq2xLb7nVc5pHd8sJf3gYa6uE"
+OLDER = "older-secret-Hj3kL9mNq2wEr5tYu8iOp1aSd4fGz7xC"
 AppFactory = Callable[..., tuple[Flask, JWTAuth]]
 
 
@@ -105,14 +107,14 @@ def test_secret_key_fallback(clock: Clock) -> None:
     explicit.set_cookie(COOKIE, cookie_value(client) or "")
     assert explicit.get("/api/me").status_code == 200
     # JWTAUTH_SECRET wins over SECRET_KEY when both are set.
-    both = build(JWTAUTH_SECRET="another-secret-0123456789abcdef", SECRET_KEY=SECRET)
+    both = build(JWTAUTH_SECRET=ANOTHER, SECRET_KEY=SECRET)
     other = both.test_client()
     other.set_cookie(COOKIE, cookie_value(client) or "")
     assert other.get("/api/me").status_code == 401
 
 
 @pytest.mark.parametrize(
-    "secret", [SECRET, SECRET.encode(), [SECRET, "older-secret-0123456789"], (SECRET,)], ids=repr
+    "secret", [SECRET, SECRET.encode(), [SECRET, OLDER], (SECRET,)], ids=repr
 )
 def test_good_secrets(secret: Any) -> None:
     """Every accepted form signs sessions, and the first secret is the one that encrypts:
@@ -557,7 +559,7 @@ def test_factory_pattern_two_apps(clock: Clock) -> None:
 
     short = create_app(JWTAUTH_SECRET=SECRET, JWTAUTH_SESSION_MAX_AGE=10)
     long = create_app(
-        JWTAUTH_SECRET="other-secret-0123456789abcdef",
+        JWTAUTH_SECRET="other-secret-Vb6nM3qWe9rTy2uIo5pAs8dFg1hJk4lZ",
         JWTAUTH_SESSION_MAX_AGE=100,
         JWTAUTH_COOKIE_NAME="long.session",
     )

@@ -123,7 +123,8 @@ def test_first_run_creates_the_table_and_prints_the_demo_users_once(
     client.get("/auth/sign-in")
     assert capsys.readouterr().err == ""  # not per request
 
-    example.create_app(environ={"EXAMPLE_DATABASE": str(database), "EXAMPLE_SECRET": "s" * 32})
+    secret = "example-Lk8Jh3Gf6Ds9Aq2Wz5Xc7Vb4Nm1Ty0Ru"
+    example.create_app(environ={"EXAMPLE_DATABASE": str(database), "EXAMPLE_SECRET": secret})
     again = capsys.readouterr().err
     assert "created" not in again and "development secret" not in again
 

@@ -14,6 +14,8 @@ from flask_jwtauth import ConfigurationError, JWTAuth, get_token
 
 AUTH = "https://auth.example.com"
 APP = "https://app.example.com"
+ANOTHER = "another-secret-Zr4kT9mWq2xLb7nVc5pHd8sJf3gYa6uE"
+BACKEND = "backend-secret-Pq7wE2rT9yU4iO1pA6sD3fG8hJ5kL0zX"
 
 
 def test_a_page_sends_users_to_the_sign_in_app_and_back(make_app: AppFactory) -> None:
@@ -110,7 +112,7 @@ def test_an_app_with_another_secret_leaves_the_shared_cookie_alone(
     client = owner.test_client()
     sign_in(client, base_url=AUTH, expect_cookie=f"__Secure-{COOKIE}")
     other, _ = make_app(
-        JWTAUTH_COOKIE_DOMAIN="example.com", JWTAUTH_SECRET="another-secret-" + "x" * 32
+        JWTAUTH_COOKIE_DOMAIN="example.com", JWTAUTH_SECRET=ANOTHER
     )
     other.add_url_rule("/cookies", "cookies", lambda: sorted(request.cookies))
     foreign = other.test_client()
@@ -124,7 +126,7 @@ def test_an_app_with_another_secret_leaves_the_shared_cookie_alone(
     assert response.status_code == 401
     assert not response.headers.getlist("Set-Cookie")
     # Without a shared domain, an unreadable cookie is cleared as before.
-    alone, _ = make_app(JWTAUTH_SECRET="another-secret-" + "x" * 32)
+    alone, _ = make_app(JWTAUTH_SECRET=ANOTHER)
     mine = alone.test_client()
     mine.set_cookie(COOKIE, value.value)
     cleared = mine.get("/api/me").headers.getlist("Set-Cookie")
@@ -134,7 +136,7 @@ def test_an_app_with_another_secret_leaves_the_shared_cookie_alone(
 def test_get_token_reads_another_cookie_and_secret(make_app: AppFactory) -> None:
     """Seed 002's middleware: ``getToken({req, secret, cookieName})``."""
     issuer, _ = make_app(
-        JWTAUTH_COOKIE_NAME="backend.session", JWTAUTH_SECRET="backend-secret-" + "y" * 32
+        JWTAUTH_COOKIE_NAME="backend.session", JWTAUTH_SECRET=BACKEND
     )
     source = issuer.test_client()
     sign_in(source, expect_cookie="backend.session")
@@ -144,7 +146,7 @@ def test_get_token_reads_another_cookie_and_secret(make_app: AppFactory) -> None
 
     @app.get("/peek")
     def peek() -> Any:
-        found = get_token(cookie_name="backend.session", secret="backend-secret-" + "y" * 32)
+        found = get_token(cookie_name="backend.session", secret=BACKEND)
         wrong = get_token(cookie_name="backend.session")  # our secret: unreadable
         return {"sub": found and found["sub"], "wrong": wrong}
 

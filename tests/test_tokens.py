@@ -36,8 +36,8 @@ from flask_jwtauth.tokens import InvalidToken, JWECodec, derive_encryption_key
 
 AppFactory = Callable[..., tuple[Flask, JWTAuth]]
 SECRET = "test-secret-0123456789abcdef0123456789"  # conftest's
-OLD = "old-secret-aaaaaaaaaaaaaaaaaaaaaaaa"
-NEW = "new-secret-bbbbbbbbbbbbbbbbbbbbbbbb"
+OLD = "old-secret-Ax7kQ2mZr9WcT4vLp8BnY3sHd6jFe1uG"
+NEW = "new-secret-Mt5pR8wXq3LzK9cVn2HbJ7sDf4gYa6eU"
 HTTPS = "https://localhost"
 
 # Computed with Auth.js's own code (node, @panva/hkdf + jose.calculateJwkThumbprint) for

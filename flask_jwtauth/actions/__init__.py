@@ -8,6 +8,7 @@ from flask import Blueprint
 from ..state import JWTAuthState
 from ..templating import AuthBlueprint, setup_templates
 from .callback import callback
+from .common import limit_body
 from .info import csrf, providers
 from .pages import error_page, sign_in_page, sign_out_page, to_sign_in_page
 from .session import session, update_session
@@ -21,6 +22,7 @@ def build_blueprint(app_state: JWTAuthState) -> Blueprint:
     prefix = "" if pages.url_prefix == "/" else pages.url_prefix
     bp = AuthBlueprint("jwtauth", "flask_jwtauth", template_folder="templates")
     bp.record_once(setup_templates)
+    bp.before_request(limit_body)
     if pages.sign_in_endpoint is None and not pages.sign_in_elsewhere:
         bp.add_url_rule(pages.sign_in_url, "sign_in", sign_in_page, methods=["GET"])
     if pages.sign_out_endpoint is None:

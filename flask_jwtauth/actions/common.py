@@ -12,6 +12,7 @@ import base64
 import json
 import logging
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Response, current_app, jsonify, redirect, request, url_for
@@ -59,8 +60,22 @@ def json_mode(data: Mapping[str, str] | None = None) -> bool:
 
 
 def base_url() -> str:
-    """The origin as NextAuth's ``baseUrl``: ``http://host`` (no trailing slash)."""
-    return request.host_url.rstrip("/")
+    """The origin as NextAuth's ``baseUrl``: ``JWTAUTH_URL`` when set (so a forged Host
+    header cannot put another origin into a URL a client follows), else the request's."""
+    return ext().settings.pages.canonical_url or request.host_url.rstrip("/")
+
+
+def external(endpoint: str, **values: Any) -> str:
+    """An absolute URL for one of our endpoints, on the canonical origin when there is one."""
+    canonical = ext().settings.pages.canonical_url
+    if canonical is None:
+        return url_for(endpoint, _external=True, **values)
+    return canonical + url_for(endpoint, **values)
+
+
+def limit_body() -> None:
+    """Before any auth endpoint reads a body: a small, configurable bound (413 past it)."""
+    request.max_content_length = ext().settings.pages.max_body_size
 
 
 def target(url: str | None, default: str = "/") -> str:

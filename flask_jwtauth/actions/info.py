@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify, url_for
+from flask import Response, jsonify
 
 from ..headers import private
 from ..state import ext
+from .common import external
 
 
 def csrf() -> Response:
@@ -19,8 +20,8 @@ def providers() -> Response:
             "id": p.id,
             "name": p.name,
             "type": p.type,
-            "signinUrl": url_for("jwtauth.sign_in_provider", provider=p.id, _external=True),
-            "callbackUrl": url_for("jwtauth.callback", provider=p.id, _external=True),
+            "signinUrl": external("jwtauth.sign_in_provider", provider=p.id),
+            "callbackUrl": external("jwtauth.callback", provider=p.id),
         }
     # Built from the Host header: never cached, so a forged Host cannot poison a cache.
     return private(jsonify(out))

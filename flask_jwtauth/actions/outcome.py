@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Response, current_app, jsonify
+from flask import Response, current_app, jsonify, request
 
 from .. import flow, signals
 from ..headers import private, vary_accept
@@ -16,12 +16,10 @@ logger = logging.getLogger("flask_jwtauth")
 
 
 def provider_request(provider: Provider, form: dict[str, str]) -> ProviderRequest:
-    from flask import request, url_for
-
     return ProviderRequest(
         form=form,
         args=request.args.to_dict(),
-        callback_url=url_for("jwtauth.callback", provider=provider.id, _external=True),
+        callback_url=common.external("jwtauth.callback", provider=provider.id),
         call=current_app.ensure_sync,
         native=request._get_current_object(),  # type: ignore[attr-defined]
     )

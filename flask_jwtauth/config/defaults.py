@@ -55,6 +55,14 @@ DEFAULTS: dict[str, Key] = {
     "JWTAUTH_COOKIE_CHUNK_SIZE": Key(3936, "Split larger tokens into name.0, name.1, ..."),
     # -- pages and routes
     "JWTAUTH_URL_PREFIX": Key("/auth", "Where the JSON endpoints live."),
+    "JWTAUTH_URL": Key(
+        None,
+        "The app's canonical origin (NextAuth's NEXTAUTH_URL), e.g. 'https://app.example.com': "
+        "absolute URLs the endpoints hand out use it instead of the Host header.",
+    ),
+    "JWTAUTH_MAX_BODY_SIZE": Key(
+        64 * 1024, "Largest request body the auth endpoints read (bytes); larger is a 413."
+    ),
     "JWTAUTH_SIGN_IN_URL": Key(
         None,
         "Sign-in page: a path, or an absolute URL of another app's page (a sibling "

@@ -203,6 +203,9 @@ class PageSettings:
     sign_in_endpoint: str | None
     sign_out_endpoint: str | None
     error_endpoint: str | None
+    #: The canonical origin (``https://host[:port]``), or None: the request's own.
+    canonical_url: str | None = None
+    max_body_size: int = 64 * 1024
 
     @property
     def sign_in_elsewhere(self) -> bool:
@@ -237,7 +240,27 @@ def load_pages(config: Mapping[str, Any]) -> PageSettings:
         sign_in_endpoint=optional_str(config, "JWTAUTH_SIGN_IN_ENDPOINT"),
         sign_out_endpoint=optional_str(config, "JWTAUTH_SIGN_OUT_ENDPOINT"),
         error_endpoint=optional_str(config, "JWTAUTH_ERROR_ENDPOINT"),
+        canonical_url=_canonical(config),
+        max_body_size=positive_int(
+            config, "JWTAUTH_MAX_BODY_SIZE", default("JWTAUTH_MAX_BODY_SIZE"), 1024
+        ),
     )
+
+
+def _canonical(config: Mapping[str, Any]) -> str | None:
+    key = "JWTAUTH_URL"
+    value = optional_str(config, key)
+    if value is None:
+        return None
+    try:
+        origin = parse_trusted_origin(value.rstrip("/"))
+    except ValueError as exc:
+        raise ConfigurationError(
+            key, f"expected the app's origin, e.g. https://app.example.com: {exc}"
+        ) from None
+    if origin.wildcard:
+        raise ConfigurationError(key, "a canonical URL cannot be a wildcard")
+    return value.rstrip("/")
 
 
 @dataclass(frozen=True)

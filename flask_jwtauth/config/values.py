@@ -16,6 +16,11 @@ JWS_ALGORITHMS = ("HS256", "RS256", "ES256", "EdDSA")
 SAMESITE_VALUES = ("Lax", "Strict", "None")
 # Browsers keep about 4096 bytes of name and value; Auth.js chunks at 4096 - 160.
 MAX_CHUNK_SIZE = 3936
+MAX_DURATION = 100 * 365 * 24 * 3600
+#: A secret must carry at least this many bytes (the key's size), and look random.
+MIN_SECRET_BYTES = 32
+_HOW = "make one with `flask jwtauth secret`"
+_PLACEHOLDERS = (b"change-me", b"changeme", b"change_me", b"replace-me", b"your-secret")
 
 
 class ConfigurationError(ValueError):
@@ -44,6 +49,9 @@ def duration(
         raise ConfigurationError(key, f"expected a finite number of seconds, got {value!r}")
     if seconds < 0:
         raise ConfigurationError(key, f"must not be negative, got {value!r}")
+    if seconds > MAX_DURATION:
+        # Later than any date a token or a cookie can carry: every sign-in would fail.
+        raise ConfigurationError(key, f"must be at most 100 years ({MAX_DURATION}s), got {value!r}")
     return int(seconds)
 
 
@@ -62,12 +70,37 @@ def secret_list(config: Mapping[str, Any]) -> tuple[bytes, ...]:
             item = item.encode()
         if not isinstance(item, bytes) or not item:
             raise ConfigurationError(key, "each secret must be a non-empty str or bytes")
-        if len(item) < 16:
-            raise ConfigurationError(key, "a secret must be at least 16 characters long")
+        if len(item) < MIN_SECRET_BYTES:
+            raise ConfigurationError(
+                key, f"a secret must be at least {MIN_SECRET_BYTES} bytes long; {_HOW}"
+            )
+        weakness = _weakness(item)
+        if weakness:
+            raise ConfigurationError(key, f"this secret is too easy to guess ({weakness}); {_HOW}")
         out.append(item)
     if not out:
         raise ConfigurationError(key, "a secret is required to encrypt session tokens")
     return tuple(out)
+
+
+def _weakness(secret: bytes) -> str | None:
+    """Why a secret is guessable offline from a user's own cookie, if it obviously is: few
+    distinct characters, a short unit repeated, or little entropy per character."""
+    lowered = secret.lower()
+    for word in _PLACEHOLDERS:
+        if word in lowered:
+            return f"it contains {word.decode()!r}: a placeholder, not a secret"
+    distinct = len(set(secret))
+    if distinct < 8:
+        return f"only {distinct} distinct characters"
+    for size in range(1, len(secret) // 2 + 1):
+        if len(secret) % size == 0 and secret[:size] * (len(secret) // size) == secret:
+            return "a short pattern repeated"
+    counts = [secret.count(b) for b in set(secret)]
+    bits = -sum(c / len(secret) * math.log2(c / len(secret)) for c in counts) * len(secret)
+    if bits < 96:
+        return f"about {int(bits)} bits of entropy, at least 96 are needed"
+    return None
 
 
 def choice(config: Mapping[str, Any], key: str, default: str, allowed: Sequence[str]) -> str:
@@ -175,15 +208,18 @@ def flag(config: Mapping[str, Any], key: str, default: bool) -> bool:
     return value
 
 
-_DOMAIN = re.compile(r"\.?(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z0-9-]*[A-Za-z0-9]")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_DOMAIN = re.compile(rf"\.?(?:{_LABEL}\.)*{_LABEL}")
 _COOKIE_PATH = re.compile(r"/[\x21-\x3a\x3c-\x7e]*")  # printable, no ';'
 
 
 def cookie_domain(config: Mapping[str, Any]) -> str | None:
     key = "JWTAUTH_COOKIE_DOMAIN"
     value = optional_str(config, key)
-    if value is not None and not _DOMAIN.fullmatch(value):
-        raise ConfigurationError(key, f"not a valid cookie domain: {value!r}")
+    if value is not None and (not _DOMAIN.fullmatch(value) or len(value.lstrip(".")) > 253):
+        raise ConfigurationError(
+            key, f"not a valid cookie domain (labels of 1-63 letters, digits, '-'): {value!r}"
+        )
     return value
 
 
