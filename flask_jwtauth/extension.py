@@ -58,6 +58,10 @@ class JWTAuth:
             raise RuntimeError("JWTAuth is already set up on this app")
         by_id = _providers(providers if providers is not None else self.providers, app)
         settings = load_settings(app.config)
+        if settings.consumer and by_id:
+            raise ConfigurationError(
+                "JWTAUTH_CONSUMER", "a consumer signs no one in: give it no providers"
+            )
         if app.config.get("WTF_CSRF_ENABLED") is False:
             logger.warning(
                 "WTF_CSRF_ENABLED = False turns off Flask-WTF's checks on the app's own forms "
@@ -72,10 +76,11 @@ class JWTAuth:
         engine.init_app(app)
         if settings.access.protect_all:
             app.before_request(protect_all)
-        blueprint = build_blueprint(app_state)
-        _warn_about_shadowed_pages(app, settings)
-        app.register_blueprint(blueprint)
-        _exempt_from_csrf_protect(app, blueprint)
+        if not settings.consumer:
+            blueprint = build_blueprint(app_state)
+            _warn_about_shadowed_pages(app, settings)
+            app.register_blueprint(blueprint)
+            _exempt_from_csrf_protect(app, blueprint)
         app.context_processor(_template_globals)
         app.cli.add_command(jwtauth_cli)
         if callable(getattr(app.json, "default", None)):

@@ -34,7 +34,8 @@ def public(view: F) -> F:
 
 
 def wants_json() -> bool:
-    if ext().settings.access.api_paths.match(request.path):
+    settings = ext().settings
+    if settings.consumer or settings.access.api_paths.match(request.path):
         return True
     if request.is_json:
         return True

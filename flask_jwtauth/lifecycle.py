@@ -53,6 +53,7 @@ class SessionEngine:
         self.policy = CookiePolicy.from_settings(settings.cookies)
         insecure, secure = self.policy.names
         self._names = {False: insecure, True: secure}
+        self._first_chunk = {False: f"{insecure}.0", True: f"{secure}.0"}
         self._codecs: dict[bool, TokenCodec] = {
             False: build_codec(settings, insecure),
             True: build_codec(settings, secure),
@@ -67,6 +68,7 @@ class SessionEngine:
         # expired session back, and the app can say why it ended.
         self.notice = settings.session.expiry_notice
         self._others: dict[tuple[str, bytes | None], JWECodec] = {}
+        self.consumer = settings.consumer
 
     def init_app(self, app: Flask) -> None:
         # First of the app's hooks, so that the app's own before_request functions (even
@@ -109,21 +111,33 @@ class SessionEngine:
                 state.error = notice if notice in SESSION_ENDED else "SessionExpired"
             return
         found = self.decode(raw, secure)
+        mixed = self._first_chunk[secure] in req.cookies and self._names[secure] in req.cookies
+        if found is None and mixed:
+            # A jar holding a plain cookie and chunks (left over from a peer or an older
+            # write): the chunks may be the live session. Reading it rewrites the cookie,
+            # which clears what is stale.
+            raw = join_chunks(req.cookies, self._names[secure])
+            found = self.decode(raw, secure) if raw else None
         if found is None:
             # A cookie shared across sub-domains (JWTAUTH_COOKIE_DOMAIN) that we cannot read
-            # may be another app's, under another secret: leave it to its owner.
-            if self.policy.domain is None:
+            # may be another app's, under another secret: leave it to its owner. So is any
+            # cookie of a consumer, which never writes.
+            if self.policy.domain is None and not self.consumer:
                 state.forget()
             return
         s = self.session_settings
         now = self.clock()
         if claims.expired(found, now, s):
             state.forget("SessionExpired")
+            if self.consumer:
+                state.write = Write.NOTHING
             if signals.session_expired.receivers:
                 signals.send(signals.session_expired, token=claims.own_copy(found))
             return
         if claims.not_yet_valid(found, now, s):
             state.forget()
+            if self.consumer:
+                state.write = Write.NOTHING
             return
         if self.callbacks.jwt is not None:
             try:
@@ -141,8 +155,12 @@ class SessionEngine:
                 state.write = Write.REWRITE
         if state.token is None:
             state.token = state.loaded = found
-        if claims.due_to_roll(found, now, s):
+        if self.consumer:
+            state.write = Write.NOTHING
+        elif claims.due_to_roll(found, now, s):
             state.write = Write.ROLL
+        elif mixed:
+            state.write = Write.REWRITE
 
     # -- writing -------------------------------------------------------------------------
 
@@ -271,6 +289,14 @@ class SessionEngine:
         if self.callbacks.session is default_session:
             return True
         return self.current_session() is not None
+
+
+def join_chunks(cookies: Any, name: str) -> str:
+    """``name.0``, ``name.1``, ... joined, ignoring a plain ``name`` beside them."""
+    parts: list[str] = []
+    while (part := cookies.get(f"{name}.{len(parts)}")) is not None:
+        parts.append(part)
+    return "".join(parts)
 
 
 def _code_of(exc: BaseException | None) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .defaults import DEFAULTS, Key
+from .defaults import AUTHJS_DEFAULTS, DEFAULTS, Key
 from .sections import (
     AccessSettings,
     CookieSettings,
@@ -26,7 +26,7 @@ from .sections import (
     load_theme,
     load_token,
 )
-from .values import ConfigurationError, compile_paths, secret_list
+from .values import ConfigurationError, compile_paths, flag, secret_list
 
 __all__ = [
     "DEFAULTS",
@@ -47,6 +47,10 @@ __all__ = [
 @dataclass(frozen=True)
 class Settings:
     secrets: tuple[bytes, ...]
+    #: Auth.js-compatible defaults were applied (``JWTAUTH_AUTHJS_COMPAT``).
+    authjs_compat: bool
+    #: Only read sessions another app writes (``JWTAUTH_CONSUMER``).
+    consumer: bool
     token: TokenSettings
     session: SessionSettings
     cookies: CookieSettings
@@ -57,8 +61,20 @@ class Settings:
 
 def load_settings(config: Mapping[str, Any]) -> Settings:
     """Build the settings, raising :class:`ConfigurationError` naming the first bad key."""
+    compat = flag(config, "JWTAUTH_AUTHJS_COMPAT", False)
+    consumer = flag(config, "JWTAUTH_CONSUMER", False)
+    if compat:
+        config = {**AUTHJS_DEFAULTS, **config}
+        if config.get("JWTAUTH_TOKEN_FORMAT", "jwe") != "jwe":
+            raise ConfigurationError(
+                "JWTAUTH_TOKEN_FORMAT",
+                "Auth.js reads and writes JWE sessions only: leave it 'jwe' with "
+                "JWTAUTH_AUTHJS_COMPAT",
+            )
     return Settings(
         secrets=secret_list(config),
+        authjs_compat=compat,
+        consumer=consumer,
         token=load_token(config),
         session=load_session(config),
         cookies=load_cookies(config),

@@ -18,6 +18,17 @@ class Key:
 
 
 DEFAULTS: dict[str, Key] = {
+    # -- sharing with Auth.js
+    "JWTAUTH_AUTHJS_COMPAT": Key(
+        False,
+        "Share sessions with an Auth.js app: its cookie name, A256CBC-HS512 and its 15-second "
+        "clock tolerance become the defaults (see AUTHJS_DEFAULTS).",
+    ),
+    "JWTAUTH_CONSUMER": Key(
+        False,
+        "Only read a session another app (a Next.js app on Auth.js) signs in and writes: no "
+        "pages, no endpoints, no cookie writes, every denial a JSON 401.",
+    ),
     # -- secrets and token format
     "JWTAUTH_SECRET": Key(
         None, "Secret (or list: the first encrypts, all decrypt). Falls back to SECRET_KEY."
@@ -95,3 +106,11 @@ DEFAULTS: dict[str, Key] = {
 
 def default(key: str) -> Any:
     return DEFAULTS[key].default
+
+
+#: What ``JWTAUTH_AUTHJS_COMPAT`` sets, unless the app sets the key itself.
+AUTHJS_DEFAULTS: dict[str, Any] = {
+    "JWTAUTH_COOKIE_NAME": "authjs.session-token",
+    "JWTAUTH_JWE_ENCRYPTION": "A256CBC-HS512",
+    "JWTAUTH_LEEWAY": 15,
+}
