@@ -9,10 +9,9 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from flask import Request, Response
-from werkzeug.http import dump_cookie, http_date
+from werkzeug.http import http_date
 
 from .config import CookieSettings
 
@@ -47,29 +46,23 @@ class CookiePolicy:
         """Secure cookies carry the ``__Secure-`` prefix, as Auth.js names them."""
         return f"__Secure-{self.name}" if secure else self.name
 
-    def attributes(self, secure: bool) -> dict[str, Any]:
-        """The flags every session cookie (and chunk, and deletion) carries."""
-        return {
-            "path": self.path,
-            "domain": self.domain,
-            "secure": secure,
-            "httponly": True,
-            "samesite": self.samesite,
-        }
+    def __post_init__(self) -> None:
+        # Every fixed attribute, formatted once, completely, before the policy is shared
+        # between threads (no cache filled lazily on the first request). Formatted here
+        # rather than sliced out of Werkzeug's output: Werkzeug drops a Domain's leading dot,
+        # which once shifted the slices and fused "Max-Age=...; Secure" into one attribute.
+        domain = f"; Domain={self.domain.lstrip('.')}" if self.domain else ""
+        for flag in (False, True):
+            secure = "; Secure" if flag else ""
+            tail = f"{secure}; HttpOnly; Path={self.path}; SameSite={self.samesite}"
+            self._tails[flag] = (domain, tail)
 
     def header(self, name: str, value: str, max_age: int, secure: bool) -> str:
-        """The Set-Cookie header Werkzeug's ``dump_cookie`` would write, without its cost."""
-        tails = self._tails
-        if not tails:
-            for flag in (False, True):
-                # "n=v; [Domain=..; ]Secure; HttpOnly; Path=/; SameSite=Lax" -> the parts
-                # before and after the place where Expires/Max-Age go.
-                sample = dump_cookie("n", "v", **self.attributes(flag))
-                rest = sample[len("n=v") :]
-                domain = f"; Domain={self.domain}" if self.domain else ""
-                tails[flag] = (domain, rest[len(domain) :])
-        domain, tail = tails[secure]
-        expires = _expires(max_age)
+        """One session Set-Cookie header (the cookie, a chunk, or a deletion with max_age 0):
+        ``name=value; [Domain=..; ]Expires=..; Max-Age=..; [Secure; ]HttpOnly; Path=..;
+        SameSite=..``."""
+        domain, tail = self._tails[secure]
+        expires = _expires(max_age) if max_age else _EPOCH
         return f"{name}={value}{domain}; Expires={expires}; Max-Age={max_age}{tail}"
 
     @property
@@ -138,7 +131,7 @@ def write_token(
         return
     chunks = split(token, name, size)
     for key, value in chunks.items():
-        response.set_cookie(key, value, max_age=max_age, **policy.attributes(secure))
+        response.headers.add("Set-Cookie", policy.header(key, value, max_age, secure))
     for stale in _existing_names(cookies, name) - chunks.keys():
         _expire(response, policy, stale, secure)
 
@@ -149,7 +142,7 @@ _HEADROOM = 512
 
 def _overhead(policy: CookiePolicy, name: str, secure: bool, max_age: int) -> int:
     """The length of a Set-Cookie header for an empty chunk of ``name`` (index up to 99)."""
-    return len(dump_cookie(f"{name}.99", "", max_age=max_age, **policy.attributes(secure)))
+    return len(policy.header(f"{name}.99", "", max_age, secure))
 
 
 _last_expires: tuple[int, str] = (0, "")
@@ -175,4 +168,7 @@ def clear_token(response: Response, policy: CookiePolicy, request: Request) -> N
 
 
 def _expire(response: Response, policy: CookiePolicy, key: str, secure: bool) -> None:
-    response.delete_cookie(key, **policy.attributes(secure))
+    response.headers.add("Set-Cookie", policy.header(key, "", 0, secure))
+
+
+_EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import itertools
 import math
 import secrets
+import threading
 from collections.abc import Callable
+from http.cookies import SimpleCookie
 from typing import Any
 
 import pytest
@@ -23,6 +25,7 @@ from support import (
     sign_in,
     sign_out,
 )
+from werkzeug.http import parse_cookie as werkzeug_parse_cookie
 
 from flask_jwtauth import JWTAuth, get_token, login_required
 
@@ -395,3 +398,74 @@ def test_first_of_two_same_name_cookies_wins(make_app: AppFactory) -> None:
         client.get("/api/me", headers={"Cookie": f"{COOKIE}=x; {COOKIE}={token}"}).status_code
         == 401
     )
+
+
+# -- the Set-Cookie header, byte for byte ---------------------------------------------------
+
+
+@pytest.mark.parametrize("domain", [None, "example.com", ".example.com"])
+@pytest.mark.parametrize("path", ["/", "/app"])
+@pytest.mark.parametrize(("secure", "samesite"), [(False, "Lax"), (True, "Strict"), (True, "None")])
+def test_every_combination_gives_a_well_formed_header(
+    make_app: AppFactory, domain: str | None, path: str, secure: bool, samesite: str
+) -> None:
+    """A leading dot in the domain (how seed 002 writes a shared cookie) once fused
+    ``Max-Age=...`` and ``Secure`` into one attribute: browsers then dropped the cookie on
+    HTTPS and lost HttpOnly on HTTP."""
+    config: dict[str, Any] = {
+        "JWTAUTH_COOKIE_PATH": path,
+        "JWTAUTH_COOKIE_SECURE": secure,
+        "JWTAUTH_COOKIE_SAMESITE": samesite,
+    }
+    if domain:
+        config["JWTAUTH_COOKIE_DOMAIN"] = domain
+    app, _ = make_app(**config)
+    name = f"__Secure-{COOKIE}" if secure else COOKIE
+    client = app.test_client()
+    response = sign_in(client, expect_cookie=name)
+    header = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith(f"{name}="))
+    value = header.split(";", 1)[0].split("=", 1)[1]
+    max_age = set_cookie(response, name).max_age  # type: ignore[union-attr]
+    expected = f"{name}={value}"
+    if domain:
+        expected += "; Domain=example.com"
+    expected += f"; Expires={header.split('Expires=')[1].split(';')[0]}; Max-Age={max_age}"
+    expected += "; Secure" if secure else ""
+    expected += f"; HttpOnly; Path={path}; SameSite={samesite}"
+    assert header == expected
+    parsed = SimpleCookie()
+    parsed.load(header)
+    morsel = parsed[name]
+    assert morsel.value == value and morsel["httponly"] is True
+    assert bool(morsel["secure"]) is secure and morsel["path"] == path
+    assert morsel["max-age"] == str(max_age) and morsel["samesite"] == samesite
+    assert morsel["domain"] == ("example.com" if domain else "")
+    jar = werkzeug_parse_cookie(header.split(";", 1)[0])
+    assert jar[name] == value
+
+
+def test_first_concurrent_https_writes_never_fail(make_app: AppFactory) -> None:
+    """The header's fixed parts used to be cached lazily on the first write: concurrent first
+    HTTPS writes raced on it and one got a KeyError (a 500)."""
+    app, _ = make_app(JWTAUTH_SESSION_UPDATE_AGE=0)
+    tokens = []
+    for _ in range(16):
+        c = app.test_client()
+        sign_in(c, base_url="https://localhost", expect_cookie=f"__Secure-{COOKIE}")
+        tokens.append(c.get_cookie(f"__Secure-{COOKIE}"))
+    fresh, _ = make_app(JWTAUTH_SESSION_UPDATE_AGE=0)
+    statuses: list[int] = []
+    barrier = threading.Barrier(16)
+
+    def hit(token: Any) -> None:
+        client = fresh.test_client()
+        client.set_cookie(f"__Secure-{COOKIE}", token.value)
+        barrier.wait()
+        statuses.append(client.get("/api/me", base_url="https://localhost").status_code)
+
+    threads = [threading.Thread(target=hit, args=(t,)) for t in tokens]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [200] * 16

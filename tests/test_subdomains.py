@@ -35,7 +35,7 @@ def test_a_page_sends_users_to_the_sign_in_app_and_back(make_app: AppFactory) ->
 def test_the_sign_in_app_returns_to_a_trusted_origin(make_app: AppFactory) -> None:
     app, _ = make_app(
         JWTAUTH_TRUSTED_ORIGINS=["https://*.example.com"],
-        JWTAUTH_COOKIE_DOMAIN="example.com",
+        JWTAUTH_COOKIE_DOMAIN=".example.com",  # as seed 002 writes it
     )
     client = app.test_client()
     page = client.get(f"/auth/sign-in?callbackUrl={APP}/dashboard", base_url=AUTH)
