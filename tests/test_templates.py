@@ -342,3 +342,13 @@ def test_forbidden_page_offers_home_not_sign_in_to_a_signed_in_user(app: Flask) 
     assert re.search(r'class="btn btn-primary" href="/">Home<', page)
     assert "Sign in as someone else" in page
     assert ">Sign in<" not in page
+
+
+def test_sign_in_page_messages_come_from_the_one_table(client: FlaskClient) -> None:
+    from html import escape
+
+    from flask_jwtauth.errors import MESSAGES
+
+    for code, (_, message) in MESSAGES.items():
+        page = client.get(f"/auth/sign-in?error={code}").get_data(as_text=True)
+        assert escape(message) in page, code
