@@ -6,7 +6,7 @@ sign-in and sign-out pages; guards that redirect pages and answer APIs with JSON
 
 from .config import ConfigurationError
 from .extension import JWTAuth, csrf_token, sign_in_url
-from .flow import SignInResult, sign_in, sign_out
+from .flow import SignInResult, revoke_session, revoke_user, sign_in, sign_out
 from .guards import login_required, public
 from .providers import (
     CredentialField,
@@ -31,8 +31,10 @@ from .proxies import (
 from .signals import (
     session_expired,
     session_refreshed,
+    session_revoked,
     session_updated,
     sign_in_failed,
+    sign_in_throttled,
     user_signed_in,
     user_signed_out,
 )
@@ -64,11 +66,15 @@ __all__ = [
     "get_token",
     "login_required",
     "public",
+    "revoke_session",
+    "revoke_user",
     "session_expired",
     "session_refreshed",
+    "session_revoked",
     "session_updated",
     "sign_in",
     "sign_in_failed",
+    "sign_in_throttled",
     "sign_in_url",
     "sign_out",
     "user_signed_in",

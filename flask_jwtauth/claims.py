@@ -19,7 +19,7 @@ Claims = dict[str, Any]
 
 #: Claims the session owns; a jwt callback that leaves them out keeps the current values,
 #: and a session update cannot change them (see :func:`protect`).
-RESERVED = ("iat", "exp", "auth_time", "jti", "nbf")
+RESERVED = ("iat", "exp", "auth_time", "jti", "sid", "nbf")
 
 #: 9999-12-31T23:59:59Z: later times are not dates any clock or library can represent.
 MAX_TIME = 253_402_300_799
@@ -69,10 +69,11 @@ def due_to_roll(claims: Claims, now: float, s: SessionSettings) -> bool:
 
 
 def mint(claims: Claims, now: float) -> Claims:
-    """Fresh session claims at sign-in: a new ``jti``; ``auth_time`` and ``iat`` now."""
+    """Fresh session claims at sign-in: a new ``jti`` and ``sid`` (the session's id that
+    survives re-issues, Auth.js's too); ``auth_time`` and ``iat`` now."""
     token = dict(claims)
     stamp = int(now)
-    token.update(iat=stamp, auth_time=stamp, jti=str(uuid.uuid4()))
+    token.update(iat=stamp, auth_time=stamp, jti=str(uuid.uuid4()), sid=str(uuid.uuid4()))
     return token
 
 

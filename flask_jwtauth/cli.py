@@ -44,3 +44,24 @@ def decode(token: str | None, secure: bool) -> None:
         when = datetime.fromtimestamp(exp, timezone.utc).isoformat()
         state = "expired" if claims_.expired(claims, now, ext.settings.session) else "valid"
         click.echo(f"{state}; exp {when}", err=True)
+
+
+@jwtauth_cli.command("revoke")
+@click.argument("session_id", required=False)
+@click.option("--user", "user_id", help="End every session of this user (sign out everywhere).")
+def revoke(session_id: str | None, user_id: str | None) -> None:
+    """End a session by its id (the sid claim), or every session of a user."""
+    from .flow import revoke_session, revoke_user
+
+    if (session_id is None) == (user_id is None):
+        raise click.UsageError("give a SESSION_ID or --user USER_ID (one of them)")
+    try:
+        if user_id is not None:
+            revoke_user(user_id)
+            click.echo(f"every session of user {user_id} that started before now is ended")
+        else:
+            assert session_id is not None
+            revoke_session(session_id)
+            click.echo(f"session {session_id} is ended")
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None

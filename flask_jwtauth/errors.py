@@ -14,6 +14,8 @@ MESSAGES: dict[str, tuple[int, str]] = {
     "OAuthCallbackError": (400, "Signing in with that provider did not complete. Try again."),
     "CSRF": (400, "The form has expired or is invalid. Please try again."),
     "BadRequest": (400, "The request was malformed."),
+    "TooManyRequests": (429, "Too many failed attempts. Please wait a while and try again."),
+    "ServiceUnavailable": (503, "The service is unavailable right now. Please try again shortly."),
     "Default": (400, "Unable to sign in."),
 }
 

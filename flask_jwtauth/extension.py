@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
@@ -20,7 +21,10 @@ from .guards import protect_all
 from .lifecycle import Clock, SessionEngine
 from .providers.base import Provider
 from .proxies import current_session, current_user, unwrap_for_json
+from .revocation import Revocation
 from .state import JWTAuthState, ext
+from .stores import MemoryStore, StoreUnavailable, open_store
+from .throttle import Throttle
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -68,9 +72,18 @@ class JWTAuth:
                 "only: flask_jwtauth's sign-in, sign-out and session update keep theirs"
             )
         csrf = Csrf(settings.secrets[0], settings.cookies)
-        engine = SessionEngine(settings, self.callbacks, clock or self.clock, csrf)
+        now = clock or self.clock
+        revocation, throttle = _state_stores(app, settings, now)
+        engine = SessionEngine(settings, self.callbacks, now, csrf, revocation)
         app_state = JWTAuthState(
-            settings, engine, by_id, self.callbacks, csrf, transaction.codec(settings.secrets)
+            settings,
+            engine,
+            by_id,
+            self.callbacks,
+            csrf,
+            transaction.codec(settings.secrets),
+            revocation,
+            throttle,
         )
         app.extensions["jwtauth"] = app_state
         engine.init_app(app)
@@ -134,6 +147,29 @@ def _providers(chosen: Iterable[Provider], app: Flask) -> dict[str, Provider]:
         provider.configure(app.config)
         by_id[provider.id] = provider
     return by_id
+
+
+def _state_stores(
+    app: Flask, settings: Settings, clock: Clock
+) -> tuple[Revocation | None, Throttle | None]:
+    """The store behind revocation and throttling: the configured one; for revocation
+    without one, an SQLite file in the instance folder; throttling alone counts in memory."""
+    config = settings.store
+    url = config.url
+    if url is None and config.revocation:
+        url = f"sqlite:///{os.path.join(app.instance_path, 'jwtauth.db')}"
+    store = None
+    if url is not None:
+        try:
+            store = open_store(url, timeout=config.timeout, clock=clock)
+        except (ValueError, StoreUnavailable) as exc:
+            raise ConfigurationError("JWTAUTH_STORE_URL", str(exc)) from None
+    lifetime = settings.session.jwt_max_age + settings.session.leeway
+    revocation = Revocation(store, lifetime) if config.revocation and store is not None else None
+    throttle = None
+    if config.throttle:
+        throttle = Throttle(store or MemoryStore(clock=clock), config.throttle_window)
+    return revocation, throttle
 
 
 def _warn_about_shadowed_pages(app: Flask, settings: Settings) -> None:

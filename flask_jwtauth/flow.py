@@ -19,7 +19,9 @@ from .callbacks import CallbackError, default_token, run_jwt
 from .claims import Claims
 from .context import RequestState, request_state
 from .providers.base import SignedIn
+from .revocation import Revocation, session_id
 from .state import ext
+from .stores import StoreUnavailable
 
 logger = logging.getLogger("flask_jwtauth")
 
@@ -131,8 +133,35 @@ def sign_out() -> Claims | None:
     state = _state()
     ended = claims.own_copy(state.token) if state.token is not None else None
     state.end()
+    revocation = ext().revocation
+    sid = session_id(ended) if ended is not None else None
+    if revocation is not None and sid is not None:
+        # Signing out ends the session itself, not only this browser's copy of the cookie.
+        try:
+            revocation.revoke_session(sid)
+        except StoreUnavailable:
+            logger.exception("sign-out could not revoke session %s: the store is down", sid)
     signals.send(signals.user_signed_out, token=ended)
     return ended
+
+
+def _revocation() -> Revocation:
+    found = ext().revocation
+    if found is None:
+        raise RuntimeError("revocation is off: set JWTAUTH_REVOCATION = True")
+    return found
+
+
+def revoke_session(session_id: str) -> None:
+    """End one session (its ``sid``, as ``flask jwtauth decode`` shows it) everywhere, now:
+    its next request is anonymous, with the reason ``SessionRevoked``."""
+    _revocation().revoke_session(session_id)
+
+
+def revoke_user(user_id: str) -> None:
+    """End every session of a user that started before now ("sign out everywhere": a
+    stolen laptop, a password change); sessions started afterwards are not affected."""
+    _revocation().revoke_user(str(user_id), ext().engine.clock())
 
 
 class UpdateRefused(Exception):

@@ -69,18 +69,23 @@ def deny(status: int, code: str) -> Response:
     if state is not None and code in SESSION_ENDED:
         state.notice_shown = True
     callbacks = ext().callbacks
-    handler = callbacks.unauthorized if status == 401 else callbacks.forbidden
+    handler = {401: callbacks.unauthorized, 403: callbacks.forbidden}.get(status)
     if handler is not None:
         response = current_app.make_response(handler(error=code, api=api))
     elif api:
         response = jsonify(error=code, message=message)
         response.status_code = status
+    elif status == 503:
+        response = render_error(code, status)
     elif status == 401:
         response = current_app.make_response(
             redirect(_sign_in_location(code if code in SESSION_ENDED else None), 302)
         )
     else:
         response = render_error(code, status)
+    if status == 503:
+        # The store could not vouch for the session: try again shortly, signed in still.
+        response.headers["Retry-After"] = "5"
     return vary_accept(private(response))
 
 
@@ -103,7 +108,8 @@ def check(
     """
     state: RequestState | None = request_state()
     if state is None or not ext().engine.signed_in(state):
-        return deny(401, state.error if state is not None and state.error else "SessionRequired")
+        error = state.error if state is not None and state.error else "SessionRequired"
+        return deny(503 if error == "ServiceUnavailable" else 401, error)
     assert state.token is not None
     state.accessed = True
     if roles and not roles & _roles_of(state.token):

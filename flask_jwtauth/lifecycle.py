@@ -30,6 +30,8 @@ from .csrf import Csrf
 from .errors import SESSION_ENDED
 from .headers import private
 from .memo import Memo
+from .revocation import Revocation
+from .stores import StoreUnavailable
 from .tokens import InvalidToken, JWECodec, TokenCodec, build_codec
 
 logger = logging.getLogger("flask_jwtauth")
@@ -44,7 +46,14 @@ NOTICE_COOKIE = "jwtauth.session-expired"
 class SessionEngine:
     """Owns codecs, memo and clock for one app; ``load``/``save`` are its request hooks."""
 
-    def __init__(self, settings: Settings, callbacks: Callbacks, clock: Clock, csrf: Csrf) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        callbacks: Callbacks,
+        clock: Clock,
+        csrf: Csrf,
+        revocation: Revocation | None = None,
+    ) -> None:
         self.settings = settings
         self.session_settings = settings.session
         self.callbacks = callbacks
@@ -69,6 +78,8 @@ class SessionEngine:
         self.notice = settings.session.expiry_notice
         self._others: dict[tuple[str, bytes | None], JWECodec] = {}
         self.consumer = settings.consumer
+        self.revocation = revocation
+        self.fail_open = settings.store.fail_open
 
     def init_app(self, app: Flask) -> None:
         # First of the app's hooks, so that the app's own before_request functions (even
@@ -139,6 +150,8 @@ class SessionEngine:
             if self.consumer:
                 state.write = Write.NOTHING
             return
+        if self.revocation is not None and not self._still_valid(found, state):
+            return
         if self.callbacks.jwt is not None:
             try:
                 updated = run_jwt(self.callbacks, found, trigger=None, current=found, user=None)
@@ -161,6 +174,29 @@ class SessionEngine:
             state.write = Write.ROLL
         elif mixed:
             state.write = Write.REWRITE
+
+    def _still_valid(self, found: Claims, state: RequestState) -> bool:
+        """Not revoked. A store that cannot answer fails closed (the request is anonymous,
+        the cookie kept, guards answer 503) unless JWTAUTH_STORE_FAIL_OPEN."""
+        assert self.revocation is not None
+        try:
+            revoked = self.revocation.revoked(found)
+        except StoreUnavailable as exc:
+            if self.fail_open:
+                logger.warning("store unavailable, session not checked for revocation: %s", exc)
+                return True
+            logger.error("store unavailable, session refused: %s", exc)
+            state.error = "ServiceUnavailable"
+            return False
+        if revoked:
+            logger.info("session rejected: SessionRevoked")
+            state.forget("SessionRevoked")
+            if self.consumer:
+                state.write = Write.NOTHING
+            if signals.session_revoked.receivers:
+                signals.send(signals.session_revoked, token=claims.own_copy(found))
+            return False
+        return True
 
     # -- writing -------------------------------------------------------------------------
 

@@ -19,6 +19,11 @@ user_signed_in = _signals.signal("user-signed-in")
 user_signed_out = _signals.signal("user-signed-out")
 #: A sign-in attempt failed; kwargs ``provider``, ``error`` (a NextAuth error code).
 sign_in_failed = _signals.signal("sign-in-failed")
+#: Sign-in attempts were refused for too many failures (alerting); kwargs ``account``
+#: (a digest, never the name), ``address``.
+sign_in_throttled = _signals.signal("sign-in-throttled")
+#: A request came with a revoked session; kwarg ``token`` (its claims).
+session_revoked = _signals.signal("session-revoked")
 #: The session was changed through ``POST /auth/session``; kwarg ``token``.
 session_updated = _signals.signal("session-updated")
 #: The cookie was re-issued with a fresh expiry (rolling session); kwarg ``token``.

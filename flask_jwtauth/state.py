@@ -15,6 +15,8 @@ from .config import Settings
 from .csrf import Csrf
 from .lifecycle import SessionEngine
 from .providers.base import Provider
+from .revocation import Revocation
+from .throttle import Throttle
 from .tokens import JWECodec
 
 
@@ -29,6 +31,8 @@ class JWTAuthState:
     csrf: Csrf
     #: Seals the OAuth round trip's transaction cookie.
     transactions: JWECodec
+    revocation: Revocation | None = None
+    throttle: Throttle | None = None
 
     def sign_in_page_url(self) -> str:
         """The sign-in page's URL, under the app's mount point (SCRIPT_NAME) when it has one."""

@@ -7,12 +7,23 @@ to its authorization page (or ``{"url": ...}`` for a JSON client, NextAuth's
 
 from __future__ import annotations
 
-from flask import Response, abort
+import hashlib
+import logging
+from collections.abc import Mapping
 
+from flask import Response, abort, request
+
+from .. import signals
 from ..forms import MalformedBody, submitted
+from ..pages import render_sign_in
+from ..providers.base import Provider, Refused
 from ..state import ext
+from ..stores import StoreUnavailable
+from ..throttle import Throttle
 from . import common
 from .outcome import answer, provider_request
+
+logger = logging.getLogger("flask_jwtauth")
 
 
 def sign_in(provider: str) -> Response:
@@ -31,5 +42,51 @@ def sign_in(provider: str) -> Response:
         fields = found.page().get("fields", ())
         values = {f.name: data.get(f.name, "")[:1024] for f in fields if not f.secret}
         return common.fail(as_json, "CSRF", callback=callback, values=values)
+    throttle = app_state.throttle
+    account = _account(found, data)
+    address = request.remote_addr or "unknown"
+    if throttle is not None and account and _refused(throttle, account, address):
+        signals.send(signals.sign_in_throttled, account=_digest(account), address=address)
+        return _too_many(as_json, throttle.window)
     outcome = found.begin(provider_request(found, data.to_dict()))
+    if (
+        throttle is not None
+        and account
+        and isinstance(outcome, Refused)
+        and outcome.code == "CredentialsSignin"
+    ):
+        try:
+            throttle.failed(account, address)
+        except StoreUnavailable as exc:
+            logger.warning("failed sign-in not counted, the store is down: %s", exc)
     return answer(found, outcome, as_json=as_json, callback=callback)
+
+
+def _account(provider: Provider, data: Mapping[str, str]) -> str:
+    """Who a credentials form claims to be: its first field that is not secret."""
+    for field in provider.page().get("fields", ()):
+        if not field.secret:
+            return str(data.get(field.name, ""))[:256]
+    return ""
+
+
+def _refused(throttle: Throttle, account: str, address: str) -> bool:
+    try:
+        return throttle.refused(account, address)
+    except StoreUnavailable as exc:
+        logger.warning("sign-in throttle not checked, the store is down: %s", exc)
+        return False
+
+
+def _digest(account: str) -> str:
+    return hashlib.sha256(account.encode()).hexdigest()[:16]
+
+
+def _too_many(as_json: bool, window: int) -> Response:
+    """429, the same whether or not the account exists, with when to try again."""
+    if as_json:
+        response = common.fail(True, "TooManyRequests")
+    else:
+        response = render_sign_in(error="TooManyRequests", status=429)
+    response.headers["Retry-After"] = str(window)
+    return response

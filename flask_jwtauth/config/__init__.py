@@ -17,12 +17,14 @@ from .sections import (
     CookieSettings,
     PageSettings,
     SessionSettings,
+    StoreSettings,
     Theme,
     TokenSettings,
     load_access,
     load_cookies,
     load_pages,
     load_session,
+    load_store,
     load_theme,
     load_token,
 )
@@ -37,6 +39,7 @@ __all__ = [
     "PageSettings",
     "SessionSettings",
     "Settings",
+    "StoreSettings",
     "Theme",
     "TokenSettings",
     "compile_paths",
@@ -57,6 +60,7 @@ class Settings:
     pages: PageSettings
     access: AccessSettings
     theme: Theme
+    store: StoreSettings
 
 
 def load_settings(config: Mapping[str, Any]) -> Settings:
@@ -81,4 +85,5 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         pages=load_pages(config),
         access=load_access(config),
         theme=load_theme(config),
+        store=load_store(config),
     )

@@ -94,6 +94,29 @@ DEFAULTS: dict[str, Key] = {
         "Other origins a callbackUrl may lead to (e.g. 'https://app.example.com', or "
         "'https://*.example.com' for every sub-domain); all others fall back to '/'.",
     ),
+    # -- shared state: revocation, throttling
+    "JWTAUTH_STORE_URL": Key(
+        None,
+        "memory://, sqlite:///path.db or redis://host:port/db. Revocation needs one; "
+        "unset, it is sqlite:///<instance folder>/jwtauth.db when revocation is on.",
+    ),
+    "JWTAUTH_REVOCATION": Key(
+        False,
+        "Sessions can be ended early: sign-out revokes the session, and revoke_session() / "
+        "revoke_user() / flask jwtauth revoke end others. One store lookup per request.",
+    ),
+    "JWTAUTH_STORE_TIMEOUT": Key(0.5, "Longest a request waits for the store (seconds)."),
+    "JWTAUTH_STORE_FAIL_OPEN": Key(
+        False,
+        "When the store is down: False refuses sessions it cannot check (API 503 with "
+        "Retry-After, pages an error page); True lets them through with a warning.",
+    ),
+    "JWTAUTH_THROTTLE": Key(
+        True,
+        "Failed sign-ins are counted per account and address and answered 429 past the "
+        "limits (5 per account and address, 50 per address, 100 per account, per window).",
+    ),
+    "JWTAUTH_THROTTLE_WINDOW": Key(15 * 60, "How long failed sign-ins are counted (seconds)."),
     # -- theme
     "JWTAUTH_THEME_APP_NAME": Key(None, "Name shown on the built-in pages."),
     "JWTAUTH_THEME_BRAND_COLOR": Key("#346df1", "Button and accent colour."),

@@ -315,3 +315,45 @@ def load_theme(config: Mapping[str, Any]) -> Theme:
         logo_url=optional_str(config, "JWTAUTH_THEME_LOGO_URL"),
         button_text_color=colour(config, "JWTAUTH_THEME_BUTTON_TEXT_COLOR", None),
     )
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    #: None: no store was configured (revocation off, throttling in memory).
+    url: str | None
+    revocation: bool
+    timeout: float
+    fail_open: bool
+    throttle: bool
+    throttle_window: int
+
+
+def load_store(config: Mapping[str, Any]) -> StoreSettings:
+    url = optional_str(config, "JWTAUTH_STORE_URL")
+    if url is not None and url.split(":", 1)[0] not in (
+        "memory",
+        "sqlite",
+        "redis",
+        "rediss",
+        "unix",
+    ):
+        raise ConfigurationError(
+            "JWTAUTH_STORE_URL", f"use memory://, sqlite:///path.db or redis://..., got {url!r}"
+        )
+    timeout = config.get("JWTAUTH_STORE_TIMEOUT", default("JWTAUTH_STORE_TIMEOUT"))
+    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not 0 < timeout <= 30:
+        raise ConfigurationError(
+            "JWTAUTH_STORE_TIMEOUT", f"expected seconds between 0 and 30, got {timeout!r}"
+        )
+    window = duration(
+        config, "JWTAUTH_THROTTLE_WINDOW", default("JWTAUTH_THROTTLE_WINDOW"), allow_none=False
+    )
+    assert window is not None
+    return StoreSettings(
+        url=url,
+        revocation=flag(config, "JWTAUTH_REVOCATION", default("JWTAUTH_REVOCATION")),
+        timeout=float(timeout),
+        fail_open=flag(config, "JWTAUTH_STORE_FAIL_OPEN", default("JWTAUTH_STORE_FAIL_OPEN")),
+        throttle=flag(config, "JWTAUTH_THROTTLE", default("JWTAUTH_THROTTLE")),
+        throttle_window=max(window, 1),
+    )

@@ -1,0 +1,135 @@
+"""The embedded store: one SQLite file shared by the worker processes of one machine.
+
+WAL mode and a busy timeout let processes read while one writes; each thread has its own
+connection; expired rows are swept every so often, so the table stays bounded.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .base import StoreUnavailable
+
+Clock = Callable[[], float]
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS jwtauth_store "
+    "(key TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS jwtauth_store_expires ON jwtauth_store (expires)",
+)
+_SWEEP_EVERY = 100
+
+
+class SQLiteStore:
+    def __init__(self, path: str, *, timeout: float = 0.5, clock: Clock | None = None) -> None:
+        self.path = path
+        self._timeout = timeout
+        self._clock = clock or time.time
+        self._local = threading.local()
+        self._writes = 0
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        with self._guard():
+            connection = self._connection()
+            connection.execute("PRAGMA journal_mode=WAL")
+            for statement in _SCHEMA:
+                connection.execute(statement)
+
+    def _connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(
+                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=True
+            )
+            connection.execute(f"PRAGMA busy_timeout={int(self._timeout * 1000)}")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            self._local.connection = connection
+        return connection
+
+    def _guard(self) -> _Guard:
+        return _Guard()
+
+    def get(self, key: str) -> str | None:
+        return self.get_many([key])[0]
+
+    def get_many(self, keys: Sequence[str]) -> list[str | None]:
+        marks = ",".join("?" * len(keys))
+        with self._guard():
+            rows = self._connection().execute(
+                f"SELECT key, value FROM jwtauth_store WHERE key IN ({marks}) AND expires > ?",
+                (*keys, self._clock()),
+            ).fetchall()
+        found = dict(rows)
+        return [found.get(key) for key in keys]
+
+    def _wrote(self, connection: sqlite3.Connection, now: float) -> None:
+        self._writes += 1
+        if self._writes % _SWEEP_EVERY == 0:
+            connection.execute("DELETE FROM jwtauth_store WHERE expires <= ?", (now,))
+
+    def set(self, key: str, value: str, ttl: float) -> None:
+        now = self._clock()
+        with self._guard():
+            connection = self._connection()
+            connection.execute(
+                "INSERT INTO jwtauth_store (key, value, expires) VALUES (?, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires = excluded.expires",
+                (key, value, now + ttl),
+            )
+            self._wrote(connection, now)
+
+    def delete(self, key: str) -> None:
+        with self._guard():
+            self._connection().execute("DELETE FROM jwtauth_store WHERE key = ?", (key,))
+
+    def add(self, key: str, value: str, ttl: float) -> bool:
+        now = self._clock()
+        with self._guard():
+            connection = self._connection()
+            cursor = connection.execute(
+                "INSERT INTO jwtauth_store (key, value, expires) VALUES (?, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires = excluded.expires "
+                "WHERE jwtauth_store.expires <= ?",
+                (key, value, now + ttl, now),
+            )
+            self._wrote(connection, now)
+            return cursor.rowcount == 1
+
+    def incr(self, key: str, ttl: float) -> int:
+        now = self._clock()
+        with self._guard():
+            connection = self._connection()
+            row = connection.execute(
+                "INSERT INTO jwtauth_store (key, value, expires) VALUES (?, '1', ?) "
+                "ON CONFLICT(key) DO UPDATE SET "
+                "value = CASE WHEN jwtauth_store.expires <= ? THEN '1' "
+                "ELSE CAST(CAST(jwtauth_store.value AS INTEGER) + 1 AS TEXT) END, "
+                "expires = CASE WHEN jwtauth_store.expires <= ? THEN excluded.expires "
+                "ELSE jwtauth_store.expires END "
+                "RETURNING value",
+                (key, now + ttl, now, now),
+            ).fetchone()
+            self._wrote(connection, now)
+            return int(row[0])
+
+    def close(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
+
+
+class _Guard:
+    """Turns SQLite's own errors (locked past the busy timeout, unreadable file) into
+    :class:`StoreUnavailable`."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        if isinstance(exc, sqlite3.Error):
+            raise StoreUnavailable(f"sqlite: {exc}") from exc

@@ -1,0 +1,182 @@
+"""One behavioural suite for every store: memory, SQLite (embedded), Redis (a real server)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from redis_server import RedisServer, redis_server  # noqa: F401  (the fixture)
+from support import FakeClock
+
+from flask_jwtauth.stores import Store, StoreUnavailable, open_store
+
+KINDS = ["memory", "sqlite", "redis"]
+
+
+@pytest.fixture(params=KINDS)
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def store(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest, clock: FakeClock
+) -> Iterator[Store]:
+    if kind == "memory":
+        made = open_store("memory://", clock=clock)
+    elif kind == "sqlite":
+        made = open_store(f"sqlite:///{tmp_path}/store.db", clock=clock)
+    else:
+        server: RedisServer = request.getfixturevalue("redis_server")
+        made = open_store(server.url)
+    yield made
+    made.close()
+
+
+def test_get_set_delete(store: Store) -> None:
+    assert store.get("a") is None
+    store.set("a", "1", 60)
+    store.set("b", "2", 60)
+    assert store.get("a") == "1"
+    assert store.get_many(["a", "missing", "b"]) == ["1", None, "2"]
+    store.set("a", "3", 60)
+    assert store.get("a") == "3"
+    store.delete("a")
+    assert store.get("a") is None
+
+
+def test_entries_expire(
+    store: Store, kind: str, clock: FakeClock, request: pytest.FixtureRequest
+) -> None:
+    store.set("short", "x", 10)
+    assert store.add("lock", "me", 10)
+    if kind == "redis":
+        import redis
+
+        raw = redis.Redis.from_url(request.getfixturevalue("redis_server").url)
+        assert 0 < raw.pttl("jwtauth:short") <= 10_000
+        assert 0 < raw.pttl("jwtauth:lock") <= 10_000
+        raw.close()
+        return
+    clock.advance(9)
+    assert store.get("short") == "x"
+    assert not store.add("lock", "other", 10)
+    clock.advance(2)
+    assert store.get("short") is None
+    assert store.add("lock", "other", 10)  # an expired lock is free again
+    assert store.get("lock") == "other"
+
+
+def test_add_is_atomic_under_threads(store: Store) -> None:
+    winners: list[int] = []
+    barrier = threading.Barrier(20)
+
+    def race(n: int) -> None:
+        barrier.wait()
+        if store.add("the-lock", str(n), 60):
+            winners.append(n)
+
+    threads = [threading.Thread(target=race, args=(n,)) for n in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(winners) == 1
+    assert store.get("the-lock") == str(winners[0])
+
+
+def test_incr_counts_exactly_and_keeps_its_first_ttl(
+    store: Store, kind: str, clock: FakeClock
+) -> None:
+    barrier = threading.Barrier(10)
+
+    def bump() -> None:
+        barrier.wait()
+        for _ in range(5):
+            store.incr("count", 10)
+
+    threads = [threading.Thread(target=bump) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert store.get("count") == "50"
+    if kind != "redis":
+        clock.advance(11)
+        assert store.incr("count", 10) == 1  # expired: starts again
+
+
+def test_sqlite_table_stays_bounded(tmp_path: Path, clock: FakeClock) -> None:
+    import sqlite3
+
+    store = open_store(f"sqlite:///{tmp_path}/s.db", clock=clock)
+    for n in range(1000):
+        store.set(f"k{n}", "v", 1)
+        clock.advance(0.1)
+    rows = sqlite3.connect(tmp_path / "s.db").execute("SELECT COUNT(*) FROM jwtauth_store")
+    assert rows.fetchone()[0] < 150
+
+
+RACE = """
+import sys
+from flask_jwtauth.stores import open_store
+store = open_store(sys.argv[1])
+print("won" if store.add("shared-lock", sys.argv[2], 60) else "lost")
+"""
+
+
+@pytest.mark.parametrize("shared", ["sqlite", "redis"])
+def test_processes_share_one_store(
+    shared: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if shared == "sqlite":
+        url = f"sqlite:///{tmp_path}/shared.db"
+    else:
+        url = request.getfixturevalue("redis_server").url
+    open_store(url).set("written-by-parent", "yes", 60)
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACE, url, str(n)], stdout=subprocess.PIPE, text=True
+        )
+        for n in range(4)
+    ]
+    results = [p.communicate(timeout=30)[0].strip() for p in processes]
+    assert sorted(results) == ["lost", "lost", "lost", "won"]
+    assert open_store(url).get("written-by-parent") == "yes"
+
+
+def test_redis_down_is_unavailable_within_the_timeout_and_recovers(
+    redis_server: RedisServer,  # noqa: F811
+) -> None:
+    store = open_store(redis_server.url, timeout=0.3)
+    store.set("k", "v", 60)
+    redis_server.stop()
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailable):
+        store.get_many(["k", "user"])
+    assert time.monotonic() - started < 0.3 + 0.5
+    redis_server.start()
+    store.set("k", "again", 60)  # the same object, no restart of anything
+    assert store.get("k") == "again"
+
+
+def test_redis_with_nothing_listening_fails_fast() -> None:
+    from redis_server import _free_port, require_redis
+
+    require_redis()
+    store = open_store(f"redis://127.0.0.1:{_free_port()}/0", timeout=0.3)
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailable):
+        store.get("k")
+    assert time.monotonic() - started < 1
+
+
+@pytest.mark.parametrize("url", ["", "postgres://x", "sqlite://", "memcached://h", "nope"])
+def test_bad_urls(url: str) -> None:
+    with pytest.raises(ValueError, match=r"store|sqlite"):
+        open_store(url)
