@@ -193,7 +193,7 @@ def check(contender: Contender) -> None:
         cookies = _set_cookies(response)
         if contender.name == ROLLING:
             assert any(c.startswith(f"{JWTAUTH_COOKIE}=") for c in cookies), contender.name
-        elif contender.name in (STEADY, NO_MEMO, TOKEN_ONLY):
+        elif contender.name in (STEADY, NO_MEMO, TOKEN_ONLY) or "revocation" in contender.name:
             assert not cookies, (contender.name, cookies)
     if contender.name == NO_MEMO:
         settings = contender.client.application.extensions["jwtauth"].settings
@@ -205,7 +205,47 @@ def check(contender: Contender) -> None:
         assert status in (401, 302), (contender.name, status)
 
 
+def _redis_url() -> str | None:
+    """A throwaway redis-server on a free loopback port (stopped at exit), if installed."""
+    import atexit
+    import shutil
+    import socket
+    import subprocess
+
+    if shutil.which("redis-server") is None:
+        return None
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
+        stdout=subprocess.DEVNULL,
+    )
+    atexit.register(process.terminate)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            return f"redis://127.0.0.1:{port}/0"
+        except OSError:
+            time.sleep(0.05)
+    return None
+
+
 def build() -> list[Contender]:
+    import tempfile
+
+    stores = {"memory": "memory://", "sqlite": f"sqlite:///{tempfile.mkdtemp()}/bench.db"}
+    redis_url = _redis_url()
+    if redis_url:
+        stores["redis"] = redis_url
+    revocation = [
+        Contender(
+            f"{STEADY} + revocation ({kind})",
+            jwtauth(JWTAUTH_REVOCATION=True, JWTAUTH_STORE_URL=url),
+            "one store lookup per request",
+        )
+        for kind, url in stores.items()
+    ]
     contenders = [
         Contender("bare flask", bare_flask(), "no auth (baseline)"),
         Contender(STEADY, jwtauth(), "signed in through the form, every cookie kept"),
@@ -214,6 +254,7 @@ def build() -> list[Contender]:
         Contender(NO_MEMO, jwtauth(JWTAUTH_MEMO_SIZE=0), "full JWE decrypt every request"),
         Contender("flask-login", flask_login(), "signed session cookie, user_loader"),
         Contender("flask-jwt-extended", flask_jwt_extended(), "cookie mode, @jwt_required()"),
+        *revocation,
     ]
     for contender in contenders:
         check(contender)
@@ -306,7 +347,13 @@ def targets(rows: list[Row]) -> dict[str, Any]:
     best = by_name[best_name].overhead or 0.0
     steady = by_name[STEADY].overhead or 0.0
     rolling = by_name[ROLLING].overhead or 0.0
+    store_costs = {
+        r.name.rsplit("(", 1)[1].rstrip(")"): round((r.overhead or 0.0) - steady, 1)
+        for r in rows
+        if "revocation" in r.name
+    }
     return {
+        "revocation_added_us": store_costs,
         "best_peer": best_name,
         "best_peer_overhead_us": round(best, 1),
         "steady_overhead_us": round(steady, 1),
@@ -371,6 +418,13 @@ def print_table(rows: list[Row], goals: dict[str, Any], args: argparse.Namespace
         f"target  UPDATE_AGE=0 overhead < best peer ({best:.1f} µs): "
         f"{goals['rolling_overhead_us']} µs -> {verdict(goals['rolling_lt_best_peer'])}"
     )
+    limits = {"memory": 5.0, "sqlite": 15.0}
+    for kind, added in goals["revocation_added_us"].items():
+        limit = limits.get(kind)
+        goal = (
+            f"target <= +{limit:g} µs -> {verdict(added <= limit)}" if limit else "one round trip"
+        )
+        print(f"revocation ({kind}) adds {added:+.1f} µs over the steady state: {goal}")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -12,8 +12,17 @@ and Auth.js's (Auth.js replaces ``jti`` each time it encodes, but keeps unknown 
 
 from __future__ import annotations
 
+import contextlib
+import time
+from collections import OrderedDict
+
 from .claims import Claims
 from .stores import Store
+
+#: How long a verdict is reused in this process. A revocation made on another instance is
+#: refused here within this bound; one made here is refused at once (the cache forgets it).
+CACHE_SECONDS = 0.5
+_CACHE_SIZE = 4096
 
 
 def session_id(claims: Claims) -> str | None:
@@ -25,9 +34,24 @@ class Revocation:
     def __init__(self, store: Store, lifetime: int) -> None:
         self.store = store
         self._ttl = float(max(lifetime, 1))
+        self._cache: OrderedDict[tuple[object, ...], tuple[bool, float]] = OrderedDict()
 
     def revoked(self, claims: Claims) -> bool:
-        """One round trip: this session's id, and its user's not-before time."""
+        """At most one round trip (this session's id and its user's not-before time
+        together), and none while a verdict under :data:`CACHE_SECONDS` old is at hand."""
+        key = (session_id(claims), claims.get("sub"), claims.get("auth_time"))
+        now = time.monotonic()
+        cached = self._cache.get(key)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        verdict = self._ask(claims)
+        if len(self._cache) >= _CACHE_SIZE:
+            with contextlib.suppress(KeyError):  # another thread emptied it first
+                self._cache.popitem(last=False)
+        self._cache[key] = (verdict, now + CACHE_SECONDS)
+        return verdict
+
+    def _ask(self, claims: Claims) -> bool:
         sid = session_id(claims)
         sub = claims.get("sub")
         keys = [f"revoked:sid:{sid}", f"revoked:user:{sub}"]
@@ -44,8 +68,10 @@ class Revocation:
 
     def revoke_session(self, sid: str) -> None:
         self.store.set(f"revoked:sid:{sid}", "1", self._ttl)
+        self._cache.clear()
 
     def revoke_user(self, sub: str, at: float) -> None:
         """Every session of ``sub`` that started before ``at`` (or in that very second:
         ``auth_time`` has whole seconds) is dead."""
         self.store.set(f"revoked:user:{sub}", repr(float(at)), self._ttl)
+        self._cache.clear()

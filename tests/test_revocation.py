@@ -153,7 +153,10 @@ def test_another_process_sees_a_revocation_within_a_second(
         token = client.get("/auth/csrf").get_json()["csrfToken"]
         client.post("/auth/sign-out", data={"csrf_token": token})
         revoked_at = time.monotonic()
-        assert ask() == "401"
+        # The peer may reuse its last verdict for half a second: poll, within the bound.
+        while ask() != "401":
+            assert time.monotonic() - revoked_at < 1.0, "the peer still accepts the session"
+            time.sleep(0.05)
         assert time.monotonic() - revoked_at < 1.0
     finally:
         peer.kill()
