@@ -72,7 +72,7 @@ def test_soak_under_gunicorn(tmp_path: Path) -> None:
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
          "--log-level", "warning", "soak_app:app"],
         cwd=HERE / "soak",
-        env={**os.environ, "PYTHONPATH": f"{HERE / 'soak'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"},
+        env={**os.environ, "PYTHONPATH": str(HERE / "soak")},
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 20
