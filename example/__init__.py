@@ -17,6 +17,7 @@ Environment variables (all optional):
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 import time
 from collections.abc import Mapping
@@ -30,8 +31,7 @@ from .auth import init_auth
 from .state import Clock, ExampleState
 from .templating import init_templating
 
-# DEVELOPMENT ONLY: anyone who reads this repository can forge sessions signed with these.
-DEV_SECRET = "dev-only-secret-do-not-deploy-0123456789abcdef"
+# DEVELOPMENT ONLY: anyone who reads this repository can forge tokens signed with this.
 DEV_BACKEND_SECRET = "dev-only-backend-secret-do-not-deploy-0123456789"
 
 APP_NAME = "JWTAuth Example"
@@ -50,16 +50,23 @@ def create_app(
     ``environ`` stands in for ``os.environ``.
     """
     env = os.environ if environ is None else environ
-    scenario, settings = scenarios.select(env)
+    try:
+        scenario, settings = scenarios.select(env)
+    except ValueError as exc:
+        # A wrong setting is a message, not a traceback.
+        print(f"{APP_NAME}: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
     here = Path(__file__).parent
     app = Flask(__name__, instance_path=str(here / "instance"))
-    secret = env.get("EXAMPLE_SECRET") or DEV_SECRET
+    database_path = env.get("EXAMPLE_DATABASE") or os.path.join(
+        app.instance_path, "example.sqlite3"
+    )
+    secret, generated = _secret(env, Path(database_path).parent)
     app.config.update(
         JWTAUTH_SECRET=secret,
         JWTAUTH_THEME_APP_NAME=APP_NAME,
         EXAMPLE_BACKEND_SECRET=env.get("EXAMPLE_BACKEND_SECRET") or DEV_BACKEND_SECRET,
-        EXAMPLE_DATABASE=env.get("EXAMPLE_DATABASE")
-        or os.path.join(app.instance_path, "example.sqlite3"),
+        EXAMPLE_DATABASE=database_path,
         **settings,
     )
     app.config.update(config or {})
@@ -78,15 +85,35 @@ def create_app(
     app.register_blueprint(views.bp)
     if scenario.uses_backend:
         app.register_blueprint(backend.bp)
-    _announce(app, created=created, dev_secret=secret == DEV_SECRET)
+    overridden = "EXAMPLE_SESSION_MAX_AGE" in env and env["EXAMPLE_SESSION_MAX_AGE"].strip()
+    _announce(app, created=created, generated=generated, overridden=bool(overridden))
     return app
 
 
-def _announce(app: Flask, *, created: bool, dev_secret: bool) -> None:
+def _secret(env: Mapping[str, str], folder: Path) -> tuple[str, Path | None]:
+    """EXAMPLE_SECRET, or a random secret made for this instance on its first run and kept
+    beside its database (never a secret published in this repository)."""
+    given = env.get("EXAMPLE_SECRET")
+    if given:
+        return given, None
+    path = folder / "jwtauth-secret"
+    if path.is_file():
+        return path.read_text().strip(), None
+    folder.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    path.write_text(value + "\n")
+    path.chmod(0o600)
+    return value, path
+
+
+def _announce(app: Flask, *, created: bool, generated: Path | None, overridden: bool) -> None:
     """Printed once per app (not per request), so a new user knows how to sign in."""
     state: ExampleState = app.extensions["example"]
+    summary = state.scenario.summary
+    if overridden:
+        summary = f"{summary.split(':')[0]}, its length set by EXAMPLE_SESSION_MAX_AGE"
     lines = [
-        f"{APP_NAME}: scenario {state.scenario.name!r}: {state.scenario.summary}",
+        f"{APP_NAME}: scenario {state.scenario.name!r}: {summary}",
         f"  session: max age {state.session_max_age} s, update age {state.session_update_age}",
         f"  user table: {state.database}" + (" (created with the demo users)" if created else ""),
         "  demo users (username / password):",
@@ -95,6 +122,6 @@ def _announce(app: Flask, *, created: bool, dev_secret: bool) -> None:
             for u in db.DEMO_USERS
         ),
     ]
-    if dev_secret:
-        lines.append("  WARNING: using the built-in development secret; set EXAMPLE_SECRET.")
+    if generated is not None:
+        lines.append(f"  session secret: generated for this instance in {generated}")
     print("\n".join(lines), file=sys.stderr, flush=True)

@@ -83,6 +83,10 @@ def _positive_seconds(environ: Mapping[str, str], key: str) -> int | None:
     return value
 
 
+#: Names that say what each scenario shows; the seed names stay as aliases.
+ALIASES = {"short-session": "seed000", "rolling": "seed001", "backend-tokens": "seed002"}
+
+
 def select(environ: Mapping[str, str]) -> tuple[Scenario, dict[str, Any]]:
     """The scenario named by ``EXAMPLE_SCENARIO`` and its settings, with the max-age override.
 
@@ -90,10 +94,12 @@ def select(environ: Mapping[str, str]) -> tuple[Scenario, dict[str, Any]]:
     capped at a quarter of it, so a rolling session still rolls before it runs out.
     """
     name = environ.get("EXAMPLE_SCENARIO", "").strip() or "default"
-    scenario = SCENARIOS.get(name)
+    scenario = SCENARIOS.get(ALIASES.get(name, name))
     if scenario is None:
+        names = ", ".join(["default", *ALIASES])
         raise ValueError(
-            f"EXAMPLE_SCENARIO={name!r} is not a scenario; use one of {', '.join(SCENARIOS)}"
+            f"EXAMPLE_SCENARIO={name!r} is not a scenario; use one of {names} "
+            f"(or the seed names {', '.join(n for n in SCENARIOS if n != 'default')})"
         )
     settings = dict(scenario.settings)
     max_age = _positive_seconds(environ, "EXAMPLE_SESSION_MAX_AGE")

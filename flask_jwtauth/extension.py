@@ -24,6 +24,7 @@ from .proxies import current_session, current_user, unwrap_for_json
 from .revocation import Revocation
 from .state import JWTAuthState, ext
 from .stores import MemoryStore, StoreUnavailable, open_store
+from .theme import button_text_color, link_color
 from .throttle import Throttle
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -231,4 +232,6 @@ def _template_globals() -> dict[str, Any]:
         "current_session": current_session,
         "jwtauth_sign_in_url": sign_in_url,
         "jwtauth_csrf_token": csrf_token,
+        "jwtauth_button_text_color": button_text_color,
+        "jwtauth_link_color": link_color,
     }

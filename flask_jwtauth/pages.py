@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, render_template, url_for
+from flask import Response, render_template, request, url_for
 
 from .errors import describe
 from .headers import private
 from .proxies import current_user
+from .redirects import same_origin_target
 from .state import JWTAuthState, ext
 
 
@@ -74,6 +75,8 @@ def render_sign_in(
 
 def render_sign_out(*, callback_url: str, error: str | None = None, status: int = 200) -> Response:
     code, message = _page_error(error)
+    # Cancel goes back where the user came from, when that is a page of this origin.
+    back = same_origin_target(request.referrer, request.host_url.rstrip("/"))
     return _html(
         "jwtauth/sign_out.html",
         status,
@@ -81,6 +84,7 @@ def render_sign_out(*, callback_url: str, error: str | None = None, status: int 
         action=url_for("jwtauth.sign_out"),
         csrf_token=ext().csrf.token(),
         callback_url=callback_url,
+        cancel_url=back,
         error=code,
         error_message=message,
     )

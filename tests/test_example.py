@@ -115,7 +115,10 @@ def test_first_run_creates_the_table_and_prints_the_demo_users_once(
     assert "alice / alice-password" in printed
     assert "admin / admin-password  (role admin)" in printed
     assert "created with the demo users" in printed
-    assert "development secret" in printed
+    assert "session secret: generated for this instance" in printed
+    secret_file = database.parent / "jwtauth-secret"
+    assert secret_file.stat().st_mode & 0o077 == 0  # readable by its owner only
+    assert app.config["JWTAUTH_SECRET"] == secret_file.read_text().strip()
     assert app.config["JWTAUTH_THEME_APP_NAME"] == "JWTAuth Example"
 
     client = app.test_client()
@@ -126,7 +129,7 @@ def test_first_run_creates_the_table_and_prints_the_demo_users_once(
     secret = "example-Lk8Jh3Gf6Ds9Aq2Wz5Xc7Vb4Nm1Ty0Ru"
     example.create_app(environ={"EXAMPLE_DATABASE": str(database), "EXAMPLE_SECRET": secret})
     again = capsys.readouterr().err
-    assert "created" not in again and "development secret" not in again
+    assert "created" not in again and "generated" not in again
 
 
 def test_passwords_are_stored_hashed(start: Start) -> None:
@@ -160,16 +163,45 @@ def test_an_unknown_user_is_checked_against_a_dummy_hash(
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"EXAMPLE_SCENARIO": "seed999"}, "use one of default, seed000, seed001, seed002"),
+        ({"EXAMPLE_SCENARIO": "seed999"}, "use one of default, short-session, rolling"),
         ({"EXAMPLE_SESSION_MAX_AGE": "soon"}, "EXAMPLE_SESSION_MAX_AGE"),
         ({"EXAMPLE_SESSION_MAX_AGE": "0"}, "EXAMPLE_SESSION_MAX_AGE"),
     ],
 )
 def test_a_bad_environment_fails_at_start_naming_the_variable(
-    env: dict[str, str], message: str
+    env: dict[str, str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(SystemExit) as exited:
         example.create_app(environ=env)
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_an_unknown_scenario_prints_the_message_alone() -> None:
+    """Through the real command: no traceback before the clear message."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "example", "routes"],
+        cwd=Path(example.__file__).parent.parent,
+        env={**__import__("os").environ, "EXAMPLE_SCENARIO": "nope"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "EXAMPLE_SCENARIO='nope' is not a scenario" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("alias", "seed"), [("short-session", "seed000"), ("rolling", "seed001")])
+def test_scenarios_have_names_that_say_what_they_show(alias: str, seed: str) -> None:
+    from example import scenarios
+
+    assert scenarios.select({"EXAMPLE_SCENARIO": alias}) == scenarios.select(
+        {"EXAMPLE_SCENARIO": seed}
+    )
 
 
 def test_the_max_age_override_caps_the_update_age(start: Start) -> None:
@@ -354,7 +386,7 @@ def test_seed001_reissues_after_the_update_age_and_shows_it(start: Start) -> Non
     running.clock.advance(6)  # 16 s after sign-in: due
     assert running.session_cookie_set(running.client.get("/dashboard"))
     page = running.client.get("/dashboard").get_data(as_text=True)
-    assert 'id="reissued">yes, 16 s after sign-in' in page
+    assert 'id="reissued">yes, last 16 s after sign-in' in page
     assert "(in 60 s, unless re-issued)" in page
 
 

@@ -352,3 +352,75 @@ def test_sign_in_page_messages_come_from_the_one_table(client: FlaskClient) -> N
     for code, (_, message) in MESSAGES.items():
         page = client.get(f"/auth/sign-in?error={code}").get_data(as_text=True)
         assert escape(message) in page, code
+
+
+# -- issue 8: what users hit on the pages ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("brand", "text"), [("#facc15", "#111827"), ("#346df1", "#ffffff"), ("gold", "#111827")]
+)
+def test_button_text_contrasts_with_the_brand(make_app: AppFactory, brand: str, text: str) -> None:
+    from flask_jwtauth.theme import contrast
+
+    app, _ = make_app(JWTAUTH_THEME_BRAND_COLOR=brand)
+    page = app.test_client().get("/auth/sign-in").get_data(as_text=True)
+    assert f"--brand-text: {text};" in page
+    ratio = contrast(brand, text)
+    assert ratio is not None and ratio >= 4.5
+
+
+def test_an_explicit_button_text_colour_wins(make_app: AppFactory) -> None:
+    app, _ = make_app(JWTAUTH_THEME_BRAND_COLOR="#facc15", JWTAUTH_THEME_BUTTON_TEXT_COLOR="#000")
+    assert "--brand-text: #000;" in app.test_client().get("/auth/sign-in").get_data(as_text=True)
+
+
+def test_error_page_never_shows_error_200(client: FlaskClient) -> None:
+    page = client.get("/auth/error?error=Configuration")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Error 200" not in html and "<code>Configuration</code>" in html
+    assert "Error 403" in client.get("/auth/error?error=AccessDenied").get_data(as_text=True)
+
+
+def test_sign_in_as_someone_else_comes_back_to_the_page(make_app: AppFactory) -> None:
+    from support import sign_in as real_sign_in
+
+    app, _ = make_app()
+    client = app.test_client()
+    real_sign_in(client, "bob")
+    denied = client.get("/admin?tab=2").get_data(as_text=True)
+    match = re.search(r'href="([^"]+)">Sign in as someone else', denied)
+    assert match is not None
+    assert match.group(1) == "/auth/sign-in?callbackUrl=%2Fadmin%3Ftab%3D2"
+
+
+def test_sign_out_cancel_goes_back_where_the_user_came_from(client: FlaskClient) -> None:
+    page = client.get("/auth/sign-out", headers={"Referer": "http://localhost/dashboard?x=1"})
+    assert 'href="/dashboard?x=1">Cancel' in page.get_data(as_text=True)
+    elsewhere = client.get("/auth/sign-out", headers={"Referer": "https://evil.example/"})
+    assert 'href="/">Cancel' in elsewhere.get_data(as_text=True)
+
+
+def test_a_signed_in_user_is_told_who_they_are(make_app: AppFactory) -> None:
+    from support import sign_in as real_sign_in
+
+    app, _ = make_app()
+    client = app.test_client()
+    assert "You are signed in as" not in client.get("/auth/sign-in").get_data(as_text=True)
+    real_sign_in(client, "bob")
+    assert "You are signed in as <strong>Bob</strong>" in client.get("/auth/sign-in").get_data(
+        as_text=True
+    )
+
+
+def test_focus_goes_to_the_first_empty_field_then_to_the_field_to_fix(
+    client: FlaskClient,
+) -> None:
+    def focused(html: str) -> list[str]:
+        return re.findall(r'<input id="[^"]+" name="([^"]+)"[^>]*\bautofocus\b', html)
+
+    assert focused(client.get("/auth/sign-in").get_data(as_text=True)) == ["username"]
+    failed = landed_on_sign_in(client, sign_in(client, "ann", "wrong"))
+    assert focused(failed) == ["password"]  # the username was kept; the password is to fix
+    assert 'aria-describedby="jwtauth-error"' in failed and 'role="alert"' in failed

@@ -35,6 +35,8 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 #: Short enough to wait out in a test, long enough for a few page loads in between.
 SESSION_MAX_AGE = 3
+#: Long enough for a session of SESSION_MAX_AGE to be over.
+EXPIRED_WAIT = SESSION_MAX_AGE + 0.5
 
 
 def _unavailable(reason: str) -> None:
