@@ -577,3 +577,17 @@ def test_factory_pattern_two_apps(clock: Clock) -> None:
     other = long.test_client()
     other.set_cookie("long.session", from_short)
     assert other.get("/api/me").status_code == 401
+
+
+def test_the_readme_lists_every_setting_with_its_default() -> None:
+    """The configuration reference cannot drift from the one table of defaults."""
+    from pathlib import Path
+
+    from flask_jwtauth.config import DEFAULTS
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    missing = [key for key in DEFAULTS if f"| `{key}` |" not in readme]
+    assert missing == []
+    for key, entry in DEFAULTS.items():
+        row = next(line for line in readme.splitlines() if line.startswith(f"| `{key}` |"))
+        assert entry.doc.replace("|", "/") in row, key
