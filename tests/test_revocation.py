@@ -165,7 +165,7 @@ def test_another_process_sees_a_revocation_within_a_second(
 
 def test_store_down_fails_closed_then_recovers(
     make_app: AppFactory,
-    redis_server: RedisServer,  # noqa: F811
+    redis_server: RedisServer,
 ) -> None:
     app = revocable(make_app, redis_server.url, JWTAUTH_STORE_TIMEOUT=0.3)
     client = app.test_client()
@@ -185,7 +185,7 @@ def test_store_down_fails_closed_then_recovers(
 
 def test_store_down_fails_open_when_asked(
     make_app: AppFactory,
-    redis_server: RedisServer,  # noqa: F811
+    redis_server: RedisServer,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     app = revocable(

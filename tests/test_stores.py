@@ -151,7 +151,7 @@ def test_processes_share_one_store(
 
 
 def test_redis_down_is_unavailable_within_the_timeout_and_recovers(
-    redis_server: RedisServer,  # noqa: F811
+    redis_server: RedisServer,
 ) -> None:
     store = open_store(redis_server.url, timeout=0.3)
     store.set("k", "v", 60)

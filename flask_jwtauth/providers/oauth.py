@@ -1,0 +1,344 @@
+"""OAuth 2.0 and OpenID Connect providers, through Authlib (protocol) and joserfc (JOSE).
+
+Framework-neutral like the rest of :mod:`providers`: ``begin`` builds the authorization URL
+(with ``state``, PKCE S256 and, for OIDC, ``nonce``) and hands the flow a transaction to keep
+in the browser; ``complete`` checks ``state``, exchanges the code, validates the ID token and
+reads the profile. Every outgoing call has a bounded timeout. HTTP goes through ``requests``,
+the client Authlib's synchronous integration is built on (Flask views are synchronous).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+import requests
+from authlib.common.security import generate_token
+from authlib.integrations.base_client.errors import OAuthError
+from authlib.integrations.requests_client import OAuth2Session
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from ..config import ConfigurationError
+from .base import (
+    Outcome,
+    Provider,
+    ProviderRequest,
+    Redirect,
+    RefreshRefused,
+    RefreshUnavailable,
+    Refused,
+    SignedIn,
+)
+
+logger = logging.getLogger("flask_jwtauth")
+
+Profile = Callable[[dict[str, Any]], Any]
+_ID_TOKEN_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"]
+_CACHE_SECONDS = 3600
+
+
+def default_profile(profile: Mapping[str, Any]) -> dict[str, Any]:
+    """NextAuth's default mapping: id, name, email, image."""
+    user_id = profile.get("sub", profile.get("id"))
+    return {
+        "id": None if user_id is None else str(user_id),
+        "name": profile.get("name") or profile.get("login") or profile.get("preferred_username"),
+        "email": profile.get("email"),
+        "image": profile.get("picture") or profile.get("avatar_url"),
+    }
+
+
+class OAuthProvider(Provider):
+    """Any OAuth 2.0 authorization-code provider; the profile comes from a userinfo URL."""
+
+    type: ClassVar[str] = "oauth"
+
+    def __init__(
+        self,
+        id: str,
+        name: str,
+        *,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        authorization_url: str | None = None,
+        token_url: str | None = None,
+        userinfo_url: str | None = None,
+        scope: str = "",
+        profile: Profile | None = None,
+        timeout: float = 5.0,
+        form_post: bool = False,
+        logo: str | None = None,
+    ) -> None:
+        super().__init__(id, name)
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.authorization_url = authorization_url
+        self.token_url = token_url
+        self.userinfo_url = userinfo_url
+        self.scope = scope
+        self.profile_hook = profile
+        self.timeout = timeout
+        self.form_post = form_post
+        self.logo = logo
+
+    # -- settings -------------------------------------------------------------------------
+
+    def _key(self, name: str) -> str:
+        return f"JWTAUTH_PROVIDER_{self.id.upper().replace('-', '_')}_{name}"
+
+    def configure(self, config: Mapping[str, Any]) -> None:
+        """Client id and secret from the arguments, else from ``JWTAUTH_PROVIDER_<ID>_*``."""
+        for attr, name in (("client_id", "CLIENT_ID"), ("client_secret", "CLIENT_SECRET")):
+            if getattr(self, attr) is None:
+                value = config.get(self._key(name))
+                if not isinstance(value, str) or not value:
+                    raise ConfigurationError(
+                        self._key(name), f"provider {self.id!r} needs its {attr.replace('_', ' ')}"
+                    )
+                setattr(self, attr, value)
+
+    def page(self) -> dict[str, Any]:
+        return {"fields": (), "logo": self.logo}
+
+    # -- the round trip ---------------------------------------------------------------------
+
+    def _session(self, redirect_uri: str | None = None, **extra: Any) -> OAuth2Session:
+        return OAuth2Session(
+            self.client_id,
+            self.client_secret,
+            scope=self.scope or None,
+            redirect_uri=redirect_uri,
+            code_challenge_method="S256",
+            **extra,
+        )
+
+    def _endpoints(self) -> dict[str, str]:
+        """authorization, token and userinfo URLs (OIDC discovers them)."""
+        if not self.authorization_url or not self.token_url:
+            raise RuntimeError(f"provider {self.id!r} has no authorization/token URL")
+        found = {"authorization": self.authorization_url, "token": self.token_url}
+        if self.userinfo_url:
+            found["userinfo"] = self.userinfo_url
+        return found
+
+    def _authorize_params(self, transaction: dict[str, Any]) -> dict[str, Any]:
+        return {"response_mode": "form_post"} if self.form_post else {}
+
+    def begin(self, request: ProviderRequest) -> Outcome:
+        try:
+            endpoints = self._endpoints()
+        except (requests.RequestException, ValueError, RuntimeError) as exc:
+            return Refused("OAuthSignin", f"provider {self.id!r} unreachable: {exc}")
+        transaction: dict[str, Any] = {
+            "state": secrets.token_urlsafe(24),
+            "code_verifier": generate_token(64),
+            "redirect_uri": request.callback_url,
+        }
+        params = self._authorize_params(transaction)
+        url, _ = self._session(request.callback_url).create_authorization_url(
+            endpoints["authorization"],
+            state=transaction["state"],
+            code_verifier=transaction["code_verifier"],
+            **params,
+        )
+        return Redirect(url, transaction=transaction, form_post=self.form_post)
+
+    def complete(self, request: ProviderRequest, transaction: dict[str, Any] | None) -> Outcome:
+        params = {**request.args, **request.form}
+        error = params.get("error")
+        if error == "access_denied":
+            return Refused("AccessDenied", f"the user refused at {self.id!r}")
+        if error:
+            return Refused("OAuthCallbackError", f"{self.id!r} answered error={error!r}")
+        if transaction is None:
+            return Refused("OAuthCallbackError", "no transaction cookie (expired, replayed, "
+                           "or another browser)")  # fmt: skip
+        if not secrets.compare_digest(str(params.get("state", "")), str(transaction["state"])):
+            return Refused("OAuthCallbackError", "state does not match")
+        code = params.get("code")
+        if not code:
+            return Refused("OAuthCallbackError", "no code in the callback")
+        try:
+            endpoints = self._endpoints()
+            session = self._session(transaction["redirect_uri"])
+            token = session.fetch_token(
+                endpoints["token"],
+                code=code,
+                code_verifier=transaction["code_verifier"],
+                timeout=self.timeout,
+            )
+            profile = self._profile(session, token, endpoints, transaction)
+        except (OAuthError, JoseError, requests.RequestException, ValueError, KeyError) as exc:
+            return Refused("OAuthCallbackError", f"{type(exc).__name__}: {exc}")
+        user = (self.profile_hook or default_profile)(profile)
+        user_id = user.get("id") if isinstance(user, dict) else getattr(user, "id", None)
+        if user_id is None:
+            return Refused("OAuthCallbackError", "the profile has no id")
+        account = {
+            "provider": self.id,
+            "type": self.type,
+            "providerAccountId": str(user_id),
+            **{
+                k: token.get(k)
+                for k in (
+                    "access_token",
+                    "refresh_token",
+                    "expires_at",
+                    "id_token",
+                    "scope",
+                    "token_type",
+                )
+                if token.get(k) is not None
+            },
+        }
+        return SignedIn(user=user, account=account, profile=profile)
+
+    def _profile(
+        self,
+        session: OAuth2Session,
+        token: Mapping[str, Any],
+        endpoints: Mapping[str, str],
+        transaction: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        if "userinfo" not in endpoints:
+            raise ValueError(f"provider {self.id!r} has no userinfo URL")
+        # Plain requests: Authlib's session refuses a token within 60 s of its expiry.
+        response = requests.get(
+            endpoints["userinfo"],
+            headers={"Authorization": f"Bearer {token['access_token']}"},
+            timeout=self.timeout,
+        )
+        response.raise_for_status()
+        data = response.json()
+        if not isinstance(data, dict):
+            raise ValueError("userinfo is not a JSON object")
+        return data
+
+    def refresh(self, account: Mapping[str, Any]) -> dict[str, Any]:
+        """The refresh-token grant; ``invalid_grant`` and friends end the session, a
+        timeout or a 5xx does not."""
+        refresh_token = account.get("refresh_token")
+        if not refresh_token:
+            raise RefreshRefused("no refresh token")
+        try:
+            token = self._session().refresh_token(
+                self._endpoints()["token"], refresh_token=refresh_token, timeout=self.timeout
+            )
+        except OAuthError as exc:
+            raise RefreshRefused(str(exc.error)) from exc
+        except (requests.RequestException, RuntimeError, ValueError) as exc:
+            raise RefreshUnavailable(type(exc).__name__) from exc
+        out = {k: token[k] for k in ("access_token", "refresh_token", "expires_at", "id_token")
+               if token.get(k) is not None}  # fmt: skip
+        out.setdefault("expires_at", int(time.time()) + int(token.get("expires_in", 0)))
+        return out
+
+
+class OIDCProvider(OAuthProvider):
+    """OpenID Connect: endpoints discovered from the issuer, the ID token validated
+    (signature against the JWKS, refetched once for an unknown ``kid``; ``iss``, ``aud``,
+    ``exp``, ``iat``, ``nonce``)."""
+
+    type: ClassVar[str] = "oidc"
+
+    def __init__(self, id: str, name: str, *, issuer: str | None = None, **options: Any) -> None:
+        options.setdefault("scope", "openid email profile")
+        super().__init__(id, name, **options)
+        self.issuer = issuer.rstrip("/") if issuer else None
+        self._discovery: tuple[float, dict[str, Any]] | None = None
+        self._jwks: KeySet | None = None
+
+    def configure(self, config: Mapping[str, Any]) -> None:
+        super().configure(config)
+        if self.issuer is None:
+            value = config.get(self._key("ISSUER"))
+            if not isinstance(value, str) or not value.startswith(("https://", "http://")):
+                raise ConfigurationError(
+                    self._key("ISSUER"), f"provider {self.id!r} needs its issuer URL"
+                )
+            self.issuer = value.rstrip("/")
+
+    def _metadata(self) -> dict[str, Any]:
+        cached = self._discovery
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        response = requests.get(
+            f"{self.issuer}/.well-known/openid-configuration", timeout=self.timeout
+        )
+        response.raise_for_status()
+        data = response.json()
+        if not isinstance(data, dict) or data.get("issuer", "").rstrip("/") != self.issuer:
+            raise ValueError("the discovery document names another issuer")
+        self._discovery = (time.monotonic() + _CACHE_SECONDS, data)
+        return data
+
+    def _endpoints(self) -> dict[str, str]:
+        data = self._metadata()
+        found = {
+            "authorization": data["authorization_endpoint"],
+            "token": data["token_endpoint"],
+            "jwks": data["jwks_uri"],
+        }
+        if data.get("userinfo_endpoint"):
+            found["userinfo"] = data["userinfo_endpoint"]
+        return found
+
+    def _authorize_params(self, transaction: dict[str, Any]) -> dict[str, Any]:
+        transaction["nonce"] = secrets.token_urlsafe(24)
+        params = super()._authorize_params(transaction)
+        params["nonce"] = transaction["nonce"]
+        if "offline_access" in self.scope.split():
+            params["prompt"] = "consent"  # how providers agree to issue a refresh token
+        return params
+
+    def _keys(self, refetch: bool = False) -> KeySet:
+        if self._jwks is None or refetch:
+            response = requests.get(self._endpoints()["jwks"], timeout=self.timeout)
+            response.raise_for_status()
+            self._jwks = KeySet.import_key_set(response.json())
+        return self._jwks
+
+    def _id_claims(self, id_token: str, nonce: str | None) -> dict[str, Any]:
+        if not nonce or not self.issuer or not self.client_id:
+            raise ValueError("no nonce, issuer or client id to check the ID token against")
+        try:
+            decoded = jwt.decode(id_token, self._keys(), algorithms=_ID_TOKEN_ALGORITHMS)
+        except JoseError:
+            # A key we have not seen (rotation at the provider): fetch the set once more.
+            decoded = jwt.decode(
+                id_token, self._keys(refetch=True), algorithms=_ID_TOKEN_ALGORITHMS
+            )
+        registry = jwt.JWTClaimsRegistry(
+            leeway=60,
+            iss={"essential": True, "value": self.issuer},
+            aud={"essential": True, "value": self.client_id},
+            exp={"essential": True},
+            iat={"essential": True},
+            sub={"essential": True},
+            nonce={"essential": True, "value": nonce},
+        )
+        registry.validate(decoded.claims)
+        return dict(decoded.claims)
+
+    def _profile(
+        self,
+        session: OAuth2Session,
+        token: Mapping[str, Any],
+        endpoints: Mapping[str, str],
+        transaction: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        id_token = token.get("id_token")
+        if not isinstance(id_token, str):
+            raise ValueError("no ID token in the token response")
+        claims = self._id_claims(id_token, transaction.get("nonce"))
+        if "userinfo" in endpoints and not claims.get("email"):
+            extra = super()._profile(session, token, endpoints, transaction)
+            if extra.get("sub") != claims["sub"]:
+                raise ValueError("userinfo is about another subject")
+            claims = {**extra, **claims}
+        return claims

@@ -1,0 +1,144 @@
+"""A real OpenID provider (npm ``oidc-provider``) on a free loopback port, started and stopped
+by the tests, and a user's browser walking its login and consent forms (plain HTTP).
+
+Locally the tests skip when node or the package is missing (``npm ci --prefix tests/oidc``);
+with CI=true they fail instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin
+
+import pytest
+import requests
+
+HERE = Path(__file__).parent / "oidc"
+REDIRECT = "http://127.0.0.1:5000/auth/callback/oidc"
+CLIENTS = [
+    {
+        "client_id": "app",
+        "client_secret": "app-secret-0123456789abcdef0123456789",
+        "redirect_uris": [REDIRECT],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "token_endpoint_auth_method": "client_secret_basic",
+    },
+    {
+        "client_id": "other-app",
+        "client_secret": "other-secret-0123456789abcdef01234567",
+        "redirect_uris": [REDIRECT],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "token_endpoint_auth_method": "client_secret_basic",
+    },
+]
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (required in CI)", pytrace=False)
+    pytest.skip(reason)
+
+
+@dataclass
+class OpenIDProvider:
+    port: int
+    process: subprocess.Popen[str] | None = None
+
+    @property
+    def issuer(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        env = {**os.environ, "PORT": str(self.port), "OIDC_CLIENTS": json.dumps(CLIENTS)}
+        self.process = subprocess.Popen(
+            ["node", str(HERE / "server.mjs")],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()  # bounded: the process prints or dies
+        if not line.startswith("READY"):
+            self.stop()
+            raise RuntimeError(f"oidc-provider did not start: {line!r}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.communicate(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.communicate()
+            self.process = None
+
+    def stats(self) -> dict[str, int]:
+        found: dict[str, int] = requests.get(f"{self.issuer}/__stats", timeout=5).json()
+        return found
+
+    def delay_token_endpoint(self, ms: int) -> None:
+        requests.post(f"{self.issuer}/__control", params={"delay": ms}, timeout=5)
+
+
+@pytest.fixture
+def openid_provider() -> Iterator[OpenIDProvider]:
+    if shutil.which("node") is None:
+        _unavailable("node is not installed: apt-get install nodejs npm")
+    if not (HERE / "node_modules" / "oidc-provider").is_dir():
+        _unavailable("oidc-provider is not installed: npm ci --prefix tests/oidc")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    provider = OpenIDProvider(port)
+    provider.start()
+    try:
+        yield provider
+    finally:
+        provider.stop()
+
+
+def _form(html: str, base: str) -> tuple[str, dict[str, str]]:
+    action = re.search(r'<form[^>]*action="([^"]+)"', html)
+    assert action is not None, html[:500]
+    fields = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html))
+    return urljoin(base, action.group(1)), fields
+
+
+def authorize_in_browser(
+    authorization_url: str, *, login: str = "alice", consent: bool = True
+) -> str:
+    """Walk the provider's development login and consent forms as a user would; return the
+    URL the provider sends the browser back to (our callback, not followed)."""
+    browser = requests.Session()
+    url = authorization_url
+    for _ in range(12):
+        response = browser.get(url, allow_redirects=False, timeout=5)
+        if response.is_redirect:
+            url = urljoin(url, response.headers["Location"])
+            if url.startswith(REDIRECT):
+                return url
+            continue
+        html = response.text
+        action, fields = _form(html, url)
+        if 'name="login"' in html or "prompt=login" in html or fields.get("prompt") == "login":
+            fields.update(login=login, password="any-password")
+        elif not consent:
+            abort = re.search(r'href="([^"]*abort[^"]*)"', html)
+            assert abort is not None, html[:500]
+            url = urljoin(url, abort.group(1))
+            continue
+        posted = browser.post(action, data=fields, allow_redirects=False, timeout=5)
+        assert posted.is_redirect, posted.text[:500]
+        url = urljoin(action, posted.headers["Location"])
+        if url.startswith(REDIRECT):
+            return url
+    raise AssertionError("the provider never sent the browser back")

@@ -1,0 +1,263 @@
+"""OpenID Connect and OAuth 2.0 sign-in against a real OpenID provider (npm oidc-provider on
+loopback): the whole redirect dance through our endpoints, and every error for real."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from conftest import AppFactory
+from flask import Flask
+from flask.testing import FlaskClient
+from oidc_server import CLIENTS, REDIRECT, OpenIDProvider, authorize_in_browser, openid_provider  # noqa: F401
+from support import csrf_token, session_cookie
+
+from flask_jwtauth import ConfigurationError, RefreshRefused, RefreshUnavailable, get_token
+from flask_jwtauth.providers.oauth import OAuthProvider, OIDCProvider
+
+BASE = "http://127.0.0.1:5000"
+APP = CLIENTS[0]
+
+
+def oidc_app(
+    make_app: AppFactory, op: OpenIDProvider, client: dict[str, Any] = APP, **options: Any
+) -> tuple[Flask, OIDCProvider]:
+    provider = OIDCProvider(
+        "oidc",
+        "Test OP",
+        issuer=op.issuer,
+        client_id=client["client_id"],
+        client_secret=client["client_secret"],
+        scope="openid email profile offline_access",
+        timeout=options.pop("timeout", 2.0),
+        **options,
+    )
+    app, auth = make_app(providers=[provider], JWTAUTH_URL=BASE)
+
+    @auth.jwt_callback
+    def keep_tokens(token: dict[str, Any], account: Any = None) -> dict[str, Any]:
+        if account:
+            token["provider"] = account["provider"]
+            token["refresh_token"] = account.get("refresh_token")
+        return token
+
+    @app.get("/api/token")
+    def token_view() -> Any:
+        return get_token() or {}
+
+    return app, provider
+
+
+def start(client: FlaskClient, callback: str = "/dashboard") -> str:
+    response = client.post(
+        "/auth/sign-in/oidc",
+        data={"csrf_token": csrf_token(client, BASE), "callbackUrl": callback},
+        base_url=BASE,
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return str(response.headers["Location"])
+
+
+def finish(client: FlaskClient, returned: str) -> Any:
+    parts = urlsplit(returned)
+    return client.get(f"{parts.path}?{parts.query}", base_url=BASE)
+
+
+def test_the_whole_dance_signs_in_with_the_providers_claims(
+    make_app: AppFactory,
+    openid_provider: OpenIDProvider,
+) -> None:
+    app, _ = oidc_app(make_app, openid_provider)
+    client = app.test_client()
+    url = start(client)
+    query = parse_qs(urlsplit(url).query)
+    assert query["code_challenge_method"] == ["S256"] and query["nonce"] and query["state"]
+    back = finish(client, authorize_in_browser(url, login="zoe"))
+    assert back.status_code == 302 and back.headers["Location"] == "/dashboard"
+    session = client.get("/api/me", base_url=BASE).get_json()
+    assert session["user"] == {
+        "id": "zoe", "name": "User zoe", "email": "zoe@example.test", "image": None,
+    }  # fmt: skip
+    token = client.get("/auth/session", base_url=BASE).get_json()
+    assert "refresh_token" not in str(token)  # kept in the token, never shown to the browser
+    assert openid_provider.stats()["authorization_code"] == 1
+
+
+def test_refusing_consent_is_access_denied(
+    make_app: AppFactory,
+    openid_provider: OpenIDProvider,
+) -> None:
+    app, _ = oidc_app(make_app, openid_provider)
+    client = app.test_client()
+    back = finish(client, authorize_in_browser(start(client), consent=False))
+    assert back.status_code == 403 and "AccessDenied" in back.get_data(as_text=True)
+    assert session_cookie(client) is None
+
+
+@pytest.mark.parametrize("tamper", ["wrong-state", "no-state", "replay", "other-browser"])
+def test_state_and_transaction_problems(
+    make_app: AppFactory,
+    openid_provider: OpenIDProvider,
+    tamper: str,
+) -> None:
+    app, _ = oidc_app(make_app, openid_provider)
+    client = app.test_client()
+    returned = authorize_in_browser(start(client))
+    if tamper == "wrong-state":
+        returned = returned.replace("state=", "state=x")
+    elif tamper == "no-state":
+        returned = returned.split("&state=")[0].replace("?state=", "?")
+    elif tamper == "replay":
+        assert finish(client, returned).status_code == 302  # the first time works
+        client = app.test_client()  # a fresh browser replays the callback
+    elif tamper == "other-browser":
+        client = app.test_client()
+    back = finish(client, returned)
+    assert back.status_code == 302
+    assert "error=OAuthCallbackError" in back.headers["Location"]
+    assert session_cookie(client) is None
+
+
+def test_a_code_used_twice_is_refused(
+    make_app: AppFactory,
+    openid_provider: OpenIDProvider,
+) -> None:
+    app, _ = oidc_app(make_app, openid_provider)
+    client = app.test_client()
+    url = start(client)
+    jar = {c.key: c.value for c in client._cookies.values() if c.key.startswith("jwtauth.tx.")}
+    returned = authorize_in_browser(url)
+    assert finish(client, returned).status_code == 302
+    again = app.test_client()
+    for name, value in jar.items():  # the very same transaction cookie, the same code
+        again.set_cookie(name, value, domain="127.0.0.1", path="/auth/callback/oidc")
+    back = finish(again, returned)
+    assert "error=OAuthCallbackError" in back.headers["Location"]
+    assert session_cookie(again) is None
+
+
+def test_wrong_audience_is_refused(
+    make_app: AppFactory,
+    openid_provider: OpenIDProvider,
+) -> None:
+    """An ID token issued to another client (client B) offered to an app configured as A."""
+    _, provider_b = oidc_app(make_app, openid_provider, client=CLIENTS[1])
+    app_b, _ = oidc_app(make_app, openid_provider, client=CLIENTS[1])
+    client = app_b.test_client()
+    url = start(client)
+    code = parse_qs(urlsplit(authorize_in_browser(url)).query)["code"][0]
+    tx = next(
+        v
+        for k, v in ((c.key, c.value) for c in client._cookies.values())
+        if k.startswith("jwtauth.tx.")
+    )
+    assert tx
+    token = provider_b._session(REDIRECT).fetch_token(  # B's own ID token...
+        provider_b._endpoints()["token"],
+        code=code,
+        code_verifier=_verifier(app_b, client),
+        timeout=2,
+    )
+    a = OIDCProvider("oidc", "A", issuer=openid_provider.issuer, client_id="app", client_secret="x")
+    from joserfc.errors import JoseError
+
+    with pytest.raises(JoseError):  # ...is not A's
+        a._id_claims(token["id_token"], parse_qs(urlsplit(url).query)["nonce"][0])
+
+
+def _verifier(app: Flask, client: FlaskClient) -> str:
+    """The PKCE verifier sealed in the browser's transaction cookie (read with the app's key)."""
+    sealed = next(c.value for c in client._cookies.values() if c.key.startswith("jwtauth.tx."))
+    payload = app.extensions["jwtauth"].transactions.decode(sealed)
+    return str(payload["tx"]["code_verifier"])
+
+
+def test_provider_down_at_start_and_at_callback(
+    make_app: AppFactory,
+    openid_provider: OpenIDProvider,
+) -> None:
+    app, _ = oidc_app(make_app, openid_provider)
+    client = app.test_client()
+    returned = authorize_in_browser(start(client))
+    openid_provider.stop()
+    started = time.monotonic()
+    back = finish(client, returned)
+    assert time.monotonic() - started < 2 + 1
+    assert "error=OAuthCallbackError" in back.headers["Location"]
+    fresh_app, _ = oidc_app(make_app, openid_provider)  # no discovery cached
+    fresh = fresh_app.test_client()
+    refused = fresh.post(
+        "/auth/sign-in/oidc", data={"csrf_token": csrf_token(fresh, BASE)}, base_url=BASE
+    )
+    assert "error=OAuthSignin" in refused.headers["Location"]
+
+
+def test_a_provider_slower_than_the_timeout(
+    make_app: AppFactory,
+    openid_provider: OpenIDProvider,
+) -> None:
+    app, _ = oidc_app(make_app, openid_provider, timeout=0.5)
+    client = app.test_client()
+    returned = authorize_in_browser(start(client))
+    openid_provider.delay_token_endpoint(3000)
+    started = time.monotonic()
+    back = finish(client, returned)
+    assert time.monotonic() - started < 0.5 + 1
+    assert "error=OAuthCallbackError" in back.headers["Location"]
+
+
+def test_refresh_rotates_and_a_reused_refresh_token_is_refused(
+    make_app: AppFactory,
+    openid_provider: OpenIDProvider,
+) -> None:
+    app, provider = oidc_app(make_app, openid_provider)
+    client = app.test_client()
+    finish(client, authorize_in_browser(start(client)))
+    first = client.get("/api/token", base_url=BASE).get_json()["refresh_token"]
+    assert first
+    new = provider.refresh({"refresh_token": first})
+    assert new["access_token"] and new["refresh_token"] != first
+    assert new["expires_at"] > time.time()
+    with pytest.raises(RefreshRefused):
+        provider.refresh({"refresh_token": first})  # reuse
+    openid_provider.stop()
+    with pytest.raises(RefreshUnavailable):
+        provider.refresh({"refresh_token": new["refresh_token"]})
+
+
+def test_plain_oauth_with_a_userinfo_url(
+    make_app: AppFactory,
+    openid_provider: OpenIDProvider,
+) -> None:
+    issuer = openid_provider.issuer
+    provider = OAuthProvider(
+        "oidc",
+        "OAuth",
+        client_id=APP["client_id"],
+        client_secret=APP["client_secret"],
+        authorization_url=f"{issuer}/auth",
+        token_url=f"{issuer}/token",
+        userinfo_url=f"{issuer}/me",
+        scope="openid email profile",
+    )
+    app, _ = make_app(providers=[provider], JWTAUTH_URL=BASE)
+    client = app.test_client()
+    back = finish(client, authorize_in_browser(start(client), login="oli"))
+    assert back.status_code == 302
+    assert client.get("/api/me", base_url=BASE).get_json()["user"]["email"] == "oli@example.test"
+
+
+def test_client_settings_come_from_config_keys(make_app: AppFactory) -> None:
+    provider = OIDCProvider("keycloak", "Keycloak")
+    with pytest.raises(ConfigurationError) as caught:
+        make_app(providers=[provider])
+    assert caught.value.key == "JWTAUTH_PROVIDER_KEYCLOAK_CLIENT_ID"
+    make_app(
+        providers=[provider],
+        JWTAUTH_PROVIDER_KEYCLOAK_CLIENT_ID="id",
+        JWTAUTH_PROVIDER_KEYCLOAK_CLIENT_SECRET="secret",
+        JWTAUTH_PROVIDER_KEYCLOAK_ISSUER="https://sso.example.com/realms/main",
+    )
+    assert provider.client_id == "id" and provider.issuer == "https://sso.example.com/realms/main"
