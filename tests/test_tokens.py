@@ -32,7 +32,13 @@ from support import COOKIE, SECURE_COOKIE, Clock, cookie_value, set_cookie, set_
 from werkzeug.test import TestResponse
 
 from flask_jwtauth import JWTAuth, get_token, login_required
-from flask_jwtauth.tokens import InvalidToken, JWECodec, derive_encryption_key
+from flask_jwtauth.tokens import (
+    InvalidToken,
+    JWECodec,
+    JWSCodec,
+    derive_encryption_key,
+    derive_signing_key,
+)
 
 AppFactory = Callable[..., tuple[Flask, JWTAuth]]
 SECRET = "test-secret-0123456789abcdef0123456789"  # conftest's
@@ -361,6 +367,117 @@ def test_jws_rejects_alg_none_and_alg_confusion(
     assert me_with(app, f"{head}.{body}.{b64(mac)}").status_code == 401
 
 
+# -- JWS tokens are bound to their purpose (issue 12) ----------------------------------------
+
+
+def foreign_claims(now: int) -> dict[str, Any]:
+    """What a backend's access token signed with the same key could say: valid, but not ours."""
+    return {"sub": "1", "name": "Ann", "iat": now, "exp": now + 600, "scope": "api"}
+
+
+@pytest.mark.parametrize("algorithm", ["RS256", "ES256", "EdDSA"])
+def test_jws_public_key_does_not_accept_other_tokens_signed_by_the_key(
+    make_app: AppFactory, clock: Clock, key_pairs: dict[str, tuple[Any, Any]], algorithm: str
+) -> None:
+    private, _ = key_pairs[algorithm]
+    app, _ = make_app(
+        JWTAUTH_TOKEN_FORMAT="jws",
+        JWTAUTH_JWS_ALGORITHM=algorithm,
+        JWTAUTH_JWS_PRIVATE_KEY=pem_private(private),
+    )
+    ours = signed_in_cookie(app)
+    kid = header_of(ours)["kid"]
+    assert me_with(app, ours).status_code == 200
+    now = int(clock.now)
+    # Same key, same kid, valid times: an access token of another service is not a session.
+    other = pyjwt.encode(foreign_claims(now), private, algorithm=algorithm, headers={"kid": kid})
+    assert me_with(app, other).status_code == 401
+    # Even with our claim, a token typed as something else (RFC 9068 access token) is refused.
+    typed = pyjwt.encode(
+        {**foreign_claims(now), "jwtauth": "session"},
+        private,
+        algorithm=algorithm,
+        headers={"kid": kid, "typ": "at+jwt"},
+    )
+    assert me_with(app, typed).status_code == 401
+    # The binding is a claim third parties can check too, with any JWT library.
+    public = serialization.load_pem_public_key(pem_public(private))
+    clock.now = time.time()
+    fresh = signed_in_cookie(app)
+    assert header_of(fresh)["typ"] == "JWT"
+    seen = pyjwt.decode(fresh, public, algorithms=[algorithm])  # type: ignore[arg-type]
+    assert seen["jwtauth"] == "session"
+
+
+def test_jws_hs256_does_not_accept_other_tokens_signed_by_the_key(
+    make_app: AppFactory, clock: Clock
+) -> None:
+    app, _ = make_app(JWTAUTH_TOKEN_FORMAT="jws")
+    add_token_view(app)
+    ours = signed_in_cookie(app)
+    header = header_of(ours)
+    key = derive_signing_key(SECRET.encode(), COOKIE)
+    other = pyjwt.encode(foreign_claims(int(clock.now)), key, "HS256", headers=header)
+    assert me_with(app, other).status_code == 401
+    bound = pyjwt.encode({**foreign_claims(int(clock.now)), "jwtauth": "session"}, key, "HS256")
+    assert me_with(app, bound).status_code == 401  # no kid: no key, as before
+    bound = pyjwt.encode(
+        {**foreign_claims(int(clock.now)), "jwtauth": "session"}, key, "HS256", headers=header
+    )
+    client = app.test_client()
+    client.set_cookie(COOKIE, bound)
+    token = client.get("/api/token").json
+    assert token is not None and "jwtauth" not in token["token"]  # the app never sees it
+
+
+@pytest.mark.parametrize(
+    ("header", "claims"),
+    [
+        ({}, {"sub": "1"}),
+        ({}, {"sub": "1", "jwtauth": "access"}),
+        ({}, {"sub": "1", "jwtauth": ["session"]}),
+        ({"typ": "at+jwt"}, {"sub": "1", "jwtauth": "session"}),
+        ({"typ": "logout+jwt"}, {"sub": "1", "jwtauth": "session"}),
+        ({"typ": 1}, {"sub": "1", "jwtauth": "session"}),
+    ],
+    ids=repr,
+)
+def test_jws_codec_refuses_unbound_tokens(header: dict[str, Any], claims: dict[str, Any]) -> None:
+    codec = JWSCodec("HS256", secrets=(SECRET.encode(),), salt=COOKIE)
+    kid = header_of(codec.encode({}))["kid"]
+    key = derive_signing_key(SECRET.encode(), COOKIE)
+    token = pyjwt.encode(claims, key, "HS256", headers={"kid": kid, **header})
+    with pytest.raises(InvalidToken, match="not a session token"):
+        codec.decode(token)
+
+
+@pytest.mark.parametrize("typ", ["JWT", "jwt", "application/jwt", None])
+def test_jws_codec_accepts_the_jwt_type_however_spelled(typ: str | None) -> None:
+    codec = JWSCodec("HS256", secrets=(SECRET.encode(),), salt=COOKIE)
+    kid = header_of(codec.encode({}))["kid"]
+    key = derive_signing_key(SECRET.encode(), COOKIE)
+    header = {"kid": kid, "typ": typ}
+    token = pyjwt.encode({"sub": "1", "jwtauth": "session"}, key, "HS256", headers=header)
+    if typ is None:  # PyJWT writes "JWT" unless told otherwise: strip typ by hand
+        head = b64(json.dumps({"alg": "HS256", "kid": kid}).encode())
+        body = token.split(".")[1]
+        mac = hmac.new(key, f"{head}.{body}".encode(), hashlib.sha256).digest()
+        token = f"{head}.{body}.{b64(mac)}"
+        assert "typ" not in header_of(token)
+    assert codec.decode(token) == {"sub": "1"}
+
+
+def test_jws_codec_leaves_claims_to_the_caller() -> None:
+    """Clock-free, like the JWE codec: times, aud and sub are judged by the session engine
+    against the app's clock, the same way for both formats."""
+    codec = JWSCodec("HS256", secrets=(SECRET.encode(),), salt=COOKIE)
+    claims = {"sub": "1", "aud": "api", "iss": "x", "nbf": 4_000_000_000, "exp": 1, "iat": 2}
+    token = codec.encode(claims)
+    assert pyjwt.decode(token, options={"verify_signature": False})["jwtauth"] == "session"
+    assert codec.decode(token) == claims
+    assert codec.decode(codec.encode({"jwtauth": "other", "sub": "2"})) == {"sub": "2"}
+
+
 # -- secret rotation -----------------------------------------------------------------------
 
 
@@ -598,29 +715,26 @@ def test_a_valid_token_still_works_after_hostile_ones(make_app: AppFactory) -> N
 INTEROP = Path(__file__).parent / "interop"
 
 
-def _authjs_missing() -> str | None:
+NodeScript = Callable[[list[dict[str, Any]]], list[Any]]
+AuthJS = NodeScript
+
+
+def node_script(script: str, module: str, package: str) -> NodeScript:
+    """Runs ``tests/interop/<script>`` (JSON requests in, results out) with the real library;
+    skipped locally when node or the package is missing, a failure when CI=true."""
+    reason = None
     if shutil.which("node") is None:
-        return "node is not installed"
-    if not (INTEROP / "node_modules" / "@auth" / "core" / "jwt.js").is_file():
-        return "@auth/core is not installed: run `npm ci --prefix tests/interop`"
-    return None
-
-
-AuthJS = Callable[[list[dict[str, Any]]], list[Any]]
-
-
-@pytest.fixture
-def authjs() -> AuthJS:
-    """Run requests through Auth.js's own ``encode``/``decode`` (node, @auth/core)."""
-    reason = _authjs_missing()
+        reason = "node is not installed"
+    elif not (INTEROP / "node_modules" / module).is_file():
+        reason = f"{package} is not installed: run `npm ci --prefix tests/interop`"
     if reason is not None:
         if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"Auth.js interop check cannot run in CI: {reason}")
-        pytest.skip(f"Auth.js interop check skipped: {reason}")
+            pytest.fail(f"{package} interop check cannot run in CI: {reason}")
+        pytest.skip(f"{package} interop check skipped: {reason}")
 
     def run(requests: list[dict[str, Any]]) -> list[Any]:
         done = subprocess.run(
-            ["node", str(INTEROP / "authjs.mjs")],
+            ["node", str(INTEROP / script)],
             input=json.dumps(requests),
             capture_output=True,
             text=True,
@@ -633,6 +747,12 @@ def authjs() -> AuthJS:
         return [r["value"] for r in results]
 
     return run
+
+
+@pytest.fixture
+def authjs() -> AuthJS:
+    """Run requests through Auth.js's own ``encode``/``decode`` (node, @auth/core)."""
+    return node_script("authjs.mjs", "@auth/core/jwt.js", "@auth/core")
 
 
 @pytest.mark.parametrize("enc", ["A256GCM", "A256CBC-HS512"])
