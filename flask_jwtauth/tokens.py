@@ -150,6 +150,52 @@ class JWECodec:
         return _claims_from_json(result.plaintext)
 
 
+# next-auth v4's session cookies (its defaults over HTTP and HTTPS), read for migration.
+NEXTAUTH_V4_COOKIE = "next-auth.session-token"
+NEXTAUTH_V4_SECURE_COOKIE = "__Secure-next-auth.session-token"
+
+
+def derive_v4_encryption_key(secret: bytes) -> bytes:
+    """next-auth v4's ``getDerivedEncryptionKey`` for the session token (its salt is "")."""
+    return HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=b"",
+        info=b"NextAuth.js Generated Encryption Key",
+    ).derive(secret)
+
+
+class V4Decoder:
+    """Reads (never writes) next-auth v4 session tokens, so a team moving off v4 keeps its users.
+
+    v4 encrypts with ``dir`` + A256GCM and puts no ``kid`` in the header, so each secret is
+    tried in turn. The claims come back unchecked (``exp`` included): the caller validates
+    them as for its own tokens, then re-issues the session in the current format.
+    """
+
+    _algorithms = ("dir", "A256GCM")
+
+    def __init__(self, secrets: tuple[bytes, ...]) -> None:
+        if not secrets:
+            raise ValueError("at least one secret is needed")
+        self._keys = tuple(OctKey.import_key(derive_v4_encryption_key(s)) for s in secrets)
+
+    def decode(self, token: str) -> Claims:
+        if not isinstance(token, str) or token.count(".") != 4:
+            raise InvalidToken("not a compact JWE")
+        last = "no key for this token"
+        for key in self._keys:
+            try:
+                result = jwe.decrypt_compact(token, key, algorithms=self._algorithms)
+            except Exception as exc:
+                last = str(exc) or type(exc).__name__
+                continue
+            if result.plaintext is None:
+                raise InvalidToken("empty payload")
+            return _claims_from_json(result.plaintext)
+        raise InvalidToken(last)
+
+
 # A JWS session token carries this claim: anything else signed by the same key (a backend's
 # access tokens, an ID token...) is not a session. A claim rather than a custom ``typ``
 # header because verifiers such as Nimbus (Spring Security), joserfc or libjwt refuse a

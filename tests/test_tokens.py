@@ -23,8 +23,9 @@ from typing import Any
 
 import jwt as pyjwt
 import pytest
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Flask
 from joserfc import jwe
 from joserfc.jwk import OctKey
@@ -36,8 +37,10 @@ from flask_jwtauth.tokens import (
     InvalidToken,
     JWECodec,
     JWSCodec,
+    V4Decoder,
     derive_encryption_key,
     derive_signing_key,
+    derive_v4_encryption_key,
 )
 
 AppFactory = Callable[..., tuple[Flask, JWTAuth]]
@@ -799,3 +802,160 @@ def test_we_read_an_authjs_cookie(
     assert me_with(app, rotated, name, base_url).status_code == 200
     new_only, _ = make_app(JWTAUTH_SECRET=SECRET)
     assert me_with(new_only, rotated, name, base_url).status_code == 401
+
+
+# -- next-auth v4 cookies, read for migration (issue 14) -------------------------------------
+
+# Made by next-auth 4.24.15 itself (tests/interop/nextauth_v4.mjs): its ``encode`` of the user
+# below with SECRET, and its HKDF key (hkdf("sha256", secret, "", "NextAuth.js Generated
+# Encryption Key", 32)) for SECRET and OLD.
+V4_KEYS = {
+    SECRET: "e048e22d34e8c51ee188b0b21c20ceb0d41be9d661fd7a69782f18920cfca5a0",
+    OLD: "5affb06c46e22c4b8d7d1c6b60422cd75b480c81a1bcecdd6ac5444736bee50e",
+}
+V4_TOKEN = (
+    "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..UYLoNLb1-JhVcXpa.DOJ3ROgFZvZP_zdW37RPalnWVmU7"
+    "NwK-zLlGiFIzIlgL_7QQs323I9eFaksGP7ATwpkYeWYm5dtSM2WIjyuQY84ehzMC3ptVeuNdRquFLjsKlVrnA84yEx"
+    "u86njQrxfV9APkgfNQVoK-A-lNQ5QrOBgTOdW3qgKPUXY9s5WHnXzxgiaz12TB6JQeUSbvhOPmmTH82_VVJ5e2GU"
+    "KwCmSb6IfN8H2-FNK-08Ij.2v33D_TC9nvsMSM3Nx9VMw"
+)
+V4_CLAIMS = {
+    "sub": "42",
+    "name": "V4 User",
+    "email": "v4@example.com",
+    "picture": "https://example.com/a.png",
+    "iat": 1795351359,
+    "exp": 1795351959,
+    "jti": "bff29b6f-66ca-46aa-939c-e4a147870ac3",
+}
+
+
+@pytest.mark.parametrize("secret", sorted(V4_KEYS))
+def test_derive_v4_encryption_key_matches_nextauth(secret: str) -> None:
+    assert derive_v4_encryption_key(secret.encode()).hex() == V4_KEYS[secret]
+
+
+def test_v4_decoder_reads_a_nextauth_v4_token() -> None:
+    assert header_of(V4_TOKEN) == {"alg": "dir", "enc": "A256GCM"}  # v4 writes no kid
+    # exp is long past by now or not: the decoder is clock-free, the caller checks it.
+    assert V4Decoder((SECRET.encode(),)).decode(V4_TOKEN) == V4_CLAIMS
+
+
+def test_v4_decoder_tries_each_secret() -> None:
+    assert V4Decoder((NEW.encode(), OLD.encode(), SECRET.encode())).decode(V4_TOKEN) == V4_CLAIMS
+    with pytest.raises(InvalidToken):
+        V4Decoder((NEW.encode(), OLD.encode())).decode(V4_TOKEN)
+
+
+def v4_token(header: dict[str, Any], payload: Any, secret: str = SECRET) -> str:
+    """A token under the v4 key that next-auth v4 itself would not write."""
+    raw = derive_v4_encryption_key(secret.encode())
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    registry = jwe.JWERegistry(algorithms=["dir", "A256GCM", "A128CBC-HS256", "DEF"])
+    return jwe.encrypt_compact(header, body, OctKey.import_key(raw), registry=registry)
+
+
+V4_REFUSED: dict[str, Callable[[], str]] = {
+    "our-own-cookie": lambda: JWECodec((SECRET.encode(),), COOKIE).encode({"sub": "1"}),
+    "authjs-v5-cookie": lambda: JWECodec((SECRET.encode(),), "authjs.session-token").encode({}),
+    "v4-check-cookie": lambda: jwe_token(  # v4 salts its PKCE/state cookies: never sessions
+        HKDF(
+            algorithm=hashes.SHA256(),
+            length=32,
+            salt=b"next-auth.pkce.code_verifier",
+            info=b"NextAuth.js Generated Encryption Key (next-auth.pkce.code_verifier)",
+        ).derive(SECRET.encode()),
+        {"value": "verifier"},
+        {"alg": "dir", "enc": "A256GCM"},
+    ),
+    "other-enc-same-key": lambda: v4_token({"alg": "dir", "enc": "A128CBC-HS256"}, {"sub": "1"}),
+    "compressed": lambda: v4_token({"alg": "dir", "enc": "A256GCM", "zip": "DEF"}, {"sub": "1"}),
+    "payload-not-json": lambda: v4_token({"alg": "dir", "enc": "A256GCM"}, b"not json"),
+    "payload-a-list": lambda: v4_token({"alg": "dir", "enc": "A256GCM"}, ["sub"]),
+    "flipped-tag": lambda: _flip(V4_TOKEN, 4),
+    "flipped-ciphertext": lambda: _flip(V4_TOKEN, 3),
+    "flipped-header": lambda: _flip(V4_TOKEN, 0),
+    "truncated": lambda: V4_TOKEN[:-3],
+    "extra-segment": lambda: V4_TOKEN + ".AAAA",
+    "empty": lambda: "",
+    "dots-only": lambda: "....",
+    "non-ascii": lambda: "ünï.☃.☃.☃.☃",
+    "huge-segments": lambda: ".".join(["QUFB" * 5000] * 5),
+    "jws": lambda: JWSCodec("HS256", secrets=(SECRET.encode(),), salt="").encode({}),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(V4_REFUSED))
+def test_v4_decoder_refuses_anything_else(kind: str) -> None:
+    decoder = V4Decoder((OLD.encode(), SECRET.encode()))
+    with pytest.raises(InvalidToken):
+        decoder.decode(V4_REFUSED[kind]())
+
+
+def test_v4_decoder_refuses_a_non_string_and_needs_a_secret() -> None:
+    with pytest.raises(InvalidToken):
+        V4Decoder((SECRET.encode(),)).decode(None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        V4Decoder(())
+
+
+@pytest.fixture
+def nextauth_v4() -> NodeScript:
+    """Run requests through next-auth v4's own ``encode`` (node, next-auth/jwt)."""
+    return node_script("nextauth_v4.mjs", "next-auth/jwt/index.js", "next-auth (v4)")
+
+
+V4_SHAPES: dict[str, dict[str, Any]] = {
+    "empty": {},
+    "default-user": {"name": "Ann", "email": "ann@example.com", "picture": None, "sub": "1"},
+    "unicode": {"name": "Zoë 山田 ☃", "email": "zoe@example.com", "sub": "ü-7"},
+    "custom-claims": {
+        "sub": "abc",
+        "role": "admin",
+        "groups": ["a", "b"],
+        "accessToken": "x" * 500,
+        "expiresAt": 1_700_000_000,
+        "profile": {"locale": "fr", "verified": True, "score": 1.5, "tags": []},
+    },
+}
+
+
+def test_v4_decoder_reads_tokens_made_by_nextauth_v4(nextauth_v4: NodeScript) -> None:
+    requests = [
+        {"op": "encode", "token": shape, "secret": SECRET, "maxAge": 600}
+        for shape in V4_SHAPES.values()
+    ]
+    tokens = nextauth_v4(requests)
+    decoder = V4Decoder((NEW.encode(), SECRET.encode()))
+    for shape, token in zip(V4_SHAPES.values(), tokens, strict=True):
+        assert header_of(token) == {"alg": "dir", "enc": "A256GCM"}
+        claims = decoder.decode(token)
+        iat, exp, jti = claims.pop("iat"), claims.pop("exp"), claims.pop("jti")
+        assert claims == shape
+        assert exp - iat == 600 and abs(iat - time.time()) < 60
+        assert isinstance(jti, str) and len(jti) == 36
+
+
+def test_v4_decoder_rotation_with_nextauth_v4(nextauth_v4: NodeScript) -> None:
+    """NEXTAUTH_SECRET rotated while migrating: cookies under either secret are read; v4's
+    other encrypted cookies (PKCE, state: salted with their name) are never sessions."""
+    user = {"sub": "9", "name": "Rotated"}
+    old, default_age, pkce = nextauth_v4(
+        [
+            {"op": "encode", "token": user, "secret": OLD, "maxAge": 60},
+            {"op": "encode", "token": user, "secret": SECRET},
+            {
+                "op": "encode",
+                "token": {"value": "verifier"},
+                "secret": SECRET,
+                "salt": "next-auth.pkce.code_verifier",
+            },
+        ]
+    )
+    with pytest.raises(InvalidToken):
+        V4Decoder((SECRET.encode(),)).decode(pkce)
+    assert V4Decoder((SECRET.encode(), OLD.encode())).decode(old)["name"] == "Rotated"
+    with pytest.raises(InvalidToken):
+        V4Decoder((SECRET.encode(),)).decode(old)
+    claims = V4Decoder((SECRET.encode(),)).decode(default_age)
+    assert claims["exp"] - claims["iat"] == 30 * 24 * 3600  # v4's default maxAge
