@@ -4,6 +4,9 @@ Keys are derived once, when a codec is built. The JWE key is derived exactly as 
 derives it (HKDF-SHA256, salt = cookie name), so a Next.js app with the same secret and
 cookie name reads the same session. The header's ``kid`` picks the key: with a list of
 secrets (rotation) the first one encrypts and every one decrypts, without trying each.
+
+Codecs know no clock: they prove a token is ours and return its claims; exp, iat, nbf and
+auth_time are checked by the caller against the app's (injectable) clock, for both formats.
 """
 
 from __future__ import annotations
@@ -147,8 +150,80 @@ class JWECodec:
         return _claims_from_json(result.plaintext)
 
 
+# next-auth v4's session cookies (its defaults over HTTP and HTTPS), read for migration.
+NEXTAUTH_V4_COOKIE = "next-auth.session-token"
+NEXTAUTH_V4_SECURE_COOKIE = "__Secure-next-auth.session-token"
+
+
+def derive_v4_encryption_key(secret: bytes) -> bytes:
+    """next-auth v4's ``getDerivedEncryptionKey`` for the session token (its salt is "")."""
+    return HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=b"",
+        info=b"NextAuth.js Generated Encryption Key",
+    ).derive(secret)
+
+
+class V4Decoder:
+    """Reads (never writes) next-auth v4 session tokens, so a team moving off v4 keeps its users.
+
+    v4 encrypts with ``dir`` + A256GCM and puts no ``kid`` in the header, so each secret is
+    tried in turn. The claims come back unchecked (``exp`` included): the caller validates
+    them as for its own tokens, then re-issues the session in the current format.
+    """
+
+    _algorithms = ("dir", "A256GCM")
+
+    def __init__(self, secrets: tuple[bytes, ...]) -> None:
+        if not secrets:
+            raise ValueError("at least one secret is needed")
+        self._keys = tuple(OctKey.import_key(derive_v4_encryption_key(s)) for s in secrets)
+
+    def decode(self, token: str) -> Claims:
+        if not isinstance(token, str) or token.count(".") != 4:
+            raise InvalidToken("not a compact JWE")
+        last = "no key for this token"
+        for key in self._keys:
+            try:
+                result = jwe.decrypt_compact(token, key, algorithms=self._algorithms)
+            except Exception as exc:
+                last = str(exc) or type(exc).__name__
+                continue
+            if result.plaintext is None:
+                raise InvalidToken("empty payload")
+            return _claims_from_json(result.plaintext)
+        raise InvalidToken(last)
+
+
+# A JWS session token carries this claim: anything else signed by the same key (a backend's
+# access tokens, an ID token...) is not a session. A claim rather than a custom ``typ``
+# header because verifiers such as Nimbus (Spring Security), joserfc or libjwt refuse a
+# ``typ`` other than "JWT", and JWS mode exists for third parties to verify the token.
+SESSION_CLAIM = "jwtauth"
+SESSION_CLAIM_VALUE = "session"
+
+# Only signature and key are the codec's business; claims are validated by the caller, the
+# same way as for JWE (PyJWT's own checks would use the wall clock, refuse ``aud`` set by a
+# jwt callback, and judge ``sub``/``jti`` differently from the JWE path).
+_PYJWT_OPTIONS: Any = {
+    "verify_signature": True,
+    "verify_exp": False,
+    "verify_nbf": False,
+    "verify_iat": False,
+    "verify_aud": False,
+    "verify_iss": False,
+    "verify_sub": False,
+    "verify_jti": False,
+}
+
+
 class JWSCodec:
-    """A signed (not encrypted) JWT through PyJWT, for services that verify it themselves."""
+    """A signed (not encrypted) JWT through PyJWT, for services that verify it themselves.
+
+    Tokens are bound to their purpose: ``encode`` adds ``{"jwtauth": "session"}`` and
+    ``decode`` refuses a token without it (or typed as anything but a JWT), then strips it.
+    """
 
     def __init__(
         self,
@@ -186,8 +261,8 @@ class JWSCodec:
         self._verify_keys: dict[str, Any] = {
             kid: alg.prepare_key(key) for kid, key in self._verify.items()
         }
-        self._headers = {"kid": self._kid}
-        self._jwt = pyjwt.PyJWT(options={"verify_exp": False, "verify_iat": False})
+        self._headers = {"kid": self._kid, "typ": "JWT"}
+        self._jwt = pyjwt.PyJWT(options=_PYJWT_OPTIONS)
 
     @property
     def public_jwks(self) -> dict[str, Any]:
@@ -202,13 +277,15 @@ class JWSCodec:
         return {"keys": keys}
 
     def encode(self, claims: Claims) -> str:
+        payload = {**claims, SESSION_CLAIM: SESSION_CLAIM_VALUE}
         return pyjwt.encode(
-            claims, self._sign_key, algorithm=self._algorithm, headers=self._headers
+            payload, self._sign_key, algorithm=self._algorithm, headers=self._headers
         )
 
     def decode(self, token: str) -> Claims:
         try:
-            kid = pyjwt.get_unverified_header(token).get("kid")
+            header = pyjwt.get_unverified_header(token)
+            kid = header.get("kid")
             key = self._verify_keys.get(kid) if isinstance(kid, str) else None
             if key is None:
                 raise InvalidToken("no key for this token")
@@ -217,6 +294,11 @@ class JWSCodec:
             raise
         except Exception as exc:
             raise InvalidToken(str(exc) or type(exc).__name__) from None
+        typ = header.get("typ", "JWT")
+        if not isinstance(typ, str) or typ.upper().removeprefix("APPLICATION/") != "JWT":
+            raise InvalidToken("not a session token: typed as another kind of JWT")
+        if claims.pop(SESSION_CLAIM, None) != SESSION_CLAIM_VALUE:
+            raise InvalidToken("not a session token: signed by our key for another purpose")
         return claims
 
 

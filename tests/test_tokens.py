@@ -23,8 +23,9 @@ from typing import Any
 
 import jwt as pyjwt
 import pytest
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Flask
 from joserfc import jwe
 from joserfc.jwk import OctKey
@@ -32,7 +33,15 @@ from support import COOKIE, SECURE_COOKIE, Clock, cookie_value, set_cookie, set_
 from werkzeug.test import TestResponse
 
 from flask_jwtauth import JWTAuth, get_token, login_required
-from flask_jwtauth.tokens import InvalidToken, JWECodec, derive_encryption_key
+from flask_jwtauth.tokens import (
+    InvalidToken,
+    JWECodec,
+    JWSCodec,
+    V4Decoder,
+    derive_encryption_key,
+    derive_signing_key,
+    derive_v4_encryption_key,
+)
 
 AppFactory = Callable[..., tuple[Flask, JWTAuth]]
 SECRET = "test-secret-0123456789abcdef0123456789"  # conftest's
@@ -361,6 +370,117 @@ def test_jws_rejects_alg_none_and_alg_confusion(
     assert me_with(app, f"{head}.{body}.{b64(mac)}").status_code == 401
 
 
+# -- JWS tokens are bound to their purpose (issue 12) ----------------------------------------
+
+
+def foreign_claims(now: int) -> dict[str, Any]:
+    """What a backend's access token signed with the same key could say: valid, but not ours."""
+    return {"sub": "1", "name": "Ann", "iat": now, "exp": now + 600, "scope": "api"}
+
+
+@pytest.mark.parametrize("algorithm", ["RS256", "ES256", "EdDSA"])
+def test_jws_public_key_does_not_accept_other_tokens_signed_by_the_key(
+    make_app: AppFactory, clock: Clock, key_pairs: dict[str, tuple[Any, Any]], algorithm: str
+) -> None:
+    private, _ = key_pairs[algorithm]
+    app, _ = make_app(
+        JWTAUTH_TOKEN_FORMAT="jws",
+        JWTAUTH_JWS_ALGORITHM=algorithm,
+        JWTAUTH_JWS_PRIVATE_KEY=pem_private(private),
+    )
+    ours = signed_in_cookie(app)
+    kid = header_of(ours)["kid"]
+    assert me_with(app, ours).status_code == 200
+    now = int(clock.now)
+    # Same key, same kid, valid times: an access token of another service is not a session.
+    other = pyjwt.encode(foreign_claims(now), private, algorithm=algorithm, headers={"kid": kid})
+    assert me_with(app, other).status_code == 401
+    # Even with our claim, a token typed as something else (RFC 9068 access token) is refused.
+    typed = pyjwt.encode(
+        {**foreign_claims(now), "jwtauth": "session"},
+        private,
+        algorithm=algorithm,
+        headers={"kid": kid, "typ": "at+jwt"},
+    )
+    assert me_with(app, typed).status_code == 401
+    # The binding is a claim third parties can check too, with any JWT library.
+    public = serialization.load_pem_public_key(pem_public(private))
+    clock.now = time.time()
+    fresh = signed_in_cookie(app)
+    assert header_of(fresh)["typ"] == "JWT"
+    seen = pyjwt.decode(fresh, public, algorithms=[algorithm])  # type: ignore[arg-type]
+    assert seen["jwtauth"] == "session"
+
+
+def test_jws_hs256_does_not_accept_other_tokens_signed_by_the_key(
+    make_app: AppFactory, clock: Clock
+) -> None:
+    app, _ = make_app(JWTAUTH_TOKEN_FORMAT="jws")
+    add_token_view(app)
+    ours = signed_in_cookie(app)
+    header = header_of(ours)
+    key = derive_signing_key(SECRET.encode(), COOKIE)
+    other = pyjwt.encode(foreign_claims(int(clock.now)), key, "HS256", headers=header)
+    assert me_with(app, other).status_code == 401
+    bound = pyjwt.encode({**foreign_claims(int(clock.now)), "jwtauth": "session"}, key, "HS256")
+    assert me_with(app, bound).status_code == 401  # no kid: no key, as before
+    bound = pyjwt.encode(
+        {**foreign_claims(int(clock.now)), "jwtauth": "session"}, key, "HS256", headers=header
+    )
+    client = app.test_client()
+    client.set_cookie(COOKIE, bound)
+    token = client.get("/api/token").json
+    assert token is not None and "jwtauth" not in token["token"]  # the app never sees it
+
+
+@pytest.mark.parametrize(
+    ("header", "claims"),
+    [
+        ({}, {"sub": "1"}),
+        ({}, {"sub": "1", "jwtauth": "access"}),
+        ({}, {"sub": "1", "jwtauth": ["session"]}),
+        ({"typ": "at+jwt"}, {"sub": "1", "jwtauth": "session"}),
+        ({"typ": "logout+jwt"}, {"sub": "1", "jwtauth": "session"}),
+        ({"typ": 1}, {"sub": "1", "jwtauth": "session"}),
+    ],
+    ids=repr,
+)
+def test_jws_codec_refuses_unbound_tokens(header: dict[str, Any], claims: dict[str, Any]) -> None:
+    codec = JWSCodec("HS256", secrets=(SECRET.encode(),), salt=COOKIE)
+    kid = header_of(codec.encode({}))["kid"]
+    key = derive_signing_key(SECRET.encode(), COOKIE)
+    token = pyjwt.encode(claims, key, "HS256", headers={"kid": kid, **header})
+    with pytest.raises(InvalidToken, match="not a session token"):
+        codec.decode(token)
+
+
+@pytest.mark.parametrize("typ", ["JWT", "jwt", "application/jwt", None])
+def test_jws_codec_accepts_the_jwt_type_however_spelled(typ: str | None) -> None:
+    codec = JWSCodec("HS256", secrets=(SECRET.encode(),), salt=COOKIE)
+    kid = header_of(codec.encode({}))["kid"]
+    key = derive_signing_key(SECRET.encode(), COOKIE)
+    header = {"kid": kid, "typ": typ}
+    token = pyjwt.encode({"sub": "1", "jwtauth": "session"}, key, "HS256", headers=header)
+    if typ is None:  # PyJWT writes "JWT" unless told otherwise: strip typ by hand
+        head = b64(json.dumps({"alg": "HS256", "kid": kid}).encode())
+        body = token.split(".")[1]
+        mac = hmac.new(key, f"{head}.{body}".encode(), hashlib.sha256).digest()
+        token = f"{head}.{body}.{b64(mac)}"
+        assert "typ" not in header_of(token)
+    assert codec.decode(token) == {"sub": "1"}
+
+
+def test_jws_codec_leaves_claims_to_the_caller() -> None:
+    """Clock-free, like the JWE codec: times, aud and sub are judged by the session engine
+    against the app's clock, the same way for both formats."""
+    codec = JWSCodec("HS256", secrets=(SECRET.encode(),), salt=COOKIE)
+    claims = {"sub": "1", "aud": "api", "iss": "x", "nbf": 4_000_000_000, "exp": 1, "iat": 2}
+    token = codec.encode(claims)
+    assert pyjwt.decode(token, options={"verify_signature": False})["jwtauth"] == "session"
+    assert codec.decode(token) == claims
+    assert codec.decode(codec.encode({"jwtauth": "other", "sub": "2"})) == {"sub": "2"}
+
+
 # -- secret rotation -----------------------------------------------------------------------
 
 
@@ -598,29 +718,26 @@ def test_a_valid_token_still_works_after_hostile_ones(make_app: AppFactory) -> N
 INTEROP = Path(__file__).parent / "interop"
 
 
-def _authjs_missing() -> str | None:
+NodeScript = Callable[[list[dict[str, Any]]], list[Any]]
+AuthJS = NodeScript
+
+
+def node_script(script: str, module: str, package: str) -> NodeScript:
+    """Runs ``tests/interop/<script>`` (JSON requests in, results out) with the real library;
+    skipped locally when node or the package is missing, a failure when CI=true."""
+    reason = None
     if shutil.which("node") is None:
-        return "node is not installed"
-    if not (INTEROP / "node_modules" / "@auth" / "core" / "jwt.js").is_file():
-        return "@auth/core is not installed: run `npm ci --prefix tests/interop`"
-    return None
-
-
-AuthJS = Callable[[list[dict[str, Any]]], list[Any]]
-
-
-@pytest.fixture
-def authjs() -> AuthJS:
-    """Run requests through Auth.js's own ``encode``/``decode`` (node, @auth/core)."""
-    reason = _authjs_missing()
+        reason = "node is not installed"
+    elif not (INTEROP / "node_modules" / module).is_file():
+        reason = f"{package} is not installed: run `npm ci --prefix tests/interop`"
     if reason is not None:
         if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"Auth.js interop check cannot run in CI: {reason}")
-        pytest.skip(f"Auth.js interop check skipped: {reason}")
+            pytest.fail(f"{package} interop check cannot run in CI: {reason}")
+        pytest.skip(f"{package} interop check skipped: {reason}")
 
     def run(requests: list[dict[str, Any]]) -> list[Any]:
         done = subprocess.run(
-            ["node", str(INTEROP / "authjs.mjs")],
+            ["node", str(INTEROP / script)],
             input=json.dumps(requests),
             capture_output=True,
             text=True,
@@ -633,6 +750,12 @@ def authjs() -> AuthJS:
         return [r["value"] for r in results]
 
     return run
+
+
+@pytest.fixture
+def authjs() -> AuthJS:
+    """Run requests through Auth.js's own ``encode``/``decode`` (node, @auth/core)."""
+    return node_script("authjs.mjs", "@auth/core/jwt.js", "@auth/core")
 
 
 @pytest.mark.parametrize("enc", ["A256GCM", "A256CBC-HS512"])
@@ -679,3 +802,163 @@ def test_we_read_an_authjs_cookie(
     assert me_with(app, rotated, name, base_url).status_code == 200
     new_only, _ = make_app(JWTAUTH_SECRET=SECRET)
     assert me_with(new_only, rotated, name, base_url).status_code == 401
+
+
+# -- next-auth v4 cookies, read for migration (issue 14) -------------------------------------
+
+# Made by next-auth 4.24.15 itself (tests/interop/nextauth_v4.mjs): its ``encode`` of the user
+# below with SECRET, and its HKDF key (hkdf("sha256", secret, "", "NextAuth.js Generated
+# Encryption Key", 32)) for SECRET and OLD.
+V4_KEYS = {
+    SECRET: "e048e22d34e8c51ee188b0b21c20ceb0d41be9d661fd7a69782f18920cfca5a0",
+    # (computed by next-auth for this literal; key derivation needs no strong secret)
+    "old-secret-aaaaaaaaaaaaaaaaaaaaaaaa": (
+        "5affb06c46e22c4b8d7d1c6b60422cd75b480c81a1bcecdd6ac5444736bee50e"
+    ),
+}
+V4_TOKEN = (
+    "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..UYLoNLb1-JhVcXpa.DOJ3ROgFZvZP_zdW37RPalnWVmU7"
+    "NwK-zLlGiFIzIlgL_7QQs323I9eFaksGP7ATwpkYeWYm5dtSM2WIjyuQY84ehzMC3ptVeuNdRquFLjsKlVrnA84yEx"
+    "u86njQrxfV9APkgfNQVoK-A-lNQ5QrOBgTOdW3qgKPUXY9s5WHnXzxgiaz12TB6JQeUSbvhOPmmTH82_VVJ5e2GU"
+    "KwCmSb6IfN8H2-FNK-08Ij.2v33D_TC9nvsMSM3Nx9VMw"
+)
+V4_CLAIMS = {
+    "sub": "42",
+    "name": "V4 User",
+    "email": "v4@example.com",
+    "picture": "https://example.com/a.png",
+    "iat": 1795351359,
+    "exp": 1795351959,
+    "jti": "bff29b6f-66ca-46aa-939c-e4a147870ac3",
+}
+
+
+@pytest.mark.parametrize("secret", sorted(V4_KEYS))
+def test_derive_v4_encryption_key_matches_nextauth(secret: str) -> None:
+    assert derive_v4_encryption_key(secret.encode()).hex() == V4_KEYS[secret]
+
+
+def test_v4_decoder_reads_a_nextauth_v4_token() -> None:
+    assert header_of(V4_TOKEN) == {"alg": "dir", "enc": "A256GCM"}  # v4 writes no kid
+    # exp is long past by now or not: the decoder is clock-free, the caller checks it.
+    assert V4Decoder((SECRET.encode(),)).decode(V4_TOKEN) == V4_CLAIMS
+
+
+def test_v4_decoder_tries_each_secret() -> None:
+    assert V4Decoder((NEW.encode(), OLD.encode(), SECRET.encode())).decode(V4_TOKEN) == V4_CLAIMS
+    with pytest.raises(InvalidToken):
+        V4Decoder((NEW.encode(), OLD.encode())).decode(V4_TOKEN)
+
+
+def v4_token(header: dict[str, Any], payload: Any, secret: str = SECRET) -> str:
+    """A token under the v4 key that next-auth v4 itself would not write."""
+    raw = derive_v4_encryption_key(secret.encode())
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    registry = jwe.JWERegistry(algorithms=["dir", "A256GCM", "A128CBC-HS256", "DEF"])
+    return jwe.encrypt_compact(header, body, OctKey.import_key(raw), registry=registry)
+
+
+V4_REFUSED: dict[str, Callable[[], str]] = {
+    "our-own-cookie": lambda: JWECodec((SECRET.encode(),), COOKIE).encode({"sub": "1"}),
+    "authjs-v5-cookie": lambda: JWECodec((SECRET.encode(),), "authjs.session-token").encode({}),
+    "v4-check-cookie": lambda: jwe_token(  # v4 salts its PKCE/state cookies: never sessions
+        HKDF(
+            algorithm=hashes.SHA256(),
+            length=32,
+            salt=b"next-auth.pkce.code_verifier",
+            info=b"NextAuth.js Generated Encryption Key (next-auth.pkce.code_verifier)",
+        ).derive(SECRET.encode()),
+        {"value": "verifier"},
+        {"alg": "dir", "enc": "A256GCM"},
+    ),
+    "other-enc-same-key": lambda: v4_token({"alg": "dir", "enc": "A128CBC-HS256"}, {"sub": "1"}),
+    "compressed": lambda: v4_token({"alg": "dir", "enc": "A256GCM", "zip": "DEF"}, {"sub": "1"}),
+    "payload-not-json": lambda: v4_token({"alg": "dir", "enc": "A256GCM"}, b"not json"),
+    "payload-a-list": lambda: v4_token({"alg": "dir", "enc": "A256GCM"}, ["sub"]),
+    "flipped-tag": lambda: _flip(V4_TOKEN, 4),
+    "flipped-ciphertext": lambda: _flip(V4_TOKEN, 3),
+    "flipped-header": lambda: _flip(V4_TOKEN, 0),
+    "truncated": lambda: V4_TOKEN[:-3],
+    "extra-segment": lambda: V4_TOKEN + ".AAAA",
+    "empty": lambda: "",
+    "dots-only": lambda: "....",
+    "non-ascii": lambda: "ünï.☃.☃.☃.☃",
+    "huge-segments": lambda: ".".join(["QUFB" * 5000] * 5),
+    "jws": lambda: JWSCodec("HS256", secrets=(SECRET.encode(),), salt="").encode({}),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(V4_REFUSED))
+def test_v4_decoder_refuses_anything_else(kind: str) -> None:
+    decoder = V4Decoder((OLD.encode(), SECRET.encode()))
+    with pytest.raises(InvalidToken):
+        decoder.decode(V4_REFUSED[kind]())
+
+
+def test_v4_decoder_refuses_a_non_string_and_needs_a_secret() -> None:
+    with pytest.raises(InvalidToken):
+        V4Decoder((SECRET.encode(),)).decode(None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        V4Decoder(())
+
+
+@pytest.fixture
+def nextauth_v4() -> NodeScript:
+    """Run requests through next-auth v4's own ``encode`` (node, next-auth/jwt)."""
+    return node_script("nextauth_v4.mjs", "next-auth/jwt/index.js", "next-auth (v4)")
+
+
+V4_SHAPES: dict[str, dict[str, Any]] = {
+    "empty": {},
+    "default-user": {"name": "Ann", "email": "ann@example.com", "picture": None, "sub": "1"},
+    "unicode": {"name": "Zoë 山田 ☃", "email": "zoe@example.com", "sub": "ü-7"},
+    "custom-claims": {
+        "sub": "abc",
+        "role": "admin",
+        "groups": ["a", "b"],
+        "accessToken": "x" * 500,
+        "expiresAt": 1_700_000_000,
+        "profile": {"locale": "fr", "verified": True, "score": 1.5, "tags": []},
+    },
+}
+
+
+def test_v4_decoder_reads_tokens_made_by_nextauth_v4(nextauth_v4: NodeScript) -> None:
+    requests = [
+        {"op": "encode", "token": shape, "secret": SECRET, "maxAge": 600}
+        for shape in V4_SHAPES.values()
+    ]
+    tokens = nextauth_v4(requests)
+    decoder = V4Decoder((NEW.encode(), SECRET.encode()))
+    for shape, token in zip(V4_SHAPES.values(), tokens, strict=True):
+        assert header_of(token) == {"alg": "dir", "enc": "A256GCM"}
+        claims = decoder.decode(token)
+        iat, exp, jti = claims.pop("iat"), claims.pop("exp"), claims.pop("jti")
+        assert claims == shape
+        assert exp - iat == 600 and abs(iat - time.time()) < 60
+        assert isinstance(jti, str) and len(jti) == 36
+
+
+def test_v4_decoder_rotation_with_nextauth_v4(nextauth_v4: NodeScript) -> None:
+    """NEXTAUTH_SECRET rotated while migrating: cookies under either secret are read; v4's
+    other encrypted cookies (PKCE, state: salted with their name) are never sessions."""
+    user = {"sub": "9", "name": "Rotated"}
+    old, default_age, pkce = nextauth_v4(
+        [
+            {"op": "encode", "token": user, "secret": OLD, "maxAge": 60},
+            {"op": "encode", "token": user, "secret": SECRET},
+            {
+                "op": "encode",
+                "token": {"value": "verifier"},
+                "secret": SECRET,
+                "salt": "next-auth.pkce.code_verifier",
+            },
+        ]
+    )
+    with pytest.raises(InvalidToken):
+        V4Decoder((SECRET.encode(),)).decode(pkce)
+    assert V4Decoder((SECRET.encode(), OLD.encode())).decode(old)["name"] == "Rotated"
+    with pytest.raises(InvalidToken):
+        V4Decoder((SECRET.encode(),)).decode(old)
+    claims = V4Decoder((SECRET.encode(),)).decode(default_age)
+    assert claims["exp"] - claims["iat"] == 30 * 24 * 3600  # v4's default maxAge
