@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import SplitResult, quote, unquote, urlsplit
 
 _MAX_LENGTH = 2048
 _STRIP = "".join(chr(c) for c in range(0x21))  # C0 controls and space
@@ -34,6 +34,16 @@ def _origin(scheme: str, netloc: str) -> tuple[str, str, int | None] | None:
         return None
     scheme = scheme.lower()
     return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS.get(scheme)
+
+
+def _after_origin(target: SplitResult) -> str:
+    """Path, query and fragment of an absolute URL: what is left once its origin is judged."""
+    value = target.path or "/"
+    if target.query:
+        value += f"?{target.query}"
+    if target.fragment:
+        value += f"#{target.fragment}"
+    return value
 
 
 def _is_path(value: str) -> bool:
@@ -73,11 +83,7 @@ def _same_origin_target(url: str, base_url: str) -> str | None:
         theirs = _origin(target.scheme, target.netloc)
         if theirs is None or theirs != _origin(base.scheme, base.netloc):
             return None
-        value = target.path or "/"
-        if target.query:
-            value += f"?{target.query}"
-        if target.fragment:
-            value += f"#{target.fragment}"
+        value = _after_origin(target)
     if not _is_path(value):
         return None
     # strict UTF-8: a lone surrogate (possible in JSON) raises UnicodeEncodeError -> None
@@ -142,11 +148,7 @@ def safe_target(
         origin = _origin(target.scheme, target.netloc)
         if origin is None or not any(t.admits(origin) for t in trusted):
             return None
-        rest = target.path or "/"
-        if target.query:
-            rest += f"?{target.query}"
-        if target.fragment:
-            rest += f"#{target.fragment}"
+        rest = _after_origin(target)
         if not _is_path(rest):
             return None
         scheme, host, port = origin
