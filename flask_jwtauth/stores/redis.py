@@ -24,10 +24,9 @@ class RedisStore:
             raise ValueError(
                 "a redis:// store needs redis-py: pip install 'flask-jwtauth[redis]'"
             ) from None
-        self._errors: tuple[type[BaseException], ...] = (
-            redis.ConnectionError,
-            redis.TimeoutError,
-        )
+        # Every redis error, not only connection and timeout errors: a protocol error from
+        # something else listening on the port must not become a 500.
+        self._errors: tuple[type[BaseException], ...] = (redis.RedisError,)
         self._redis: Any = redis.Redis.from_url(
             url,
             socket_timeout=timeout,
