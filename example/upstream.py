@@ -13,7 +13,8 @@
 ``GET /_stats``
     Counters, read on the service's side, so tests count upstream calls where they happen.
 ``POST /_control`` (only with ``--test-controls``)
-    Tests move the service's clock, change TTLs, inject 503s or delays, revoke, reset.
+    Tests hold or move the service's clock, change TTLs, inject 503s or delays, revoke
+    families, reset. Every change is validated first, then applied at once.
 
 Werkzeug's threaded server with a small Flask app, rather than ``http.server``: Flask is
 already here, and it brings body parsing (form and JSON), size limits and JSON errors.
@@ -68,7 +69,9 @@ def validate_control(body: Any) -> dict[str, Any]:
                 and low_f <= value <= high_f
             )
         elif key in _CHOICES:
-            ok = value in _CHOICES[key]
+            ok = isinstance(value, str) and value in _CHOICES[key]
+        elif key == "freeze":
+            ok = isinstance(value, bool)
         elif key == "revoke_user":
             ok = isinstance(value, str) and 0 < len(value) <= 150
         else:

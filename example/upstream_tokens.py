@@ -121,6 +121,7 @@ class TokenService:
 
     def _reset_all(self) -> None:
         self._offset = 0.0
+        self._frozen: float | None = None  # the time, while a test holds the clock still
         self.access_ttl, self.refresh_ttl = self._default_ttls
         self._access: dict[str, AccessToken] = {}
         self._refresh: dict[str, RefreshToken] = {}
@@ -133,7 +134,7 @@ class TokenService:
         self._counts = dict.fromkeys(COUNTERS, 0)
 
     def _now(self) -> float:
-        return self._clock() + self._offset
+        return self._frozen if self._frozen is not None else self._clock() + self._offset
 
     def _issue(self, family: Family) -> dict[str, Any]:
         now = self._now()
@@ -250,9 +251,15 @@ class TokenService:
                 self._reset_all()
             elif changes.get("reset") == "stats":
                 self._counts = dict.fromkeys(COUNTERS, 0)
-            if "now" in changes:
-                self._offset = changes["now"] - self._clock()
-            self._offset += changes.get("advance", 0)
+            if "freeze" in changes:
+                now = self._now()
+                self._frozen = now if changes["freeze"] else None
+                self._offset = now - self._clock()
+            if "now" in changes or "advance" in changes:
+                now = changes.get("now", self._now()) + changes.get("advance", 0)
+                if self._frozen is not None:
+                    self._frozen = now
+                self._offset = now - self._clock()
             self.access_ttl = changes.get("access_ttl", self.access_ttl)
             self.refresh_ttl = changes.get("refresh_ttl", self.refresh_ttl)
             self._fail_next = changes.get("fail_next", self._fail_next)
@@ -267,6 +274,7 @@ class TokenService:
                         self._revoke(record.family)
             return {
                 "now": self._now(),
+                "frozen": self._frozen is not None,
                 "access_ttl": self.access_ttl,
                 "refresh_ttl": self.refresh_ttl,
                 "fail_next": self._fail_next,
