@@ -14,7 +14,10 @@
     Counters, read on the service's side, so tests count upstream calls where they happen.
 ``POST /_control`` (only with ``--test-controls``)
     Tests hold or move the service's clock, change TTLs, inject 503s or delays, revoke
-    families, reset. Every change is validated first, then applied at once.
+    families, reset. Every change is validated first, then applied at once. JSON keys:
+    ``advance`` (s), ``now``, ``freeze`` (bool), ``access_ttl``, ``refresh_ttl``,
+    ``fail_next`` (n), ``delay_next`` (n) with ``delay_ms`` and ``delay_then``
+    (``process``|``fail``), ``revoke_user``, ``reset`` (``stats``|``all``).
 
 Werkzeug's threaded server with a small Flask app, rather than ``http.server``: Flask is
 already here, and it brings body parsing (form and JSON), size limits and JSON errors.
