@@ -23,6 +23,7 @@ from .providers import (
 from .proxies import (
     AnonymousUser,
     SessionUser,
+    access_token,
     current_session,
     current_user,
     get_session,
@@ -35,11 +36,14 @@ from .signals import (
     session_updated,
     sign_in_failed,
     sign_in_throttled,
+    upstream_refresh_failed,
+    upstream_refreshed,
     user_signed_in,
     user_signed_out,
 )
 from .testing import JWTAuthTestClient
 from .tokens import InvalidToken
+from .upstream import Tokens
 
 __all__ = [
     "AnonymousUser",
@@ -59,6 +63,8 @@ __all__ = [
     "SessionUser",
     "SignInResult",
     "SignedIn",
+    "Tokens",
+    "access_token",
     "csrf_token",
     "current_session",
     "current_user",
@@ -77,6 +83,8 @@ __all__ = [
     "sign_in_throttled",
     "sign_in_url",
     "sign_out",
+    "upstream_refresh_failed",
+    "upstream_refreshed",
     "user_signed_in",
     "user_signed_out",
 ]

@@ -56,6 +56,10 @@ class RequestState:
     #: The request carried the expiry notice cookie; ``notice_shown``: it was reported.
     notice: bool = False
     notice_shown: bool = False
+    #: The token still needs its first-read work (upstream refresh, jwt callback).
+    pending: bool = False
+    #: With ``error == "ServiceUnavailable"``: when to try again (seconds).
+    retry_after: int | None = None
 
     def start(self, token: Claims, now: float) -> None:
         """``token`` becomes this request's session, written with a fresh expiry."""
@@ -91,6 +95,7 @@ class RequestState:
         self._changed()
 
     def _changed(self) -> None:
+        self.pending = False
         self.session_ready = False
         self.session = None
         self.user = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from werkzeug.exceptions import ServiceUnavailable
+
 MESSAGES: dict[str, tuple[int, str]] = {
     "CredentialsSignin": (401, "Sign in failed. Check the details you provided are correct."),
     "AccessDenied": (403, "You do not have permission to do that."),
@@ -45,3 +47,13 @@ def describe_api(code: str | None) -> tuple[str, int, str]:
 
 #: Why a session ended without the user signing out: shown when they are sent to sign in.
 SESSION_ENDED = frozenset({"SessionExpired", "SessionRevoked", "RefreshAccessTokenError"})
+
+
+class SessionUnavailable(ServiceUnavailable):
+    """The session cannot be vouched for right now (the upstream cannot renew its access
+    token, the store cannot say whether it was revoked): the extension answers it with 503
+    and ``Retry-After``, as JSON or as a page; the cookie is kept for the next try."""
+
+    def __init__(self, retry_after: int = 5) -> None:
+        super().__init__(retry_after=retry_after)
+        self.retry_seconds = retry_after

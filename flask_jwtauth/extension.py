@@ -17,13 +17,15 @@ from .callbacks import Callbacks, adapt
 from .cli import jwtauth_cli
 from .config import ConfigurationError, Settings, load_settings
 from .csrf import Csrf
-from .guards import protect_all
+from .errors import SessionUnavailable
+from .guards import deny, protect_all
 from .lifecycle import Clock, SessionEngine
 from .providers.base import Provider
 from .proxies import current_session, current_user, unwrap_for_json
+from .refresh import Refresher
 from .revocation import Revocation
 from .state import JWTAuthState, ext
-from .stores import MemoryStore, StoreUnavailable, open_store
+from .stores import MemoryStore, Store, StoreUnavailable, open_store
 from .theme import button_text_color, link_color
 from .throttle import Throttle
 
@@ -74,8 +76,11 @@ class JWTAuth:
             )
         csrf = Csrf(settings.secrets[0], settings.cookies)
         now = clock or self.clock
-        revocation, throttle = _state_stores(app, settings, now)
-        engine = SessionEngine(settings, self.callbacks, now, csrf, revocation)
+        store, revocation, throttle = _state_stores(app, settings, now)
+        refresher = Refresher(
+            by_id, settings.refresh, store, fail_open=settings.store.fail_open, clock=now
+        )
+        engine = SessionEngine(settings, self.callbacks, now, csrf, revocation, refresher)
         app_state = JWTAuthState(
             settings,
             engine,
@@ -95,6 +100,7 @@ class JWTAuth:
             _warn_about_shadowed_pages(app, settings)
             app.register_blueprint(blueprint)
             _exempt_from_csrf_protect(app, blueprint)
+        app.register_error_handler(SessionUnavailable, _session_unavailable)
         app.context_processor(_template_globals)
         app.cli.add_command(jwtauth_cli)
         if callable(getattr(app.json, "default", None)):
@@ -138,6 +144,11 @@ class JWTAuth:
         return func
 
 
+def _session_unavailable(exc: SessionUnavailable) -> Any:
+    """A view (or the protect-all guard) read a session that cannot be vouched for now."""
+    return deny(503, "ServiceUnavailable")
+
+
 def _providers(chosen: Iterable[Provider], app: Flask) -> dict[str, Provider]:
     by_id: dict[str, Provider] = {}
     for provider in chosen:
@@ -152,9 +163,10 @@ def _providers(chosen: Iterable[Provider], app: Flask) -> dict[str, Provider]:
 
 def _state_stores(
     app: Flask, settings: Settings, clock: Clock
-) -> tuple[Revocation | None, Throttle | None]:
-    """The store behind revocation and throttling: the configured one; for revocation
-    without one, an SQLite file in the instance folder; throttling alone counts in memory."""
+) -> tuple[Store | None, Revocation | None, Throttle | None]:
+    """The store behind revocation, throttling and refresh: the configured one; for
+    revocation without one, an SQLite file in the instance folder; throttling alone counts
+    in memory, and refreshes are then single-flight within the process only."""
     config = settings.store
     url = config.url
     if url is None and config.revocation:
@@ -170,7 +182,7 @@ def _state_stores(
     throttle = None
     if config.throttle:
         throttle = Throttle(store or MemoryStore(clock=clock), config.throttle_window)
-    return revocation, throttle
+    return store, revocation, throttle
 
 
 def _warn_about_shadowed_pages(app: Flask, settings: Settings) -> None:

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from . import claims, signals
+from . import claims, signals, upstream
 from .callbacks import CallbackError, default_token, run_jwt
 from .claims import Claims
 from .context import RequestState, request_state
@@ -86,9 +86,14 @@ def complete(outcome: SignedIn) -> SignInResult:
             if isinstance(verdict, str):
                 return SignInResult(False, url=verdict)
         now = app_state.engine.clock()
+        minted = claims.mint(_user_claims(outcome.user), now)
+        tokens = upstream.from_account(outcome.account)
+        if tokens is not None:
+            # Kept in the encrypted token, renewed when due; the jwt callback may drop them.
+            minted[upstream.CLAIM] = tokens.claim(provider)
         token = run_jwt(
             callbacks,
-            claims.mint(_user_claims(outcome.user), now),
+            minted,
             trigger="sign_in",
             user=outcome.user,
             account=outcome.account,
@@ -177,10 +182,11 @@ def update(data: Any) -> bool:
     ``session=data``. The session's own claims keep their values whatever it returns.
     Returns False when the callback ended the session."""
     state = _state()
+    app_state = ext()
+    app_state.engine.resolve(state)
     current = state.token
     if current is None:
         raise UpdateRefused("SessionRequired")
-    app_state = ext()
     try:
         updated = run_jwt(
             app_state.callbacks, current, trigger="update", current=current, session=data

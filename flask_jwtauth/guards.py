@@ -84,8 +84,10 @@ def deny(status: int, code: str) -> Response:
     else:
         response = render_error(code, status)
     if status == 503:
-        # The store could not vouch for the session: try again shortly, signed in still.
-        response.headers["Retry-After"] = "5"
+        # The store or the upstream could not vouch for the session: try again shortly,
+        # signed in still.
+        retry = state.retry_after if state is not None else None
+        response.headers["Retry-After"] = str(retry or 5)
     return vary_accept(private(response))
 
 

@@ -3,6 +3,10 @@
 The hot path (a valid session that is not due to roll) is: read the cookie, one dict lookup
 in a bounded memo of verified tokens, a few number comparisons. Decryption happens once per
 distinct cookie string; expiry is still checked on every request.
+
+What costs more waits for the first read of the session (:meth:`SessionEngine.resolve`):
+renewing the upstream access token and the app's jwt callback. A request that never looks
+(a static file, a page that does not care who is signed in) pays for neither.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from . import claims, signals
+from . import claims, signals, upstream
 from .callbacks import (
     CallbackError,
     Callbacks,
@@ -27,9 +31,10 @@ from .config import Settings
 from .context import WRITES, RequestState, Write, request_state, set_request_state
 from .cookies import CookiePolicy, clear_token, read_token, write_token
 from .csrf import Csrf
-from .errors import SESSION_ENDED
+from .errors import SESSION_ENDED, SessionUnavailable
 from .headers import private
 from .memo import Memo
+from .refresh import RefreshDeferred, RefreshEnded, Refresher
 from .revocation import Revocation
 from .stores import StoreUnavailable
 from .tokens import InvalidToken, JWECodec, TokenCodec, build_codec
@@ -53,6 +58,7 @@ class SessionEngine:
         clock: Clock,
         csrf: Csrf,
         revocation: Revocation | None = None,
+        refresher: Refresher | None = None,
     ) -> None:
         self.settings = settings
         self.session_settings = settings.session
@@ -79,6 +85,8 @@ class SessionEngine:
         self._others: dict[tuple[str, bytes | None], JWECodec] = {}
         self.consumer = settings.consumer
         self.revocation = revocation
+        # A consumer cannot write the renewed tokens back: its peer renews them.
+        self.refresher = refresher if not settings.consumer else None
         self.fail_open = settings.store.fail_open
 
     def init_app(self, app: Flask) -> None:
@@ -152,28 +160,63 @@ class SessionEngine:
             return
         if self.revocation is not None and not self._still_valid(found, state):
             return
-        if self.callbacks.jwt is not None:
-            try:
-                updated = run_jwt(self.callbacks, found, trigger=None, current=found, user=None)
-            except CallbackError:
-                # A failing callback (a backend down, say) must not end the session: the
-                # request is anonymous and the cookie is kept for the next one.
-                logger.exception("treating the request as anonymous")
-                return
-            if updated is None:
-                state.forget()
-                return
-            if updated != found:
-                state.token = state.loaded = updated
-                state.write = Write.REWRITE
-        if state.token is None:
-            state.token = state.loaded = found
+        state.token = state.loaded = found
+        state.pending = self.callbacks.jwt is not None or (
+            self.refresher is not None and upstream.CLAIM in found
+        )
         if self.consumer:
             state.write = Write.NOTHING
         elif claims.due_to_roll(found, now, s):
             state.write = Write.ROLL
         elif mixed:
             state.write = Write.REWRITE
+
+    def resolve(self, state: RequestState) -> None:
+        """The first read of the session: renew the upstream access token when due, then run
+        the jwt callback. Raises :class:`SessionUnavailable` (a 503) when the upstream cannot
+        answer now; the cookie is kept for the next try."""
+        if not state.pending:
+            return
+        state.pending = False
+        token = state.token
+        assert token is not None
+        if self.refresher is not None and self.refresher.due(token, self.clock()):
+            try:
+                token = self.refresher.renew(token)
+            except RefreshEnded as ended:
+                logger.info("session ended: %s", ended.code)
+                state.forget(ended.code)
+                return
+            except RefreshDeferred as deferred:
+                self._unavailable(state, deferred.retry_after)
+                raise SessionUnavailable(deferred.retry_after) from None
+            if token != state.token:
+                state.rewrite(token)
+        if self.callbacks.jwt is None:
+            return
+        try:
+            updated = run_jwt(self.callbacks, token, trigger=None, current=token, user=None)
+        except CallbackError:
+            # A failing callback (a backend down, say) must not end the session: the
+            # request is anonymous and the cookie is kept for the next one.
+            logger.exception("treating the request as anonymous")
+            state.token = None
+            state.write = Write.NOTHING
+            return
+        if updated is None:
+            state.forget()
+        elif updated != token:
+            state.rewrite(updated)
+
+    def _unavailable(self, state: RequestState, retry_after: int) -> None:
+        """No session for this request, and no change to the cookie: a 503, not a sign-out."""
+        state.token = None
+        state.write = Write.NOTHING
+        state.error = "ServiceUnavailable"
+        state.retry_after = retry_after
+        state.session_ready = False
+        state.session = None
+        state.user = None
 
     def _still_valid(self, found: Claims, state: RequestState) -> bool:
         """Not revoked. A store that cannot answer fails closed (the request is anonymous,
@@ -247,6 +290,11 @@ class SessionEngine:
             token = {**token, "iat": now, "exp": exp}
         else:
             max_age = max(int(claims.session_end(token, now, s)) - now, 0)
+        end = upstream.refresh_end(token)
+        if end is not None and end < token["exp"]:
+            # The session cannot be renewed past its refresh token's own expiry.
+            token = {**token, "exp": int(end)}
+            max_age = min(max_age, max(int(end) - now, 0))
         secure = state.secure
         raw = self._codecs[secure].encode(token)
         self._memos[secure].put(raw, token)
@@ -288,11 +336,15 @@ class SessionEngine:
         if state is None:
             return None
         state.accessed = True
+        self.resolve(state)
         if not state.session_ready:
             state.session_ready = True
             token = state.token
             if token is not None:
                 expires = claims.session_end(token, self.clock(), self.session_settings)
+                end = upstream.refresh_end(token)
+                if end is not None:
+                    expires = min(expires, end)
                 try:
                     session = run_session(self.callbacks, token, expires)
                 except CallbackError as exc:
@@ -310,6 +362,7 @@ class SessionEngine:
     def current_user(self, state: RequestState) -> dict[str, Any] | None:
         """The session's user dict. With the default session callback it comes straight
         from the token: no session (and no expiry date) is built just to read the user."""
+        self.resolve(state)
         if self.callbacks.session is default_session:
             state.accessed = True
             return base_user(state.token) if state.token is not None else None
@@ -320,6 +373,7 @@ class SessionEngine:
     def signed_in(self, state: RequestState) -> bool:
         """One rule for guards, proxies, endpoints and templates: a session the session
         callback accepts."""
+        self.resolve(state)
         if state.token is None:
             return False
         if self.callbacks.session is default_session:

@@ -9,6 +9,7 @@ from werkzeug.local import LocalProxy
 from .claims import own_copy
 from .context import request_state
 from .state import ext
+from .upstream import of
 
 
 class SessionUser(dict[str, Any]):
@@ -56,6 +57,18 @@ def get_token(
     if not ext().engine.signed_in(state):
         return None
     return own_copy(state.token)
+
+
+def access_token() -> str | None:
+    """The upstream access token of this request's session, renewed first when it has
+    expired or is about to (``JWTAUTH_REFRESH_MARGIN``); None when there is no session or
+    it holds none. For calling the upstream's API from a view."""
+    state = request_state()
+    if state is None or state.token is None or not ext().engine.signed_in(state):
+        return None
+    state.accessed = True
+    found = of(state.token)
+    return str(found["access_token"]) if found is not None else None
 
 
 def current_user_value() -> SessionUser | AnonymousUser:

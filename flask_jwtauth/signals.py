@@ -30,6 +30,11 @@ session_updated = _signals.signal("session-updated")
 session_refreshed = _signals.signal("session-refreshed")
 #: A request came with an expired session; kwarg ``token`` (its claims).
 session_expired = _signals.signal("session-expired")
+#: The upstream access token was renewed by this process; kwarg ``provider``.
+upstream_refreshed = _signals.signal("upstream-refreshed")
+#: Renewing it failed; kwargs ``provider``, ``permanent`` (True: refused, the session ends;
+#: False: the upstream did not answer, the session is kept and the request answered 503).
+upstream_refresh_failed = _signals.signal("upstream-refresh-failed")
 
 
 def send(signal: NamedSignal, **kwargs: Any) -> None:

@@ -16,6 +16,7 @@ from .sections import (
     AccessSettings,
     CookieSettings,
     PageSettings,
+    RefreshSettings,
     SessionSettings,
     StoreSettings,
     Theme,
@@ -23,6 +24,7 @@ from .sections import (
     load_access,
     load_cookies,
     load_pages,
+    load_refresh,
     load_session,
     load_store,
     load_theme,
@@ -37,6 +39,7 @@ __all__ = [
     "CookieSettings",
     "Key",
     "PageSettings",
+    "RefreshSettings",
     "SessionSettings",
     "Settings",
     "StoreSettings",
@@ -61,6 +64,7 @@ class Settings:
     access: AccessSettings
     theme: Theme
     store: StoreSettings
+    refresh: RefreshSettings
 
 
 def load_settings(config: Mapping[str, Any]) -> Settings:
@@ -86,4 +90,5 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         access=load_access(config),
         theme=load_theme(config),
         store=load_store(config),
+        refresh=load_refresh(config),
     )

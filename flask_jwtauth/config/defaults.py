@@ -117,6 +117,27 @@ DEFAULTS: dict[str, Key] = {
         "limits (5 per account and address, 50 per address, 100 per account, per window).",
     ),
     "JWTAUTH_THROTTLE_WINDOW": Key(15 * 60, "How long failed sign-ins are counted (seconds)."),
+    # -- upstream access tokens
+    "JWTAUTH_REFRESH_MARGIN": Key(
+        10,
+        "Renew the upstream access token this many seconds before it expires, when a "
+        "request first reads the session; keep it below the access token's lifetime.",
+    ),
+    "JWTAUTH_REFRESH_WAIT": Key(
+        10,
+        "Longest a request waits for a refresh another request (or process) is making "
+        "with the same refresh token, before answering 503 (seconds).",
+    ),
+    "JWTAUTH_REFRESH_STASH": Key(
+        120,
+        "How long a refresh's result is kept (encrypted, in the store) for late requests "
+        "that still carry the spent refresh token (seconds).",
+    ),
+    "JWTAUTH_REFRESH_BACKOFF_MAX": Key(
+        60,
+        "After the upstream fails to answer, refreshes wait 2, 4, 8... seconds, up to "
+        "this (503 with Retry-After meanwhile; the session is kept).",
+    ),
     # -- theme
     "JWTAUTH_THEME_APP_NAME": Key(None, "Name shown on the built-in pages."),
     "JWTAUTH_THEME_BRAND_COLOR": Key("#346df1", "Button and accent colour."),

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from ..upstream import Tokens
+
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
@@ -119,10 +121,11 @@ class Provider:
         """``GET|POST /auth/callback/<id>``: the provider hands the user back."""
         return Refused("OAuthCallbackError", f"provider {self.id!r} has no callback")
 
-    def refresh(self, account: Mapping[str, Any]) -> dict[str, Any]:
-        """New upstream tokens for ``account`` (``access_token``, ``expires_at``, and
-        ``refresh_token`` when rotated). Raises :class:`RefreshRefused` or
-        :class:`RefreshUnavailable`."""
+    def refresh(self, account: Mapping[str, Any]) -> Mapping[str, Any] | Tokens:
+        """New upstream tokens for the session's current ones (``access_token``,
+        ``refresh_token``, ``expires_at``...): a mapping in NextAuth's account shape, or
+        :class:`Tokens`. Raises :class:`RefreshRefused` or :class:`RefreshUnavailable`.
+        Called at most once per refresh token: the caller makes it single-flight."""
         raise RefreshRefused(f"provider {self.id!r} cannot refresh tokens")
 
     def page(self) -> dict[str, Any]:

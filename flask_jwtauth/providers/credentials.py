@@ -5,6 +5,11 @@ the submitted fields as a dict and returns a user (a dict or an object with
 ``id``/``name``/``email``) or None; it may raise :class:`CredentialsSignin` with a safe
 ``code`` to say why (shown as ``?error=CredentialsSignin&code=...``).
 
+In front of a backend that issues tokens (seed 002), ``authorize`` returns ``(user,
+Tokens(...))``: the tokens are kept in the encrypted session and renewed by the
+``refresh(tokens)`` hook when due, which returns new :class:`Tokens` or raises
+:class:`RefreshRefused` (the session ends) or :class:`RefreshUnavailable` (503, kept).
+
 Fields are given as NextAuth gives ``credentials`` (``{"username": {"label": "Email",
 "type": "email"}, "password": {}}``), as :class:`CredentialField` objects, or as plain
 names. A bad field is a ``ValueError`` when the provider is built, never at request time.
@@ -23,7 +28,16 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Form, HiddenField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
-from .base import Outcome, Provider, ProviderRequest, Refused, SignedIn
+from ..upstream import Tokens, from_claim
+from .base import (
+    Outcome,
+    Provider,
+    ProviderRequest,
+    RefreshRefused,
+    RefreshUnavailable,
+    Refused,
+    SignedIn,
+)
 
 Authorize = Callable[..., Any]
 
@@ -177,11 +191,15 @@ class CredentialsProvider(Provider):
         *,
         id: str = "credentials",
         name: str = "Credentials",
+        refresh: Callable[[Tokens], Any] | None = None,
     ) -> None:
         super().__init__(id, name)
         if not callable(authorize):
             raise TypeError("CredentialsProvider(authorize=...) must be callable")
+        if refresh is not None and not callable(refresh):
+            raise TypeError("CredentialsProvider(refresh=...) must be callable")
         self.authorize = authorize
+        self.refresh_hook = refresh
         self.fields: tuple[CredentialField, ...] = (
             DEFAULT_FIELDS if fields is None else _fields(fields)
         )
@@ -218,15 +236,42 @@ class CredentialsProvider(Provider):
         except Exception:
             logger.exception("authorize() of provider %r raised", self.id)
             return Refused("Configuration", "authorize() raised")
+        tokens = None
+        if isinstance(user, tuple) and len(user) == 2 and isinstance(user[1], Tokens):
+            user, tokens = user
         if user is None:
             return Refused("CredentialsSignin", "authorize() returned None", values)
         user_id = user.get("id") if isinstance(user, dict) else getattr(user, "id", None)
-        account = {
+        account: dict[str, Any] = {
             "provider": self.id,
             "type": self.type,
             "providerAccountId": None if user_id is None else str(user_id),
         }
+        if tokens is not None:
+            # NextAuth's account shape, as an OAuth provider hands them over.
+            account.update(tokens.claim(self.id))
+            account["provider"] = self.id
         return SignedIn(user=user, account=account, credentials=credentials)
+
+    def refresh(self, account: Mapping[str, Any]) -> Tokens:
+        """The app's ``refresh(tokens)`` hook, sync or ``async``."""
+        if self.refresh_hook is None:
+            raise RefreshRefused(f"provider {self.id!r} has no refresh hook")
+        current = from_claim(dict(account))
+        if current is None:
+            raise RefreshRefused("no tokens to refresh")
+        hook = self.refresh_hook
+        if inspect.iscoroutinefunction(hook):
+            from asgiref.sync import async_to_sync
+
+            hook = async_to_sync(hook)
+        answer = hook(current)
+        if not isinstance(answer, Tokens):
+            raise RefreshUnavailable(
+                f"refresh() of provider {self.id!r} returned {type(answer).__name__}, "
+                "not Tokens"
+            )
+        return answer
 
 
 def _takes_two(func: Callable[..., Any]) -> bool:

@@ -1,0 +1,303 @@
+"""Renew the upstream access token once per refresh token, however many requests race.
+
+A rotating refresh token may be spent once: a second use is "reuse", and the upstream then
+revokes the whole family. So every renewal is single-flight, keyed by a digest of the refresh
+token being spent:
+
+- within a process, one lock per key; requests that queue behind it take its result;
+- across processes (and machines), through the configured store: a lock (``add``), then the
+  result stashed under the same key for ``JWTAUTH_REFRESH_STASH`` seconds, encrypted with a
+  key derived from the spent refresh token (only its holders can read it). A request that
+  arrives late with the previous cookie finds the stash and gets the new tokens instead of
+  spending the old refresh token again;
+- a refusal is stashed too, so the racers end their sessions instead of retrying;
+- a transient failure backs off (2, 4, 8... seconds, in the store too), answering 503 with
+  ``Retry-After`` meanwhile, so a down upstream is not hammered.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from contextlib import contextmanager, suppress
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from . import signals, upstream
+from .claims import Claims
+from .config import RefreshSettings
+from .providers.base import Provider, RefreshRefused, RefreshUnavailable
+from .stores import Store, StoreUnavailable
+
+logger = logging.getLogger("flask_jwtauth")
+
+Clock = Callable[[], float]
+
+#: The code a session ends with when its tokens cannot be renewed (Auth.js's guides' name).
+ENDED = "RefreshAccessTokenError"
+#: A store lock outlives any sane refresh; it is deleted as soon as the refresh is over.
+LOCK_TTL = 60.0
+#: How often a request waiting on another process's refresh looks for its result.
+POLL = 0.02
+_LOCAL_STASH_LIMIT = 10_000
+
+
+class RefreshEnded(Exception):
+    """The tokens cannot be renewed: the session ends with ``code``."""
+
+    def __init__(self, code: str = ENDED) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class RefreshDeferred(Exception):
+    """The upstream (or the store) cannot answer now: 503, try again in ``retry_after``."""
+
+    def __init__(self, retry_after: int, reason: str) -> None:
+        super().__init__(reason)
+        self.retry_after = max(int(retry_after), 1)
+
+
+def _digest(refresh_token: str) -> str:
+    return hashlib.sha256(b"flask_jwtauth refresh\0" + refresh_token.encode()).hexdigest()[:40]
+
+
+def _cipher(refresh_token: str) -> AESGCM:
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"flask_jwtauth refresh stash"
+    ).derive(refresh_token.encode())
+    return AESGCM(key)
+
+
+def seal(refresh_token: str, outcome: dict[str, Any]) -> str:
+    nonce = os.urandom(12)
+    sealed = _cipher(refresh_token).encrypt(nonce, json.dumps(outcome).encode(), None)
+    return base64.urlsafe_b64encode(nonce + sealed).decode()
+
+
+def unseal(refresh_token: str, value: str) -> dict[str, Any] | None:
+    try:
+        raw = base64.urlsafe_b64decode(value.encode())
+        found = json.loads(_cipher(refresh_token).decrypt(raw[:12], raw[12:], None))
+    except (ValueError, InvalidTag):
+        return None
+    return found if isinstance(found, dict) else None
+
+
+class Refresher:
+    """One app's renewals: the providers that can refresh, the store shared with the other
+    processes (None: this process only), and the clock sessions are timed with."""
+
+    def __init__(
+        self,
+        providers: Mapping[str, Provider],
+        settings: RefreshSettings,
+        store: Store | None,
+        *,
+        fail_open: bool,
+        clock: Clock,
+    ) -> None:
+        self.providers = providers
+        self.settings = settings
+        self.store = store
+        self.fail_open = fail_open
+        self.clock = clock
+        self._guard = threading.Lock()
+        self._locks: dict[str, tuple[threading.Lock, int]] = {}
+        #: key -> (until, outcome): results this process made or read, for late requests.
+        self._stash: dict[str, tuple[float, dict[str, Any]]] = {}
+        #: key -> (until, failures): refreshes not to try again before ``until``.
+        self._backoff: dict[str, tuple[float, int]] = {}
+
+    def due(self, token: Claims, now: float) -> bool:
+        return upstream.due(token, now, self.settings.margin)
+
+    def renew(self, token: Claims) -> Claims:
+        """``token`` with fresh upstream tokens, from the upstream or from a racer's result.
+        Raises :class:`RefreshEnded` or :class:`RefreshDeferred`."""
+        current = upstream.of(token)
+        assert current is not None
+        now = self.clock()
+        end = upstream.refresh_end(token)
+        if end is not None and now >= end:
+            raise RefreshEnded()
+        refresh_token = current.get("refresh_token")
+        provider = self.providers.get(str(current.get("provider")))
+        if not isinstance(refresh_token, str) or not refresh_token or provider is None:
+            return self._without_refresh(token, current, now)
+        key = _digest(refresh_token)
+        outcome = self._settled(key, now)
+        if outcome is None:
+            self._check_backoff(key, now)
+            with self._local_lock(key):
+                outcome = self._settled(key, self.clock()) or self._across(
+                    key, refresh_token, provider, current
+                )
+        return self._apply(token, outcome)
+
+    # -- the pieces ----------------------------------------------------------------------
+
+    def _without_refresh(self, token: Claims, current: dict[str, Any], now: float) -> Claims:
+        """Nothing to renew with (no refresh token, or its provider is gone): an access token
+        that has expired is dropped, so no view sees it; the session itself goes on."""
+        if now < current.get("expires_at", now + 1):
+            return token
+        logger.info("the upstream access token expired and cannot be refreshed: dropped")
+        return {k: v for k, v in token.items() if k != upstream.CLAIM}
+
+    def _apply(self, token: Claims, outcome: dict[str, Any]) -> Claims:
+        if "ended" in outcome:
+            raise RefreshEnded(str(outcome["ended"]))
+        return {**token, upstream.CLAIM: outcome["tokens"]}
+
+    def _settled(self, key: str, now: float) -> dict[str, Any] | None:
+        found = self._stash.get(key)
+        if found is None:
+            return None
+        if found[0] <= now:
+            self._stash.pop(key, None)
+            return None
+        return found[1]
+
+    def _check_backoff(self, key: str, now: float) -> None:
+        found = self._backoff.get(key)
+        if found is not None and now < found[0]:
+            raise RefreshDeferred(int(found[0] - now) + 1, "backing off after a failure")
+
+    @contextmanager
+    def _local_lock(self, key: str) -> Any:
+        with self._guard:
+            lock, users = self._locks.get(key, (threading.Lock(), 0))
+            self._locks[key] = (lock, users + 1)
+        try:
+            if not lock.acquire(timeout=self.settings.wait):
+                raise RefreshDeferred(self.settings.wait, "another refresh is taking too long")
+            try:
+                yield
+            finally:
+                lock.release()
+        finally:
+            with self._guard:
+                lock, users = self._locks[key]
+                if users <= 1:
+                    del self._locks[key]
+                else:
+                    self._locks[key] = (lock, users - 1)
+
+    def _across(
+        self, key: str, refresh_token: str, provider: Provider, current: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The outcome, with the other processes: read their stash, or take the store's lock
+        and refresh, or wait (bounded) for the one holding it."""
+        store = self.store
+        if store is None:
+            return self._refresh(key, refresh_token, provider, current)
+        try:
+            deadline = time.monotonic() + self.settings.wait
+            while True:
+                stashed, backoff = store.get_many([f"refresh:{key}", f"refresh-backoff:{key}"])
+                if stashed is not None:
+                    found = unseal(refresh_token, stashed)
+                    if found is not None:
+                        return self._keep(key, found)
+                if backoff is not None:
+                    self._remember_backoff(key, backoff)
+                    self._check_backoff(key, self.clock())
+                if store.add(f"refresh-lock:{key}", "1", LOCK_TTL):
+                    # The holder before us may have stashed and let go in between.
+                    stashed = store.get(f"refresh:{key}")
+                    found = unseal(refresh_token, stashed) if stashed is not None else None
+                    if found is not None:
+                        store.delete(f"refresh-lock:{key}")
+                        return self._keep(key, found)
+                    break
+                if time.monotonic() >= deadline:
+                    raise RefreshDeferred(self.settings.wait, "another process's refresh is slow")
+                time.sleep(POLL)
+        except StoreUnavailable as exc:
+            if not self.fail_open:
+                raise RefreshDeferred(5, f"store unavailable: {exc}") from None
+            logger.warning("store unavailable, refreshing without the other processes: %s", exc)
+            return self._refresh(key, refresh_token, provider, current)
+        try:
+            return self._refresh(key, refresh_token, provider, current)
+        finally:
+            try:
+                store.delete(f"refresh-lock:{key}")
+            except StoreUnavailable:
+                logger.warning("could not release the refresh lock: it expires by itself")
+
+    def _refresh(
+        self, key: str, refresh_token: str, provider: Provider, current: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Spend the refresh token, once; stash what came of it."""
+        try:
+            answer = provider.refresh(current)
+        except RefreshRefused as exc:
+            logger.info("the upstream refused the refresh (%s): the session ends", exc)
+            signals.send(signals.upstream_refresh_failed, provider=provider.id, permanent=True)
+            return self._share(key, refresh_token, {"ended": ENDED})
+        except RefreshUnavailable as exc:
+            raise self._failed(key, str(exc) or type(exc).__name__, provider) from None
+        except Exception:
+            logger.exception("the refresh of provider %r raised", provider.id)
+            raise self._failed(key, "the refresh raised", provider) from None
+        tokens = answer if isinstance(answer, upstream.Tokens) else upstream.from_account(answer)
+        if tokens is None:
+            logger.error("the refresh of provider %r answered no access token", provider.id)
+            raise self._failed(key, "no access token in the answer", provider)
+        claim = tokens.claim(provider.id, current)
+        self._backoff.pop(key, None)
+        signals.send(signals.upstream_refreshed, provider=provider.id)
+        return self._share(key, refresh_token, {"tokens": claim})
+
+    def _share(self, key: str, refresh_token: str, outcome: dict[str, Any]) -> dict[str, Any]:
+        if self.store is not None:
+            try:
+                self.store.set(f"refresh:{key}", seal(refresh_token, outcome), self.settings.stash)
+            except StoreUnavailable as exc:
+                logger.warning("could not stash the refresh for other processes: %s", exc)
+        return self._keep(key, outcome)
+
+    def _keep(self, key: str, outcome: dict[str, Any]) -> dict[str, Any]:
+        now = self.clock()
+        with self._guard:
+            if len(self._stash) >= _LOCAL_STASH_LIMIT:
+                for stale in [k for k, (until, _) in self._stash.items() if until <= now]:
+                    del self._stash[stale]
+                if len(self._stash) >= _LOCAL_STASH_LIMIT:
+                    self._stash.clear()
+            self._stash[key] = (now + self.settings.stash, outcome)
+        return outcome
+
+    def _failed(self, key: str, reason: str, provider: Provider) -> RefreshDeferred:
+        """A transient failure: back off (here and in the store); the 503 to raise."""
+        now = self.clock()
+        failures = self._backoff.get(key, (0.0, 0))[1] + 1
+        delay = min(2**failures, self.settings.backoff_max)
+        self._backoff[key] = (now + delay, failures)
+        if len(self._backoff) > _LOCAL_STASH_LIMIT:
+            self._backoff = {k: v for k, v in self._backoff.items() if v[0] > now}
+        if self.store is not None:
+            with suppress(StoreUnavailable):
+                self.store.set(f"refresh-backoff:{key}", f"{failures}:{now + delay}", delay)
+        logger.warning("the upstream could not refresh (%s): retry in %d s", reason, delay)
+        signals.send(signals.upstream_refresh_failed, provider=provider.id, permanent=False)
+        return RefreshDeferred(delay, reason)
+
+    def _remember_backoff(self, key: str, value: str) -> None:
+        try:
+            failures, until = value.split(":", 1)
+            self._backoff[key] = (float(until), int(failures))
+        except ValueError:
+            return
