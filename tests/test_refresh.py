@@ -1,0 +1,277 @@
+"""Upstream access-token refresh, built in, against the example's upstream token service
+running as a real HTTP server (rotating refresh tokens, reuse revokes the family).
+
+Upstream calls are counted on the upstream's side (``/_stats``). The app's clock is a
+FakeClock; the upstream's is frozen and moved with its test controls. Nothing sleeps, except
+the upstream's own injected delays that make requests overlap.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import requests
+from flask import Flask
+from flask.testing import FlaskClient
+from refresh_app import create_app
+from support import COOKIE, FakeClock, attempt_sign_in, set_cookie, set_cookies
+from werkzeug.serving import make_server
+
+from flask_jwtauth import get_token, upstream_refresh_failed, upstream_refreshed
+
+if TYPE_CHECKING:
+    from upstream_server import Upstream
+
+pytest_plugins = ["upstream_server"]
+
+#: The upstream's access tokens live 30 s; the default margin renews them 10 s early.
+ACCESS_TTL = 30
+DUE = ACCESS_TTL - 10
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def app(upstream: Upstream, clock: FakeClock) -> Flask:
+    return create_app(upstream.url, clock)
+
+
+def signed_in(app: Flask, username: str = "alice") -> FlaskClient:
+    client = app.test_client()
+    response = attempt_sign_in(client, username, f"{username}-password")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert response.headers["Location"] == "/"
+    return client
+
+
+def token_of(app: Flask, client: FlaskClient) -> dict[str, Any]:
+    with app.test_request_context(headers={"Cookie": f"{COOKIE}={cookie(client)}"}):
+        app.preprocess_request()
+        found = get_token()
+    assert found is not None
+    return found
+
+
+def cookie(client: FlaskClient) -> str:
+    found = client.get_cookie(COOKIE)
+    assert found is not None
+    return found.value
+
+
+def test_sign_in_keeps_the_tokens_in_the_session_and_out_of_the_browsers_view(
+    app: Flask, upstream: Upstream
+) -> None:
+    client = signed_in(app)
+    kept = token_of(app, client)["upstream"]
+    assert kept["provider"] == "credentials" and kept["token_type"] == "Bearer"
+    assert kept["access_token"].startswith("at_") and kept["refresh_token"].startswith("rt_")
+    assert kept["refresh_expires_at"] - kept["expires_at"] == 600 - ACCESS_TTL
+    session = client.get("/auth/session").get_json()
+    assert "at_" not in str(session) and "rt_" not in str(session)
+    assert "at_" not in cookie(client)  # encrypted
+    response = client.get("/api/resource")
+    assert response.status_code == 200
+    assert response.get_json()["access_token"] == kept["access_token"]
+    assert upstream.stats()["refresh_grants"] == 0
+
+
+def test_an_expired_access_token_is_renewed_once_and_written_back(
+    app: Flask, upstream: Upstream, clock: FakeClock
+) -> None:
+    refreshed: list[str] = []
+    upstream_refreshed.connect(lambda sender, provider: refreshed.append(provider), app, False)
+    client = signed_in(app)
+    before = token_of(app, client)["upstream"]
+    clock.advance(DUE - 1)
+    assert client.get("/api/resource").status_code == 200
+    assert upstream.stats()["refresh_grants"] == 0  # not yet within the margin
+    clock.advance(2)
+    response = client.get("/api/resource")
+    assert response.status_code == 200
+    after = response.get_json()["access_token"]
+    assert after != before["access_token"]
+    assert set_cookie(response) is not None  # the new tokens travel with this response
+    assert token_of(app, client)["upstream"]["access_token"] == after
+    for _ in range(3):
+        assert client.get("/api/resource").get_json()["access_token"] == after
+    stats = upstream.stats()
+    assert stats["refresh_grants"] == 1 and stats["reuse_detections"] == 0
+    assert refreshed == ["credentials"]
+
+
+def test_requests_that_never_read_the_session_do_not_refresh(
+    app: Flask, upstream: Upstream, clock: FakeClock
+) -> None:
+    client = signed_in(app)
+    clock.advance(ACCESS_TTL + 5)
+    for _ in range(4):  # seed 002's page assets
+        assert client.get("/plain").status_code == 200
+        assert client.get("/static/app.css").status_code == 404
+    assert upstream.stats()["refresh_grants"] == 0
+    assert client.get("/dashboard").status_code == 200
+    assert upstream.stats()["refresh_grants"] == 1
+
+
+def test_a_late_request_with_the_previous_cookie_gets_the_new_tokens(
+    app: Flask, upstream: Upstream, clock: FakeClock
+) -> None:
+    client = signed_in(app)
+    old = cookie(client)
+    clock.advance(DUE + 1)
+    fresh = client.get("/api/resource").get_json()["access_token"]
+    late = app.test_client()
+    late.set_cookie(COOKIE, old)
+    response = late.get("/api/resource")
+    assert response.status_code == 200
+    assert response.get_json()["access_token"] == fresh
+    assert set_cookie(response) is not None
+    stats = upstream.stats()
+    assert stats["refresh_grants"] == 1 and stats["reuse_detections"] == 0
+
+
+@pytest.fixture
+def live(app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+def burst(urls: list[str], session_cookie: str, count: int = 20) -> list[requests.Response]:
+    """``count`` requests at once, all carrying the same cookie, spread over ``urls``."""
+
+    def one(i: int) -> requests.Response:
+        return requests.get(
+            f"{urls[i % len(urls)]}/api/resource",
+            headers={"Cookie": f"{COOKIE}={session_cookie}", "Accept": "application/json"},
+            timeout=30,
+        )
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(one, range(count)))
+
+
+def test_twenty_concurrent_requests_refresh_once(
+    app: Flask, upstream: Upstream, clock: FakeClock, live: str
+) -> None:
+    client = signed_in(app)
+    clock.advance(DUE + 1)
+    # The upstream takes 300 ms to answer: every request arrives while the refresh runs.
+    upstream.delay_next(1, 300, then="process")
+    responses = burst([live], cookie(client))
+    assert [r.status_code for r in responses] == [200] * 20
+    tokens = {r.json()["access_token"] for r in responses}
+    assert len(tokens) == 1  # all used the one renewed token
+    assert all(COOKIE in r.headers.get("Set-Cookie", "") for r in responses)
+    stats = upstream.stats()
+    assert stats["refresh_grants"] == 1
+    assert stats["reuse_detections"] == 0 and stats["families_revoked"] == 0
+    assert stats["resource_calls"] == 20 and stats["resource_refused"] == 0
+
+
+def test_a_revoked_refresh_token_ends_the_session(
+    app: Flask, upstream: Upstream, clock: FakeClock
+) -> None:
+    failures: list[bool] = []
+    upstream_refresh_failed.connect(
+        lambda sender, provider, permanent: failures.append(permanent), app, False
+    )
+    page, api = signed_in(app), signed_in(app)
+    upstream.revoke_user("alice")
+    clock.advance(DUE + 1)
+    response = page.get("/dashboard")
+    assert response.status_code == 302
+    assert "error=RefreshAccessTokenError" in response.headers["Location"]
+    found = set_cookie(response)
+    assert found is not None and found.cleared
+    response = api.get("/api/resource", headers={"Accept": "application/json"})
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "RefreshAccessTokenError"
+    assert page.get("/dashboard").status_code == 302  # stays signed out
+    assert failures == [True, True]
+    assert upstream.stats()["refreshes_refused"] == 2
+
+
+def test_the_session_ends_with_its_refresh_token(
+    app: Flask, upstream: Upstream, clock: FakeClock
+) -> None:
+    client = signed_in(app)
+    # The cookie itself never outlives the refresh token (600 s).
+    first = token_of(app, client)
+    assert first["exp"] <= first["upstream"]["refresh_expires_at"]
+    clock.advance(599)
+    upstream.advance(599)
+    assert client.get("/dashboard").status_code == 200  # renewed, the refresh token too
+    renewed = token_of(app, client)["upstream"]
+    assert renewed["refresh_expires_at"] == int(clock.now) + 600
+    clock.advance(601)
+    response = client.get("/dashboard")
+    assert response.status_code == 302
+    assert "error=" in response.headers["Location"]  # expired with its refresh token
+    assert upstream.stats()["refresh_grants"] == 1
+
+
+def test_an_upstream_refusing_an_expired_refresh_token_ends_the_session(
+    app: Flask, upstream: Upstream, clock: FakeClock
+) -> None:
+    upstream.set_ttls(refresh=60)  # the upstream ends it before our record says
+    client = signed_in(app)
+    upstream.advance(61)
+    clock.advance(DUE + 1)
+    response = client.get("/api/resource", headers={"Accept": "application/json"})
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "RefreshAccessTokenError"
+
+
+def test_a_timeout_answers_503_keeps_the_session_and_backs_off(
+    app: Flask, upstream: Upstream, clock: FakeClock
+) -> None:
+    client = signed_in(app)
+    kept = cookie(client)
+    clock.advance(DUE + 1)
+    upstream.delay_next(1, 1500, then="fail")  # past the app's 0.5 s timeout
+    response = client.get("/api/resource", headers={"Accept": "application/json"})
+    assert response.status_code == 503
+    assert response.get_json()["error"] == "ServiceUnavailable"
+    assert int(response.headers["Retry-After"]) >= 2
+    assert set_cookies(response) == [] and cookie(client) == kept
+    page = client.get("/dashboard")
+    assert page.status_code == 503 and "Retry-After" in page.headers
+    upstream.wait_for_stats(lambda s: s["injected_delays"] == 1)
+    calls = upstream.stats()["token_requests"]
+    # Backing off: no new upstream call until Retry-After has passed.
+    assert client.get("/api/resource").status_code == 503
+    assert upstream.stats()["token_requests"] == calls
+    clock.advance(int(response.headers["Retry-After"]))
+    response = client.get("/api/resource")
+    assert response.status_code == 200
+    assert upstream.stats()["refreshes_succeeded"] == 1
+
+
+def test_a_5xx_answers_503_and_the_next_try_after_the_backoff_works(
+    app: Flask, upstream: Upstream, clock: FakeClock
+) -> None:
+    client = signed_in(app)
+    clock.advance(DUE + 1)
+    upstream.fail_next(1)
+    first = client.get("/api/resource", headers={"Accept": "application/json"})
+    assert first.status_code == 503 and first.headers["Retry-After"] == "2"
+    clock.advance(2)
+    upstream.fail_next(1)
+    second = client.get("/api/resource", headers={"Accept": "application/json"})
+    assert second.status_code == 503 and second.headers["Retry-After"] == "4"
+    clock.advance(4)
+    assert client.get("/api/resource").status_code == 200
+    stats = upstream.stats()
+    assert stats["injected_failures"] == 2 and stats["refreshes_succeeded"] == 1

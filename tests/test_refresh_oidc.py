@@ -1,0 +1,154 @@
+"""Built-in refresh against the real OpenID provider (npm oidc-provider: rotating refresh
+tokens, reuse revokes the grant): the OIDC provider renews by itself through Authlib's
+refresh-token grant, once however many requests race. Counted on the provider's side."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from flask import Flask, jsonify
+from flask.testing import FlaskClient
+from oidc_server import CLIENTS, OpenIDProvider, authorize_in_browser, openid_provider  # noqa: F401
+from support import COOKIE, SECRET, FakeClock, csrf_token, set_cookie
+from werkzeug.serving import make_server
+
+from flask_jwtauth import JWTAuth, access_token, get_token, login_required
+from flask_jwtauth.providers.oauth import OIDCProvider
+
+BASE = "http://127.0.0.1:5000"
+
+
+def make(op: OpenIDProvider, **config: Any) -> Flask:
+    provider = OIDCProvider(
+        "oidc",
+        "Test OP",
+        issuer=op.issuer,
+        client_id=CLIENTS[0]["client_id"],
+        client_secret=CLIENTS[0]["client_secret"],
+        scope="openid email profile offline_access",
+        timeout=1.0,
+    )
+    app = Flask(__name__)
+    # Its access tokens live 60 s: with a longer margin, the first read after sign-in is due.
+    app.config.update(
+        JWTAUTH_SECRET=SECRET, JWTAUTH_URL=BASE, JWTAUTH_REFRESH_MARGIN=3600, **config
+    )
+    JWTAuth(app, providers=[provider], clock=FakeClock(time.time()))
+
+    @app.get("/api/token")
+    @login_required
+    def token() -> Any:
+        return jsonify(access_token=access_token())
+
+    return app
+
+
+def signed_in(app: Flask) -> FlaskClient:
+    client = app.test_client()
+    started = client.post(
+        "/auth/sign-in/oidc",
+        data={"csrf_token": csrf_token(client, BASE), "callbackUrl": "/"},
+        base_url=BASE,
+    )
+    assert started.status_code == 302
+    back = urlsplit(authorize_in_browser(started.headers["Location"]))
+    done = client.get(f"{back.path}?{back.query}", base_url=BASE)
+    assert done.status_code == 302 and done.headers["Location"] == "/"
+    return client
+
+
+def cookie(client: FlaskClient) -> str:
+    found = client.get_cookie(COOKIE, domain="127.0.0.1")
+    assert found is not None
+    return found.value
+
+
+@pytest.fixture
+def live(request: pytest.FixtureRequest) -> Iterator[Any]:
+    servers: list[Any] = []
+
+    def serve(app: Flask) -> str:
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.port}"
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+
+
+def test_twenty_concurrent_requests_refresh_once_at_the_provider(
+    openid_provider: OpenIDProvider,  # noqa: F811
+    live: Any,
+) -> None:
+    app = make(openid_provider)
+    client = signed_in(app)
+    url = live(app)
+    openid_provider.delay_token_endpoint(300)
+    held = cookie(client)
+
+    def one(_: int) -> requests.Response:
+        return requests.get(
+            f"{url}/api/token",
+            headers={"Cookie": f"{COOKIE}={held}", "Accept": "application/json"},
+            timeout=30,
+        )
+
+    with ThreadPoolExecutor(20) as pool:
+        responses = list(pool.map(one, range(20)))
+    assert [r.status_code for r in responses] == [200] * 20
+    assert len({r.json()["access_token"] for r in responses}) == 1
+    assert all(COOKIE in r.headers.get("Set-Cookie", "") for r in responses)
+    stats = openid_provider.stats()
+    assert stats["refresh_token"] == 1 and stats["errors"] == 0
+
+
+def test_a_revoked_grant_ends_the_session(
+    openid_provider: OpenIDProvider,  # noqa: F811
+) -> None:
+    app = make(openid_provider)
+    client = signed_in(app)
+    # The first read renews the tokens once: the refresh token is rotated.
+    first = client.get("/api/token", base_url=BASE).get_json()["access_token"]
+    assert openid_provider.stats()["refresh_token"] == 1
+    # Spend the current refresh token behind the app's back: the provider revokes the grant
+    # for reuse when the app presents it next.
+    with app.test_request_context(headers={"Cookie": f"{COOKIE}={cookie(client)}"}):
+        app.preprocess_request()
+        found = get_token(cookie_name=COOKIE)  # as it is, without renewing it
+        assert found is not None
+        refresh_token = found["upstream"]["refresh_token"]
+    spent = requests.post(
+        f"{openid_provider.issuer}/token",
+        data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+        auth=(CLIENTS[0]["client_id"], CLIENTS[0]["client_secret"]),
+        timeout=5,
+    )
+    assert spent.status_code == 200
+    response = client.get("/api/token", headers={"Accept": "application/json"}, base_url=BASE)
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "RefreshAccessTokenError"
+    cleared = set_cookie(response)
+    assert cleared is not None and cleared.cleared
+    assert first
+
+
+def test_a_provider_slower_than_the_timeout_answers_503_and_keeps_the_session(
+    openid_provider: OpenIDProvider,  # noqa: F811
+) -> None:
+    app = make(openid_provider)
+    client = signed_in(app)
+    kept = cookie(client)
+    openid_provider.delay_token_endpoint(2500)  # past the provider's 1 s timeout
+    response = client.get("/api/token", headers={"Accept": "application/json"}, base_url=BASE)
+    assert response.status_code == 503 and response.headers["Retry-After"] == "2"
+    assert cookie(client) == kept
+    openid_provider.delay_token_endpoint(0)
