@@ -5,13 +5,17 @@ Environment variables (all optional):
 ``EXAMPLE_SCENARIO``
     ``default`` (a normal rolling session), ``seed000`` (10-second session, ``/sign-in``,
     everything protected), ``seed001`` (rolling: 60 s idle, re-issued every 15 s),
-    ``seed002`` (upstream backend tokens, rotated in the jwt callback).
+    ``seed002`` (an upstream token service issuing 30-second access tokens and rotating
+    refresh tokens, renewed by flask_jwtauth's built-in refresh).
 ``EXAMPLE_SESSION_MAX_AGE``
     Seconds; overrides the scenario's session lifetime (the browser tests use 3).
 ``EXAMPLE_DATABASE``
     Path of the SQLite user table; default ``example.sqlite3`` in the instance folder.
 ``EXAMPLE_SECRET``
     The session secret. Without it a development secret is used, with a warning.
+``EXAMPLE_UPSTREAM_URL``
+    Seed 002's token service, when one is already running (``python -m example.upstream``);
+    without it the example starts one beside itself on a free port.
 """
 
 from __future__ import annotations
@@ -26,13 +30,11 @@ from typing import Any
 
 from flask import Flask
 
-from . import backend, db, scenarios, views
+from . import db, scenarios, views
 from .auth import init_auth
 from .state import Clock, ExampleState
 from .templating import init_templating
-
-# DEVELOPMENT ONLY: anyone who reads this repository can forge tokens signed with this.
-DEV_BACKEND_SECRET = "dev-only-backend-secret-do-not-deploy-0123456789"
+from .upstream_process import start_upstream
 
 APP_NAME = "JWTAuth Example"
 
@@ -65,11 +67,17 @@ def create_app(
     app.config.update(
         JWTAUTH_SECRET=secret,
         JWTAUTH_THEME_APP_NAME=APP_NAME,
-        EXAMPLE_BACKEND_SECRET=env.get("EXAMPLE_BACKEND_SECRET") or DEV_BACKEND_SECRET,
         EXAMPLE_DATABASE=database_path,
         **settings,
     )
     app.config.update(config or {})
+    if scenario.uses_backend and not app.config.get("EXAMPLE_UPSTREAM_URL"):
+        given = env.get("EXAMPLE_UPSTREAM_URL")
+        if not given:
+            service = start_upstream()
+            app.extensions["example_upstream"] = service
+            given = service.url
+        app.config["EXAMPLE_UPSTREAM_URL"] = given
 
     database = str(app.config["EXAMPLE_DATABASE"])
     created = db.init_db(database)
@@ -83,8 +91,6 @@ def create_app(
     init_auth(app, uses_backend=scenario.uses_backend, clock=clock)
     init_templating(app)
     app.register_blueprint(views.bp)
-    if scenario.uses_backend:
-        app.register_blueprint(backend.bp)
     overridden = "EXAMPLE_SESSION_MAX_AGE" in env and env["EXAMPLE_SESSION_MAX_AGE"].strip()
     _announce(app, created=created, generated=generated, overridden=bool(overridden))
     return app

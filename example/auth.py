@@ -1,19 +1,27 @@
 """The flask_jwtauth set-up: one credentials provider and the jwt/session callbacks.
 
 Without the backend (default, seed 000, seed 001) ``authorize()`` checks the SQLite table.
-With it (seed 002) ``authorize()`` asks the backend for tokens, and the jwt callback keeps
-its access token fresh, as seed 002's ``jwt`` callback does.
+With it (seed 002) ``authorize()`` signs in at the upstream token service and hands its
+tokens over; flask_jwtauth keeps them in the encrypted session and renews the access token
+through ``refresh()`` when due, once however many requests race: no refresh logic here.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 
-from flask_jwtauth import CredentialsProvider, JWTAuth
+from flask_jwtauth import (
+    CredentialsProvider,
+    CredentialsSignin,
+    JWTAuth,
+    RefreshRefused,
+    RefreshUnavailable,
+    Tokens,
+)
 
-from . import backend, db
+from . import db, upstream_client
 from .state import Clock, example_state
 
 FIELDS = {
@@ -21,7 +29,10 @@ FIELDS = {
     "password": {"label": "Password", "type": "password"},
 }
 
-BACKEND_CLAIMS = ("accessToken", "refreshToken", "accessTokenExpires")
+
+def upstream_url() -> str:
+    url: str = current_app.config["EXAMPLE_UPSTREAM_URL"]
+    return url
 
 
 def authorize_local(credentials: dict[str, str]) -> dict[str, Any] | None:
@@ -31,37 +42,51 @@ def authorize_local(credentials: dict[str, str]) -> dict[str, Any] | None:
     return user.public() if user is not None else None
 
 
-def authorize_backend(credentials: dict[str, str]) -> dict[str, Any] | None:
-    """Seed 002's authorize(): the backend's answer is the user, tokens included."""
-    grant = backend.password_grant(credentials.get("username", ""), credentials.get("password", ""))
-    if grant is None:
+def _tokens(grant: upstream_client.Grant) -> Tokens:
+    return Tokens(
+        access_token=grant.access_token,
+        token_type=grant.token_type,
+        expires_at=grant.expires_at,
+        refresh_token=grant.refresh_token,
+        refresh_expires_at=grant.refresh_expires_at,
+    )
+
+
+def authorize_backend(credentials: dict[str, str]) -> tuple[dict[str, Any], Tokens] | None:
+    """Seed 002's authorize(): the upstream checks the password and answers with tokens."""
+    try:
+        grant = upstream_client.password_grant(
+            upstream_url(),
+            credentials.get("username", ""),
+            credentials.get("password", ""),
+            clock=example_state().clock,
+        )
+    except upstream_client.UpstreamRefused:
         return None
-    return {**grant["user"], **{k: grant[k] for k in BACKEND_CLAIMS}}
+    except upstream_client.UpstreamUnavailable:
+        raise CredentialsSignin("backend_unavailable") from None
+    return grant.user, _tokens(grant)
 
 
-def jwt_local(token: dict[str, Any], user: dict[str, Any] | None = None) -> dict[str, Any]:
-    """At sign-in, copy what the default token leaves out (seed 000's firstName/lastName)."""
+def refresh_backend(tokens: Tokens) -> Tokens:
+    """The refresh grant; called by flask_jwtauth at most once per refresh token."""
+    assert tokens.refresh_token is not None
+    try:
+        grant = upstream_client.refresh_grant(
+            upstream_url(), tokens.refresh_token, clock=example_state().clock
+        )
+    except upstream_client.UpstreamRefused as exc:
+        raise RefreshRefused(exc.error) from None
+    except upstream_client.UpstreamUnavailable as exc:
+        raise RefreshUnavailable(str(exc)) from None
+    return _tokens(grant)
+
+
+def jwt_callback(token: dict[str, Any], user: dict[str, Any] | None = None) -> dict[str, Any]:
+    """At sign-in, copy what the default token leaves out (seed 000's username)."""
     if user is not None:
         token["username"] = user["username"]
     return token
-
-
-def jwt_backend(token: dict[str, Any], user: dict[str, Any] | None = None) -> dict[str, Any] | None:
-    """Seed 002's jwt callback: keep the backend's tokens, refresh the access token when due.
-
-    Returning None ends the session: the refresh token was refused (expired, or the user is
-    gone), so the user must sign in again.
-    """
-    if user is not None:
-        token["username"] = user["username"]
-        token.update({k: user[k] for k in BACKEND_CLAIMS})
-        return token
-    if example_state().clock() < token["accessTokenExpires"]:
-        return token
-    grant = backend.refresh_grant(token["refreshToken"])
-    if grant is None:
-        return None
-    return {**token, **{k: grant[k] for k in BACKEND_CLAIMS}}
 
 
 def session_local(session: dict[str, Any], token: dict[str, Any]) -> dict[str, Any]:
@@ -72,17 +97,21 @@ def session_local(session: dict[str, Any], token: dict[str, Any]) -> dict[str, A
 def session_backend(session: dict[str, Any], token: dict[str, Any]) -> dict[str, Any]:
     """As in seed 002, the page may see the access token, never the refresh token."""
     session = session_local(session, token)
-    session["accessToken"] = token["accessToken"]
-    session["accessTokenExpires"] = token["accessTokenExpires"]
+    upstream = token.get("upstream") or {}
+    session["accessToken"] = upstream.get("access_token")
+    session["accessTokenExpires"] = upstream.get("expires_at")
     return session
 
 
 def init_auth(app: Flask, *, uses_backend: bool, clock: Clock) -> JWTAuth:
-    provider = CredentialsProvider(
-        authorize=authorize_backend if uses_backend else authorize_local, fields=FIELDS
-    )
+    if uses_backend:
+        provider = CredentialsProvider(
+            authorize=authorize_backend, refresh=refresh_backend, fields=FIELDS
+        )
+    else:
+        provider = CredentialsProvider(authorize=authorize_local, fields=FIELDS)
     auth = JWTAuth(providers=[provider], clock=clock)
-    auth.jwt_callback(jwt_backend if uses_backend else jwt_local)
+    auth.jwt_callback(jwt_callback)
     auth.session_callback(session_backend if uses_backend else session_local)
     auth.init_app(app)
     return auth

@@ -25,7 +25,7 @@ class Scenario:
     name: str
     summary: str
     settings: Mapping[str, Any] = field(default_factory=dict)
-    #: Seed 002: sign in through the fake upstream backend and rotate its tokens.
+    #: Seed 002: sign in through the upstream token service; the built-in refresh renews.
     uses_backend: bool = False
 
 
@@ -61,8 +61,9 @@ SCENARIOS: dict[str, Scenario] = {
         ),
         Scenario(
             "seed002",
-            "credentials checked by an upstream backend (/backend/) that issues 30-second "
-            "access tokens and refresh tokens, rotated in the jwt callback",
+            "credentials checked by an upstream token service (its own process) that issues "
+            "30-second access tokens and rotating refresh tokens, renewed by the built-in "
+            "refresh",
             {"JWTAUTH_SESSION_MAX_AGE": 3600, "JWTAUTH_SESSION_UPDATE_AGE": 300},
             uses_backend=True,
         ),

@@ -93,6 +93,16 @@ def get_resource(
     return body
 
 
+def stats(base_url: str, timeout: Timeout = DEFAULT_TIMEOUT) -> dict[str, int]:
+    """The service's own counters (sign-ins, refreshes served, reuse detected)."""
+    response = _send("GET", _url(base_url, "/_stats"), timeout)
+    _raise_for_status(response)
+    body = _json(response)
+    if not isinstance(body, dict):
+        raise UpstreamUnavailable("the upstream's stats answer is malformed")
+    return {str(k): int(v) for k, v in body.items() if isinstance(v, int)}
+
+
 def _grant(
     base_url: str, form: Mapping[str, str], timeout: Timeout, clock: Callable[[], float]
 ) -> Grant:

@@ -7,9 +7,10 @@ from typing import Any
 
 from flask import Blueprint, render_template
 
-from flask_jwtauth import current_session, get_token, login_required
+from flask_jwtauth import access_token, current_session, get_token, login_required
 
-from . import backend
+from . import upstream_client
+from .auth import upstream_url
 from .state import example_state
 
 bp = Blueprint("example", __name__)
@@ -31,17 +32,31 @@ def dashboard() -> str:
     session = current_session
     token = get_token()
     assert session is not None and token is not None  # login_required let us in
-    state = example_state()
-    backend_check = None
-    if state.scenario.uses_backend:
-        backend_check = backend.verify(token["accessToken"], "access")
+    upstream = None
+    if example_state().scenario.uses_backend:
+        upstream = _upstream_facts(token)
     return render_template(
         "dashboard.html",
         session=session,
         token=token,
         expires_at=_expires_at(session),
-        backend_check=backend_check,
+        upstream=upstream,
     )
+
+
+def _upstream_facts(token: dict[str, Any]) -> dict[str, Any]:
+    """Seed 002's page: the access token's life, the upstream's protected resource called
+    with it, and how many refreshes the upstream has served."""
+    kept = token.get("upstream") or {}
+    facts: dict[str, Any] = {"expires_at": kept.get("expires_at"), "resource": None}
+    bearer = access_token()
+    try:
+        if bearer is not None:
+            facts["resource"] = upstream_client.get_resource(upstream_url(), bearer)
+        facts["stats"] = upstream_client.stats(upstream_url())
+    except upstream_client.UpstreamError as exc:
+        facts["error"] = str(exc)
+    return facts
 
 
 @bp.get("/admin")

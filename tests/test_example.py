@@ -9,6 +9,7 @@ from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -18,7 +19,13 @@ from werkzeug.security import check_password_hash
 from werkzeug.test import TestResponse
 
 import example
-from example import backend, db
+from example import db
+from example.upstream_tokens import ACCESS_TTL
+
+if TYPE_CHECKING:
+    from upstream_server import Upstream
+
+pytest_plugins = ["upstream_server"]
 
 COOKIE = "jwtauth.session-token"
 START = 1_700_000_000.0
@@ -403,54 +410,30 @@ def test_seed001_activity_keeps_the_session_idle_gaps_end_it(start: Start) -> No
 # -- seed 002: upstream backend tokens -----------------------------------------------------
 
 
-def test_seed002_backend_issues_and_refreshes_tokens(start: Start) -> None:
-    running = start("seed002")
-    client = running.client
-    bad = client.post("/backend/token", json={"username": "alice", "password": "nope"})
-    assert bad.status_code == 401 and bad.get_json() == {"error": "invalid_grant"}
-
-    grant = client.post(
-        "/backend/token", json={"username": "alice", "password": "alice-password"}
-    ).get_json()
-    assert grant["accessTokenExpires"] == START + backend.ACCESS_TOKEN_TTL
-    assert grant["user"]["username"] == "alice" and "password_hash" not in grant["user"]
-    me = client.get("/backend/me", headers={"Authorization": f"Bearer {grant['accessToken']}"})
-    assert me.status_code == 200 and me.get_json()["sub"] == grant["user"]["id"]
-
-    # An access token is not a refresh token, nor the other way round.
-    swapped = client.post("/backend/refresh", json={"refreshToken": grant["accessToken"]})
-    assert swapped.status_code == 401
-    bearer = {"Authorization": f"Bearer {grant['refreshToken']}"}
-    assert client.get("/backend/me", headers=bearer).status_code == 401
-
-    running.clock.advance(backend.ACCESS_TOKEN_TTL)
-    expired = {"Authorization": f"Bearer {grant['accessToken']}"}
-    assert client.get("/backend/me", headers=expired).status_code == 401
-    fresh = client.post("/backend/refresh", json={"refreshToken": grant["refreshToken"]})
-    assert fresh.status_code == 200
-    assert fresh.get_json()["accessTokenExpires"] == running.clock() + backend.ACCESS_TOKEN_TTL
-
-
-def test_seed002_sign_in_keeps_the_backend_tokens_in_the_session(start: Start) -> None:
-    running = start("seed002")
+def test_seed002_sign_in_keeps_the_upstream_tokens_in_the_session(
+    start: Start, upstream: Upstream
+) -> None:
+    running = start("seed002", EXAMPLE_UPSTREAM_URL=upstream.url)
     failed = running.sign_in(password="nope")
     assert "error=CredentialsSignin" in failed.headers["Location"]
     assert running.sign_in().status_code == 302
     body = running.client.get("/api/me").get_json()
-    assert body["accessTokenExpires"] == START + backend.ACCESS_TOKEN_TTL
-    assert body["accessToken"].count(".") == 2
-    session = running.client.get("/auth/session").get_json()
-    assert "refreshToken" not in session and "refreshToken" not in str(body)
+    assert body["accessTokenExpires"] == START + ACCESS_TTL
+    assert body["accessToken"].startswith("at_")
+    assert "rt_" not in str(body)  # the refresh token never reaches the browser
     page = running.client.get("/dashboard").get_data(as_text=True)
     assert 'id="backend-check"><span class="badge ok">accepted' in page
+    assert upstream.stats()["resource_calls"] == 1
 
 
-def test_seed002_rotates_the_access_token_when_it_expires(start: Start) -> None:
-    running = start("seed002")
+def test_seed002_renews_the_access_token_when_due_with_no_refresh_code(
+    start: Start, upstream: Upstream
+) -> None:
+    running = start("seed002", EXAMPLE_UPSTREAM_URL=upstream.url)
     running.sign_in()
     first = running.client.get("/api/me").get_json()
 
-    running.clock.advance(backend.ACCESS_TOKEN_TTL - 1)
+    running.clock.advance(ACCESS_TTL - 11)  # outside the 10-second margin
     unchanged = running.client.get("/api/me")
     assert unchanged.get_json()["accessToken"] == first["accessToken"]
     assert not running.session_cookie_set(unchanged)
@@ -459,25 +442,36 @@ def test_seed002_rotates_the_access_token_when_it_expires(start: Start) -> None:
     rotated = running.client.get("/api/me")
     body = rotated.get_json()
     assert body["accessToken"] != first["accessToken"]
-    assert body["accessTokenExpires"] == running.clock() + backend.ACCESS_TOKEN_TTL
+    assert body["accessTokenExpires"] == running.clock() + ACCESS_TTL
     assert running.session_cookie_set(rotated)  # the new tokens are written back
 
     again = running.client.get("/api/me").get_json()  # and read from the cookie next time
     assert again["accessToken"] == body["accessToken"]
     page = running.client.get("/dashboard").get_data(as_text=True)
     assert "accepted" in page
+    assert re.search(r'id="refresh-count">1 \(reuse detected: 0\)', page)
+    assert upstream.stats()["refresh_grants"] == 1
 
 
-def test_seed002_a_refused_refresh_ends_the_session(start: Start) -> None:
-    running = start("seed002")
+def test_seed002_a_refused_refresh_ends_the_session(start: Start, upstream: Upstream) -> None:
+    running = start("seed002", EXAMPLE_UPSTREAM_URL=upstream.url)
     running.sign_in()
     assert running.client.get("/api/me").status_code == 200
-    db.delete_user(running.database, "alice")  # the backend will refuse the refresh token
-    running.clock.advance(backend.ACCESS_TOKEN_TTL)
+    upstream.revoke_user("alice")  # the upstream will refuse the refresh token
+    running.clock.advance(ACCESS_TTL)
     response = running.client.get("/api/me")
     assert response.status_code == 401
+    assert response.get_json()["error"] == "RefreshAccessTokenError"
     assert running.client.get_cookie(COOKIE) is None
 
 
-def test_backend_routes_exist_only_in_seed002(start: Start) -> None:
-    assert start().client.post("/backend/token", json={}).status_code == 404
+def test_seed002_starts_its_own_upstream_beside_it(start: Start) -> None:
+    running = start("seed002")
+    service = running.app.extensions["example_upstream"]
+    try:
+        assert running.app.config["EXAMPLE_UPSTREAM_URL"] == service.url
+        assert running.sign_in().status_code == 302
+        assert running.client.get("/api/me").get_json()["accessToken"].startswith("at_")
+    finally:
+        service.stop()
+    assert service.process.poll() is not None
