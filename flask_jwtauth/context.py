@@ -60,6 +60,8 @@ class RequestState:
     pending: bool = False
     #: With ``error == "ServiceUnavailable"``: when to try again (seconds).
     retry_after: int | None = None
+    #: A next-auth v4 cookie adopted by this request, to clear on the response.
+    clear_v4: str | None = None
 
     def start(self, token: Claims, now: float) -> None:
         """``token`` becomes this request's session, written with a fresh expiry."""

@@ -32,12 +32,13 @@ from .context import WRITES, RequestState, Write, request_state, set_request_sta
 from .cookies import CookiePolicy, clear_token, read_token, write_token
 from .csrf import Csrf
 from .errors import SESSION_ENDED, SessionUnavailable
+from .foreign import ForeignCookies, chunk_names
 from .headers import private
 from .memo import Memo
 from .refresh import RefreshDeferred, RefreshEnded, Refresher
 from .revocation import Revocation
 from .stores import StoreUnavailable
-from .tokens import InvalidToken, JWECodec, TokenCodec, build_codec
+from .tokens import InvalidToken, TokenCodec, build_codec
 
 logger = logging.getLogger("flask_jwtauth")
 
@@ -82,8 +83,8 @@ class SessionEngine:
         # The cookie outlives the session by this notice: a browser then still sends an
         # expired session back, and the app can say why it ended.
         self.notice = settings.session.expiry_notice
-        self._others: dict[tuple[str, bytes | None], JWECodec] = {}
         self.consumer = settings.consumer
+        self.foreign = ForeignCookies(settings, clock)
         self.revocation = revocation
         # A consumer cannot write the renewed tokens back: its peer renews them.
         self.refresher = refresher if not settings.consumer else None
@@ -124,6 +125,13 @@ class SessionEngine:
         secure = state.secure = forced if forced is not None else req.is_secure
         raw = read_token(req.cookies, self._names[secure])
         if raw is None:
+            adopted = self.foreign.adopt_v4(req.cookies, secure)
+            if adopted is not None:
+                state.start(adopted[0], self.clock())
+                state.loaded = state.token
+                state.pending = self.callbacks.jwt is not None
+                state.clear_v4 = adopted[1]
+                return
             notice = req.cookies.get(NOTICE_COOKIE)
             if notice is not None:
                 state.notice = True
@@ -258,6 +266,9 @@ class SessionEngine:
             touched = True
         elif state.notice and state.notice_shown:
             self._notice(response, state)
+        if state.clear_v4 is not None:
+            for name in [state.clear_v4, *chunk_names(request.cookies, state.clear_v4)]:
+                response.delete_cookie(name, path="/", secure=state.secure, httponly=True)
         if state.csrf_cookie is not None or write is Write.ISSUE:
             self.csrf.save(response, state, request)
         if touched:
@@ -304,28 +315,6 @@ class SessionEngine:
         state.token = token
         if state.write is Write.ROLL and signals.session_refreshed.receivers:
             signals.send(signals.session_refreshed, token=claims.own_copy(token))
-
-    def read_other(self, name: str, secret: bytes | None) -> Claims | None:
-        """Another cookie's claims (seed 002's ``getToken({req, secret, cookieName})``): read
-        with that name as the key-derivation salt, under ``secret`` or our own; None when it
-        is absent, not readable, or expired."""
-        raw = read_token(request.cookies, name)
-        if raw is None:
-            return None
-        key = (name, secret)
-        codec = self._others.get(key)
-        if codec is None:
-            secrets = (secret,) if secret is not None else self.settings.secrets
-            codec = JWECodec(secrets, name, self.settings.token.jwe_encryption)
-            if len(self._others) < 16:
-                self._others[key] = codec
-        try:
-            found = codec.decode(raw)
-        except InvalidToken:
-            return None
-        if not claims.valid(found) or claims.expired(found, self.clock(), self.session_settings):
-            return None
-        return found
 
     # -- reading for views ---------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from flask import request
 from werkzeug.local import LocalProxy
 
 from .claims import own_copy
@@ -48,7 +49,7 @@ def get_token(
         app_state = ext()
         name = cookie_name or app_state.engine.policy.name
         key = secret.encode() if isinstance(secret, str) else secret
-        found = app_state.engine.read_other(name, key)
+        found = app_state.engine.foreign.read(request.cookies, name, key)
         return own_copy(found) if found is not None else None
     state = request_state()
     if state is None or state.token is None:

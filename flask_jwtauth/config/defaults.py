@@ -29,6 +29,12 @@ DEFAULTS: dict[str, Key] = {
         "Only read a session another app (a Next.js app on Auth.js) signs in and writes: no "
         "pages, no endpoints, no cookie writes, every denial a JSON 401.",
     ),
+    "JWTAUTH_NEXTAUTH_V4_COOKIES": Key(
+        False,
+        "Migrating from NextAuth v4: a request without our cookie but with a valid "
+        "next-auth.session-token (v4's A256GCM, same secret) is signed in, its session "
+        "re-issued in the current format and the v4 cookie cleared. Read-only.",
+    ),
     # -- secrets and token format
     "JWTAUTH_SECRET": Key(
         None, "Secret (or list: the first encrypts, all decrypt). Falls back to SECRET_KEY."

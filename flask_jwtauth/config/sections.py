@@ -147,6 +147,8 @@ class CookieSettings:
     path: str
     samesite: str
     chunk_size: int
+    #: Adopt next-auth v4 session cookies (``JWTAUTH_NEXTAUTH_V4_COOKIES``).
+    read_v4: bool = False
 
 
 _COOKIE_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
@@ -191,6 +193,7 @@ def load_cookies(config: Mapping[str, Any]) -> CookieSettings:
             512,
             maximum=MAX_CHUNK_SIZE,
         ),
+        read_v4=flag(config, "JWTAUTH_NEXTAUTH_V4_COOKIES", default("JWTAUTH_NEXTAUTH_V4_COOKIES")),
     )
 
 
