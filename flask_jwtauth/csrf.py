@@ -22,6 +22,7 @@ import secrets
 
 from flask import Request, Response, request
 
+from . import log
 from .config import CookieSettings
 from .context import RequestState, request_state
 from .tokens import derive_signing_key
@@ -75,12 +76,17 @@ class Csrf:
     def check(self, submitted: object) -> bool:
         """Is ``submitted`` the token for this request's session, or its visitor's cookie?"""
         if not isinstance(submitted, str) or not submitted or len(submitted) > _MAX_COOKIE:
+            log.event("CSRF_FAILED", "no CSRF token, or not one", path=request.path)
             return False
         jti = _session_id(_state())
         if jti is not None:
-            return hmac.compare_digest(submitted, self._mac(b"session:", jti))
-        value = self._from_cookie(request)
-        return value is not None and hmac.compare_digest(submitted, value)
+            ok = hmac.compare_digest(submitted, self._mac(b"session:", jti))
+        else:
+            value = self._from_cookie(request)
+            ok = value is not None and hmac.compare_digest(submitted, value)
+        if not ok:
+            log.event("CSRF_FAILED", "the CSRF token does not match", path=request.path)
+        return ok
 
     def save(self, response: Response, state: RequestState, req: Request) -> None:
         """Set a new anonymous cookie; drop it once the visitor has a session (its token is
@@ -106,6 +112,10 @@ def _state() -> RequestState:
 
 def _session_id(state: RequestState) -> str | None:
     token = state.token
+    if token is None and state.error == "ServiceUnavailable":
+        # The session is still there, only not vouched for right now (the upstream is
+        # down): its pages' tokens stay bound to it, as on the requests that post them.
+        token = state.loaded
     if token is None:
         return None
     jti = token.get("jti")

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Flask
 
-from . import transaction
+from . import log, transaction
 from .actions import build_blueprint
 from .callbacks import Callbacks, adapt
 from .cli import jwtauth_cli
@@ -65,6 +65,8 @@ class JWTAuth:
             raise RuntimeError("JWTAuth is already set up on this app")
         by_id = _providers(providers if providers is not None else self.providers, app)
         settings = load_settings(app.config)
+        if settings.debug:
+            log.enable_debug()
         if settings.consumer and by_id:
             raise ConfigurationError(
                 "JWTAUTH_CONSUMER", "a consumer signs no one in: give it no providers"

@@ -9,12 +9,11 @@ invitation, an admin's "log in as"), as Flask-Login's ``login_user`` and Auth.js
 
 from __future__ import annotations
 
-import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from . import claims, signals, upstream
+from . import claims, log, signals, upstream
 from .callbacks import CallbackError, default_token, run_jwt
 from .claims import Claims
 from .context import RequestState, request_state
@@ -22,8 +21,6 @@ from .providers.base import SignedIn
 from .revocation import Revocation, session_id
 from .state import ext
 from .stores import StoreUnavailable
-
-logger = logging.getLogger("flask_jwtauth")
 
 
 @dataclass(frozen=True)
@@ -51,6 +48,7 @@ def _state() -> RequestState:
 
 
 def _failed(provider: str, error: str) -> SignInResult:
+    log.event("SIGN_IN_FAILED", "sign-in refused", provider=provider, error=error)
     signals.send(signals.sign_in_failed, provider=provider, error=error)
     return SignInResult(False, error=error)
 
@@ -61,7 +59,7 @@ def _user_claims(user: Any) -> Claims:
     try:
         return default_token(user)
     except ValueError:
-        logger.warning("the signed-in user has no 'id'; a random one was generated")
+        log.event("USER_WITHOUT_ID", "the signed-in user has no 'id'; a random one was generated")
         if isinstance(user, dict):
             return default_token({**user, "id": str(uuid.uuid4())})
         raise
@@ -100,15 +98,16 @@ def complete(outcome: SignedIn) -> SignInResult:
             profile=outcome.profile,
         )
     except (CallbackError, ValueError, TypeError):
-        logger.exception("signing in with provider %r failed", provider)
+        log.event("SIGN_IN_ERROR", "a callback failed", exc_info=True, provider=provider)
         return _failed(provider, "Configuration")
     except Exception:
-        logger.exception("the sign_in callback raised")
+        log.event("SIGN_IN_ERROR", "the sign_in callback raised", exc_info=True, provider=provider)
         return _failed(provider, "Configuration")
     if token is None:
         return _failed(provider, "AccessDenied")
     state.start(token, now)
     assert state.token is not None
+    log.event("SIGNED_IN", "signed in", provider=provider, sub=state.token.get("sub"))
     signals.send(
         signals.user_signed_in,
         user=outcome.user,
@@ -145,7 +144,10 @@ def sign_out() -> Claims | None:
         try:
             revocation.revoke_session(sid)
         except StoreUnavailable:
-            logger.exception("sign-out could not revoke session %s: the store is down", sid)
+            log.event(
+                "STORE_UNAVAILABLE", "sign-out could not revoke the session", exc_info=True, sid=sid
+            )
+    log.event("SIGNED_OUT", "signed out", sid=sid)
     signals.send(signals.user_signed_out, token=ended)
     return ended
 
@@ -192,7 +194,7 @@ def update(data: Any) -> bool:
             app_state.callbacks, current, trigger="update", current=current, session=data
         )
     except CallbackError:
-        logger.exception("the session update failed")
+        log.event("JWT_CALLBACK_ERROR", "the session update failed", exc_info=True)
         raise UpdateRefused("Configuration") from None
     if updated is None:
         sign_out()

@@ -3,18 +3,15 @@ secret, cookieName})``), and next-auth v4's, adopted when a team migrates off it
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import claims
+from . import claims, log
 from .claims import Claims
 from .config import Settings
 from .cookies import read_token
 from .tokens import InvalidToken, JWECodec, V4Decoder
-
-logger = logging.getLogger("flask_jwtauth")
 
 #: next-auth v4's session cookie, over HTTP and HTTPS.
 V4_NAMES = {False: "next-auth.session-token", True: "__Secure-next-auth.session-token"}
@@ -65,7 +62,7 @@ class ForeignCookies:
         try:
             found = self._v4.decode(raw)
         except InvalidToken as exc:
-            logger.debug("next-auth v4 cookie not adopted: %s", exc)
+            log.event("V4_SESSION_IGNORED", "next-auth v4 cookie not adopted", reason=str(exc))
             return None
         now = self.clock()
         s = self.settings.session
@@ -74,10 +71,12 @@ class ForeignCookies:
             or claims.expired(found, now, s)
             or claims.not_yet_valid(found, now, s)
         ):
-            logger.debug("next-auth v4 cookie not adopted: expired or malformed claims")
+            log.event(
+                "V4_SESSION_IGNORED", "next-auth v4 cookie not adopted: expired or malformed claims"
+            )
             return None
         found.setdefault("sid", str(uuid.uuid4()))
-        logger.info("a next-auth v4 session was re-issued in the current format")
+        log.event("V4_SESSION_ADOPTED", "re-issued in the current format", sub=found.get("sub"))
         return found, name
 
 

@@ -14,6 +14,7 @@ from urllib.parse import quote, urlencode
 
 from flask import Response, current_app, jsonify, redirect, request
 
+from . import log
 from .context import RequestState, request_state
 from .errors import SESSION_ENDED, describe, describe_api
 from .headers import private, vary_accept
@@ -65,6 +66,13 @@ def deny(status: int, code: str) -> Response:
     ``unauthorized_handler``/``forbidden_handler`` answers."""
     api = wants_json()
     code, _, message = describe_api(code) if api else describe(code)
+    log.event(
+        "ACCESS_DENIED",
+        "JSON answer" if api or status != 401 else "redirected to sign-in",
+        status=status,
+        error=code,
+        path=request.path,
+    )
     state = request_state()
     if state is not None and code in SESSION_ENDED:
         state.notice_shown = True

@@ -11,13 +11,12 @@ renewing the upstream access token and the app's jwt callback. A request that ne
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, request
 
-from . import claims, signals, upstream
+from . import claims, log, signals, upstream
 from .callbacks import (
     CallbackError,
     Callbacks,
@@ -39,8 +38,6 @@ from .refresh import RefreshDeferred, RefreshEnded, Refresher
 from .revocation import Revocation
 from .stores import StoreUnavailable
 from .tokens import InvalidToken, TokenCodec, build_codec
-
-logger = logging.getLogger("flask_jwtauth")
 
 Clock = Callable[[], float]
 
@@ -109,10 +106,10 @@ class SessionEngine:
             try:
                 found = self._codecs[secure].decode(raw)
             except InvalidToken as exc:
-                logger.debug("session cookie rejected: %s", exc)
+                log.event("SESSION_INVALID", "session cookie rejected", reason=str(exc))
                 return None
             if not claims.valid(found):
-                logger.debug("session cookie rejected: claims of the wrong type")
+                log.event("SESSION_INVALID", "session cookie rejected: claims of the wrong type")
                 return None
             memo.put(raw, found)
         return found
@@ -136,6 +133,7 @@ class SessionEngine:
             if notice is not None:
                 state.notice = True
                 state.error = notice if notice in SESSION_ENDED else "SessionExpired"
+            log.event("SESSION_NONE", "no session cookie", path=req.path)
             return
         found = self.decode(raw, secure)
         mixed = self._first_chunk[secure] in req.cookies and self._names[secure] in req.cookies
@@ -155,6 +153,7 @@ class SessionEngine:
         s = self.session_settings
         now = self.clock()
         if claims.expired(found, now, s):
+            log.event("SESSION_EXPIRED", "session expired", sid=found.get("sid"))
             state.forget("SessionExpired")
             if self.consumer:
                 state.write = Write.NOTHING
@@ -162,6 +161,7 @@ class SessionEngine:
                 signals.send(signals.session_expired, token=claims.own_copy(found))
             return
         if claims.not_yet_valid(found, now, s):
+            log.event("SESSION_NOT_YET_VALID", "session issued in the future", sid=found.get("sid"))
             state.forget()
             if self.consumer:
                 state.write = Write.NOTHING
@@ -192,7 +192,7 @@ class SessionEngine:
             try:
                 token = self.refresher.renew(token)
             except RefreshEnded as ended:
-                logger.info("session ended: %s", ended.code)
+                log.event("SESSION_ENDED", "session ended", error=ended.code, sid=token.get("sid"))
                 state.forget(ended.code)
                 return
             except RefreshDeferred as deferred:
@@ -207,7 +207,7 @@ class SessionEngine:
         except CallbackError:
             # A failing callback (a backend down, say) must not end the session: the
             # request is anonymous and the cookie is kept for the next one.
-            logger.exception("treating the request as anonymous")
+            log.event("JWT_CALLBACK_ERROR", "the request is anonymous", exc_info=True)
             state.token = None
             state.write = Write.NOTHING
             return
@@ -234,13 +234,15 @@ class SessionEngine:
             revoked = self.revocation.revoked(found)
         except StoreUnavailable as exc:
             if self.fail_open:
-                logger.warning("store unavailable, session not checked for revocation: %s", exc)
+                log.event(
+                    "STORE_UNAVAILABLE", "session not checked for revocation", reason=str(exc)
+                )
                 return True
-            logger.error("store unavailable, session refused: %s", exc)
+            log.event("STORE_UNAVAILABLE", "session refused (fail closed)", reason=str(exc))
             state.error = "ServiceUnavailable"
             return False
         if revoked:
-            logger.info("session rejected: SessionRevoked")
+            log.event("SESSION_REVOKED", "session rejected", sid=found.get("sid"))
             state.forget("SessionRevoked")
             if self.consumer:
                 state.write = Write.NOTHING
@@ -313,6 +315,8 @@ class SessionEngine:
         if state.notice:
             response.delete_cookie(NOTICE_COOKIE, path="/", secure=secure, httponly=True)
         state.token = token
+        if state.write is Write.ROLL:
+            log.event("SESSION_ROLLED", "cookie re-issued", sid=token.get("sid"), exp=token["exp"])
         if state.write is Write.ROLL and signals.session_refreshed.receivers:
             signals.send(signals.session_refreshed, token=claims.own_copy(token))
 
@@ -337,7 +341,7 @@ class SessionEngine:
                 try:
                     session = run_session(self.callbacks, token, expires)
                 except CallbackError as exc:
-                    logger.exception("the session ends")
+                    log.event("SESSION_CALLBACK_ERROR", "the session ends", exc_info=True)
                     state.forget(_code_of(exc.__cause__))
                     state.session_ready = True
                     return None

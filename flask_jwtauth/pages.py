@@ -6,11 +6,13 @@ CSRF token bound to it) and is never cached. Messages come from :mod:`errors`, o
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from flask import Response, render_template, request, url_for
 
-from .errors import describe
+from .context import request_state
+from .errors import SessionUnavailable, describe
 from .headers import private
 from .proxies import current_user
 from .redirects import same_origin_target
@@ -41,6 +43,15 @@ def _page_error(error: str | None) -> tuple[str | None, str | None]:
     return code, message
 
 
+def _settle() -> None:
+    """Our own pages render even when the session cannot be vouched for right now (the
+    upstream or the store is down): as for a visitor without one, never a 503 loop."""
+    state = request_state()
+    if state is not None:
+        with suppress(SessionUnavailable):
+            ext().engine.resolve(state)
+
+
 def _html(template: str, status: int, **context: Any) -> Response:
     html = render_template(template, theme=ext().settings.theme, status=status, **context)
     response = private(Response(html, status=status, mimetype="text/html"))
@@ -58,6 +69,7 @@ def render_sign_in(
     values: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
+    _settle()
     app_state = ext()
     code, message = _page_error(error)
     return _html(
@@ -74,6 +86,7 @@ def render_sign_in(
 
 
 def render_sign_out(*, callback_url: str, error: str | None = None, status: int = 200) -> Response:
+    _settle()
     code, message = _page_error(error)
     # Cancel goes back where the user came from, when that is a page of this origin.
     back = same_origin_target(request.referrer, request.host_url.rstrip("/"))
@@ -91,6 +104,7 @@ def render_sign_out(*, callback_url: str, error: str | None = None, status: int 
 
 
 def render_error(code: str, status: int | None = None) -> Response:
+    _settle()
     code, default_status, message = describe(code)
     status = status or default_status
     return _html(

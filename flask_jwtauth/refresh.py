@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import logging
 import os
 import threading
 import time
@@ -33,13 +32,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from . import signals, upstream
+from . import log, signals, upstream
 from .claims import Claims
 from .config import RefreshSettings
 from .providers.base import Provider, RefreshRefused, RefreshUnavailable
 from .stores import Store, StoreUnavailable
-
-logger = logging.getLogger("flask_jwtauth")
 
 Clock = Callable[[], float]
 
@@ -152,7 +149,7 @@ class Refresher:
         that has expired is dropped, so no view sees it; the session itself goes on."""
         if now < current.get("expires_at", now + 1):
             return token
-        logger.info("the upstream access token expired and cannot be refreshed: dropped")
+        log.event("TOKENS_DROPPED", "the access token expired and cannot be refreshed")
         return {k: v for k, v in token.items() if k != upstream.CLAIM}
 
     def _apply(self, token: Claims, outcome: dict[str, Any]) -> Claims:
@@ -227,7 +224,9 @@ class Refresher:
         except StoreUnavailable as exc:
             if not self.fail_open:
                 raise RefreshDeferred(5, f"store unavailable: {exc}") from None
-            logger.warning("store unavailable, refreshing without the other processes: %s", exc)
+            log.event(
+                "STORE_UNAVAILABLE", "refreshing without the other processes", reason=str(exc)
+            )
             return self._refresh(key, refresh_token, provider, current)
         try:
             return self._refresh(key, refresh_token, provider, current)
@@ -235,7 +234,9 @@ class Refresher:
             try:
                 store.delete(f"refresh-lock:{key}")
             except StoreUnavailable:
-                logger.warning("could not release the refresh lock: it expires by itself")
+                log.event(
+                    "STORE_UNAVAILABLE", "could not release the refresh lock: it expires by itself"
+                )
 
     def _refresh(
         self, key: str, refresh_token: str, provider: Provider, current: dict[str, Any]
@@ -244,20 +245,26 @@ class Refresher:
         try:
             answer = provider.refresh(current)
         except RefreshRefused as exc:
-            logger.info("the upstream refused the refresh (%s): the session ends", exc)
+            log.event(
+                "REFRESH_REFUSED",
+                "the upstream refused: the session ends",
+                provider=provider.id,
+                reason=type(exc).__name__,
+            )
             signals.send(signals.upstream_refresh_failed, provider=provider.id, permanent=True)
             return self._share(key, refresh_token, {"ended": ENDED})
         except RefreshUnavailable as exc:
             raise self._failed(key, str(exc) or type(exc).__name__, provider) from None
         except Exception:
-            logger.exception("the refresh of provider %r raised", provider.id)
+            log.event("REFRESH_ERROR", "the refresh raised", exc_info=True, provider=provider.id)
             raise self._failed(key, "the refresh raised", provider) from None
         tokens = answer if isinstance(answer, upstream.Tokens) else upstream.from_account(answer)
         if tokens is None:
-            logger.error("the refresh of provider %r answered no access token", provider.id)
+            log.event("REFRESH_ERROR", "the refresh answered no access token", provider=provider.id)
             raise self._failed(key, "no access token in the answer", provider)
         claim = tokens.claim(provider.id, current)
         self._backoff.pop(key, None)
+        log.event("TOKENS_REFRESHED", "the access token was renewed", provider=provider.id)
         signals.send(signals.upstream_refreshed, provider=provider.id)
         return self._share(key, refresh_token, {"tokens": claim})
 
@@ -266,7 +273,11 @@ class Refresher:
             try:
                 self.store.set(f"refresh:{key}", seal(refresh_token, outcome), self.settings.stash)
             except StoreUnavailable as exc:
-                logger.warning("could not stash the refresh for other processes: %s", exc)
+                log.event(
+                    "STORE_UNAVAILABLE",
+                    "could not stash the refresh for other processes",
+                    reason=str(exc),
+                )
         return self._keep(key, outcome)
 
     def _keep(self, key: str, outcome: dict[str, Any]) -> dict[str, Any]:
@@ -291,7 +302,13 @@ class Refresher:
         if self.store is not None:
             with suppress(StoreUnavailable):
                 self.store.set(f"refresh-backoff:{key}", f"{failures}:{now + delay}", delay)
-        logger.warning("the upstream could not refresh (%s): retry in %d s", reason, delay)
+        log.event(
+            "REFRESH_UNAVAILABLE",
+            "the upstream could not refresh",
+            provider=provider.id,
+            reason=reason,
+            retry_after=delay,
+        )
         signals.send(signals.upstream_refresh_failed, provider=provider.id, permanent=False)
         return RefreshDeferred(delay, reason)
 

@@ -10,17 +10,15 @@ overwrite each other; the callback clears it whatever the outcome, so it is vali
 from __future__ import annotations
 
 import hashlib
-import logging
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Response, request, url_for
 
+from . import log
 from .providers.base import Provider, Redirect
 from .state import ext
 from .tokens import InvalidToken, JWECodec
-
-logger = logging.getLogger("flask_jwtauth")
 
 #: How long a sign-in at the provider may take, start to callback.
 MAX_AGE = 15 * 60
@@ -88,14 +86,14 @@ def load_transaction(
     try:
         payload = _codec().decode(raw)
     except InvalidToken as exc:
-        logger.info("OAuth transaction cookie rejected: %s", exc)
+        log.event("OAUTH_TRANSACTION_INVALID", "transaction cookie rejected", reason=str(exc))
         return None, ""
     exp = payload.get("exp")
     if not isinstance(exp, int) or exp <= ext().engine.clock():
-        logger.info("OAuth transaction expired")
+        log.event("OAUTH_TRANSACTION_INVALID", "transaction expired")
         return None, ""
     if payload.get("provider") != provider.id or not isinstance(payload.get("tx"), dict):
-        logger.info("OAuth transaction belongs to another provider")
+        log.event("OAUTH_TRANSACTION_INVALID", "transaction belongs to another provider")
         return None, ""
     callback = payload.get("callbackUrl")
     return payload["tx"], callback if isinstance(callback, str) else ""

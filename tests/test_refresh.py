@@ -8,6 +8,7 @@ the upstream's own injected delays that make requests overlap.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -275,3 +276,21 @@ def test_a_5xx_answers_503_and_the_next_try_after_the_backoff_works(
     assert client.get("/api/resource").status_code == 200
     stats = upstream.stats()
     assert stats["injected_failures"] == 2 and stats["refreshes_succeeded"] == 1
+
+
+def test_the_sign_in_and_sign_out_pages_work_while_the_upstream_is_down(
+    app: Flask, upstream: Upstream, clock: FakeClock
+) -> None:
+    client = signed_in(app)
+    clock.advance(DUE + 1)
+    upstream.fail_next(1)
+    assert client.get("/dashboard").status_code == 503
+    page = client.get("/auth/sign-in")  # backing off: no upstream call, no 503 here
+    assert page.status_code == 200 and 'name="csrf_token"' in page.get_data(as_text=True)
+    assert client.get("/auth/sign-out").status_code == 200
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
+    assert token is not None
+    out = client.post("/auth/sign-out", data={"csrf_token": token.group(1)})
+    assert out.status_code == 302
+    assert client.get_cookie(COOKIE) is None
+    assert upstream.stats()["token_requests"] == 2  # the sign-in and the failed refresh

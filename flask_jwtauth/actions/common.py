@@ -10,21 +10,19 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Response, current_app, jsonify, redirect, request, url_for
 
+from .. import log
 from ..context import RequestState, request_state
 from ..errors import SESSION_ENDED, describe
 from ..headers import private, vary_accept
 from ..pages import render_error
 from ..redirects import safe_target
 from ..state import ext
-
-logger = logging.getLogger("flask_jwtauth")
 
 #: Codes shown on the sign-in page itself; the others go to the error page.
 SIGN_IN_PAGE_CODES = SESSION_ENDED | {
@@ -85,7 +83,11 @@ def target(url: str | None, default: str = "/") -> str:
     try:
         chosen = ext().callbacks.redirect(url=wanted, base_url=base)
     except Exception:
-        logger.exception("the redirect callback raised; falling back to /")
+        log.event(
+            "REDIRECT_CALLBACK_ERROR",
+            "the redirect callback raised; falling back to /",
+            exc_info=True,
+        )
         return "/"
     return safe_target(chosen, base, ext().settings.access.trusted_origins) or "/"
 

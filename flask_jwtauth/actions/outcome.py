@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Response, current_app, jsonify, request
 
-from .. import flow, signals
+from .. import flow, log, signals
 from ..headers import private, vary_accept
 from ..providers.base import Outcome, Provider, ProviderRequest, Redirect, Refused, SignedIn
 from ..transaction import save_transaction
 from . import common
-
-logger = logging.getLogger("flask_jwtauth")
 
 
 def provider_request(provider: Provider, form: dict[str, str]) -> ProviderRequest:
@@ -30,8 +26,12 @@ def answer(provider: Provider, outcome: Outcome, *, as_json: bool, callback: str
     refused with Auth.js's code."""
     if isinstance(outcome, Refused):
         if outcome.detail:
-            logger.info(
-                "sign-in with %r refused (%s): %s", provider.id, outcome.code, outcome.detail
+            log.event(
+                "SIGN_IN_FAILED",
+                "sign-in refused",
+                provider=provider.id,
+                error=outcome.code,
+                reason=outcome.detail,
             )
         signals.send(signals.sign_in_failed, provider=provider.id, error=outcome.code)
         return common.fail(

@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Response, jsonify, request
 
-from .. import flow
+from .. import flow, log
 from ..forms import MalformedBody, header_token, json_body
 from ..headers import private
 from ..proxies import get_session
 from ..state import ext
 from . import common
 
-logger = logging.getLogger("flask_jwtauth")
-
 
 def _session_json() -> Response:
     try:
         return private(jsonify(get_session()))
     except TypeError:
-        logger.exception("the session callback returned something that is not JSON")
+        log.event(
+            "SESSION_CALLBACK_ERROR",
+            "the session callback returned something that is not JSON",
+            exc_info=True,
+        )
         return common.fail(True, "Configuration")
 
 

@@ -8,12 +8,11 @@ to its authorization page (or ``{"url": ...}`` for a JSON client, NextAuth's
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Mapping
 
 from flask import Response, abort, request
 
-from .. import signals
+from .. import log, signals
 from ..forms import MalformedBody, submitted
 from ..pages import render_sign_in
 from ..providers.base import Provider, Refused
@@ -22,8 +21,6 @@ from ..stores import StoreUnavailable
 from ..throttle import Throttle
 from . import common
 from .outcome import answer, provider_request
-
-logger = logging.getLogger("flask_jwtauth")
 
 
 def sign_in(provider: str) -> Response:
@@ -46,6 +43,7 @@ def sign_in(provider: str) -> Response:
     account = _account(found, data)
     address = request.remote_addr or "unknown"
     if throttle is not None and account and _refused(throttle, account, address):
+        log.event("SIGN_IN_THROTTLED", "too many failed sign-ins", address=address)
         signals.send(signals.sign_in_throttled, account=_digest(account), address=address)
         return _too_many(as_json, throttle.window)
     outcome = found.begin(provider_request(found, data.to_dict()))
@@ -58,7 +56,7 @@ def sign_in(provider: str) -> Response:
         try:
             throttle.failed(account, address)
         except StoreUnavailable as exc:
-            logger.warning("failed sign-in not counted, the store is down: %s", exc)
+            log.event("STORE_UNAVAILABLE", "failed sign-in not counted", reason=str(exc))
     return answer(found, outcome, as_json=as_json, callback=callback)
 
 
@@ -74,7 +72,7 @@ def _refused(throttle: Throttle, account: str, address: str) -> bool:
     try:
         return throttle.refused(account, address)
     except StoreUnavailable as exc:
-        logger.warning("sign-in throttle not checked, the store is down: %s", exc)
+        log.event("STORE_UNAVAILABLE", "sign-in throttle not checked", reason=str(exc))
         return False
 
 

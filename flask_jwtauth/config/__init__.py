@@ -57,6 +57,8 @@ class Settings:
     authjs_compat: bool
     #: Only read sessions another app writes (``JWTAUTH_CONSUMER``).
     consumer: bool
+    #: One log line per decision (``JWTAUTH_DEBUG``).
+    debug: bool
     token: TokenSettings
     session: SessionSettings
     cookies: CookieSettings
@@ -83,6 +85,7 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         secrets=secret_list(config),
         authjs_compat=compat,
         consumer=consumer,
+        debug=flag(config, "JWTAUTH_DEBUG", False),
         token=load_token(config),
         session=load_session(config),
         cookies=load_cookies(config),

@@ -35,6 +35,12 @@ DEFAULTS: dict[str, Key] = {
         "next-auth.session-token (v4's A256GCM, same secret) is signed in, its session "
         "re-issued in the current format and the v4 cookie cleared. Read-only.",
     ),
+    "JWTAUTH_DEBUG": Key(
+        False,
+        "Log one line per decision (no cookie, rejected and why, expired, revoked, rolled, "
+        "refreshed, signed in, sign-in failed, CSRF failure, redirected or 401) at DEBUG on "
+        "the flask_jwtauth logger, each with a stable code. Never secrets or tokens.",
+    ),
     # -- secrets and token format
     "JWTAUTH_SECRET": Key(
         None, "Secret (or list: the first encrypts, all decrypt). Falls back to SECRET_KEY."
