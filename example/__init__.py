@@ -13,6 +13,13 @@ Environment variables (all optional):
     Path of the SQLite user table; default ``example.sqlite3`` in the instance folder.
 ``EXAMPLE_SECRET``
     The session secret. Without it a development secret is used, with a warning.
+``EXAMPLE_DEMO_OIDC``
+    ``0`` turns off the local OpenID provider (``oidc-provider-mock``, started beside the
+    example) behind the "Sign in with Demo OpenID provider" button;
+    ``EXAMPLE_DEMO_OIDC_URL`` uses one already running.
+``JWTAUTH_PROVIDER_GITHUB_CLIENT_ID`` / ``..._SECRET`` (and ``GOOGLE``, ``KEYCLOAK`` with its
+``..._ISSUER``)
+    Add that real provider's button.
 ``EXAMPLE_UPSTREAM_URL``
     Seed 002's token service, when one is already running (``python -m example.upstream``);
     without it the example starts one beside itself on a free port.
@@ -32,6 +39,7 @@ from flask import Flask
 
 from . import db, scenarios, views
 from .auth import init_auth
+from .demo_oidc import demo_provider, real_providers, start_demo_provider
 from .state import Clock, ExampleState
 from .templating import init_templating
 from .upstream_process import start_upstream
@@ -70,7 +78,16 @@ def create_app(
         EXAMPLE_DATABASE=database_path,
         **settings,
     )
+    app.config.update({k: v for k, v in env.items() if k.startswith("JWTAUTH_PROVIDER_")})
     app.config.update(config or {})
+    providers = real_providers(app.config)
+    if env.get("EXAMPLE_DEMO_OIDC", "1").strip() != "0":
+        issuer = env.get("EXAMPLE_DEMO_OIDC_URL")
+        if not issuer:
+            demo = start_demo_provider()
+            app.extensions["example_demo_oidc"] = demo
+            issuer = demo.url
+        providers.insert(0, demo_provider(issuer))
     if scenario.uses_backend and not app.config.get("EXAMPLE_UPSTREAM_URL"):
         given = env.get("EXAMPLE_UPSTREAM_URL")
         if not given:
@@ -88,7 +105,7 @@ def create_app(
         session_max_age=app.config["JWTAUTH_SESSION_MAX_AGE"],
         session_update_age=app.config.get("JWTAUTH_SESSION_UPDATE_AGE"),
     )
-    init_auth(app, uses_backend=scenario.uses_backend, clock=clock)
+    init_auth(app, uses_backend=scenario.uses_backend, clock=clock, providers=providers)
     init_templating(app)
     app.register_blueprint(views.bp)
     overridden = "EXAMPLE_SESSION_MAX_AGE" in env and env["EXAMPLE_SESSION_MAX_AGE"].strip()

@@ -16,6 +16,7 @@ from flask_jwtauth import (
     CredentialsProvider,
     CredentialsSignin,
     JWTAuth,
+    Provider,
     RefreshRefused,
     RefreshUnavailable,
     Tokens,
@@ -85,7 +86,8 @@ def refresh_backend(tokens: Tokens) -> Tokens:
 def jwt_callback(token: dict[str, Any], user: dict[str, Any] | None = None) -> dict[str, Any]:
     """At sign-in, copy what the default token leaves out (seed 000's username)."""
     if user is not None:
-        token["username"] = user["username"]
+        # A provider's user has no username: the email stands in.
+        token["username"] = user.get("username") or user.get("email")
     return token
 
 
@@ -103,14 +105,18 @@ def session_backend(session: dict[str, Any], token: dict[str, Any]) -> dict[str,
     return session
 
 
-def init_auth(app: Flask, *, uses_backend: bool, clock: Clock) -> JWTAuth:
+def init_auth(
+    app: Flask, *, uses_backend: bool, clock: Clock, providers: list[Provider] | None = None
+) -> JWTAuth:
+    """The credentials provider first, then the OAuth/OIDC ones (the demo provider...)."""
+    provider: Provider
     if uses_backend:
         provider = CredentialsProvider(
             authorize=authorize_backend, refresh=refresh_backend, fields=FIELDS
         )
     else:
         provider = CredentialsProvider(authorize=authorize_local, fields=FIELDS)
-    auth = JWTAuth(providers=[provider], clock=clock)
+    auth = JWTAuth(providers=[provider, *(providers or [])], clock=clock)
     auth.jwt_callback(jwt_callback)
     auth.session_callback(session_backend if uses_backend else session_local)
     auth.init_app(app)

@@ -20,6 +20,8 @@ from .providers import (
     Refused,
     SignedIn,
 )
+from .providers.oauth import OAuthProvider, OIDCProvider
+from .providers.presets import Apple, GitHub, GitLab, Google, Keycloak, MicrosoftEntraID
 from .proxies import (
     AnonymousUser,
     SessionUser,
@@ -47,13 +49,21 @@ from .upstream import Tokens
 
 __all__ = [
     "AnonymousUser",
+    "Apple",
     "ConfigurationError",
     "CredentialField",
     "CredentialsProvider",
     "CredentialsSignin",
+    "GitHub",
+    "GitLab",
+    "Google",
     "InvalidToken",
     "JWTAuth",
     "JWTAuthTestClient",
+    "Keycloak",
+    "MicrosoftEntraID",
+    "OAuthProvider",
+    "OIDCProvider",
     "Provider",
     "ProviderRequest",
     "Redirect",

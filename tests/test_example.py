@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.security import check_password_hash
@@ -94,7 +95,12 @@ def start(tmp_path: Path, seeded_database: Path) -> Start:
         database = tmp_path / f"{scenario}.sqlite3"
         shutil.copy(seeded_database, database)
         clock = FakeClock()
-        environ = {"EXAMPLE_SCENARIO": scenario, "EXAMPLE_DATABASE": str(database), **env}
+        environ = {
+            "EXAMPLE_SCENARIO": scenario,
+            "EXAMPLE_DATABASE": str(database),
+            "EXAMPLE_DEMO_OIDC": "0",
+            **env,
+        }
         app = example.create_app({"TESTING": True}, clock=clock, environ=environ)
         sign_in_url = "/sign-in" if scenario == "seed000" else "/auth/sign-in"
         return Running(app, app.test_client(), clock, str(database), sign_in_url)
@@ -117,7 +123,7 @@ def test_first_run_creates_the_table_and_prints_the_demo_users_once(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     database = tmp_path / "fresh" / "users.sqlite3"
-    app = example.create_app(environ={"EXAMPLE_DATABASE": str(database)})
+    app = example.create_app(environ={"EXAMPLE_DATABASE": str(database), "EXAMPLE_DEMO_OIDC": "0"})
     printed = capsys.readouterr().err
     assert "alice / alice-password" in printed
     assert "admin / admin-password  (role admin)" in printed
@@ -134,7 +140,13 @@ def test_first_run_creates_the_table_and_prints_the_demo_users_once(
     assert capsys.readouterr().err == ""  # not per request
 
     secret = "example-Lk8Jh3Gf6Ds9Aq2Wz5Xc7Vb4Nm1Ty0Ru"
-    example.create_app(environ={"EXAMPLE_DATABASE": str(database), "EXAMPLE_SECRET": secret})
+    example.create_app(
+        environ={
+            "EXAMPLE_DATABASE": str(database),
+            "EXAMPLE_SECRET": secret,
+            "EXAMPLE_DEMO_OIDC": "0",
+        }
+    )
     again = capsys.readouterr().err
     assert "created" not in again and "generated" not in again
 
@@ -475,3 +487,49 @@ def test_seed002_starts_its_own_upstream_beside_it(start: Start) -> None:
     finally:
         service.stop()
     assert service.process.poll() is not None
+
+
+# -- the demo OpenID provider ----------------------------------------------------------------
+
+
+def test_the_demo_provider_signs_in_with_no_account_anywhere(start: Start) -> None:
+    """The real oidc-provider-mock, started beside the example: its form, our callback."""
+    running = start(EXAMPLE_DEMO_OIDC="1")
+    demo = running.app.extensions["example_demo_oidc"]
+    try:
+        client = running.client
+        page = client.get("/auth/sign-in").get_data(as_text=True)
+        assert "Demo OpenID provider" in page and 'action="/auth/sign-in/demo"' in page
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token is not None
+        started = client.post(
+            "/auth/sign-in/demo",
+            data={"csrf_token": token.group(1), "callbackUrl": "/dashboard"},
+        )
+        assert started.status_code == 302
+        assert started.headers["Location"].startswith(demo.url)
+        # The user answers the provider's form (its "sub" field) in the browser.
+        answered = requests.post(
+            started.headers["Location"], data={"sub": "demo"}, allow_redirects=False, timeout=10
+        )
+        assert answered.status_code == 302
+        back = urlsplit(answered.headers["Location"])
+        assert back.path == "/auth/callback/demo"
+        landed = client.get(f"{back.path}?{back.query}")
+        assert landed.status_code == 302 and landed.headers["Location"] == "/dashboard"
+        me = client.get("/api/me").get_json()
+        assert me["user"]["name"] == "Demo User" and me["user"]["email"] == "demo@example.com"
+        assert client.get("/dashboard").status_code == 200
+    finally:
+        demo.stop()
+    assert demo.process.poll() is not None
+
+
+def test_a_real_provider_is_three_settings_away(start: Start) -> None:
+    running = start(
+        JWTAUTH_PROVIDER_GITHUB_CLIENT_ID="gh-client",
+        JWTAUTH_PROVIDER_GITHUB_CLIENT_SECRET="gh-secret-0123456789",
+    )
+    page = running.client.get("/auth/sign-in").get_data(as_text=True)
+    assert 'action="/auth/sign-in/github"' in page
+    assert "gh-secret" not in page

@@ -71,6 +71,7 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     app = example.create_app(
         environ={
             "EXAMPLE_SCENARIO": "default",
+            "EXAMPLE_DEMO_OIDC": "0",
             "EXAMPLE_SESSION_MAX_AGE": str(SESSION_MAX_AGE),
             "EXAMPLE_DATABASE": str(tmp_path / "users.sqlite3"),
         }

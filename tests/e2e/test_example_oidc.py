@@ -1,0 +1,59 @@
+"""The example's provider sign-in in headless Chromium, against the real demo OpenID
+provider (oidc-provider-mock) started beside it: click the button, answer the provider's
+form, land back signed in on the page asked for."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from werkzeug.serving import make_server
+
+import example
+
+from .conftest import Shot
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def example_with_demo_provider(tmp_path: Path) -> Iterator[str]:
+    app = example.create_app(
+        environ={"EXAMPLE_SCENARIO": "default", "EXAMPLE_DATABASE": str(tmp_path / "u.sqlite3")}
+    )
+    demo = app.extensions["example_demo_oidc"]
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        demo.stop()
+
+
+def test_sign_in_with_the_demo_provider_lands_on_the_page_asked_for(
+    page: Page, example_with_demo_provider: str, shot: Shot
+) -> None:
+    from playwright.sync_api import expect
+
+    base = example_with_demo_provider
+    page.goto(f"{base}/dashboard")
+    expect(page).to_have_url(f"{base}/auth/sign-in?callbackUrl=%2Fdashboard")
+    shot(page, "sign-in-page")
+    page.get_by_role("button", name="Sign in with Demo OpenID provider").click()
+    # The provider's own authorization form.
+    page.locator('input[name="sub"]').fill("demo")
+    shot(page, "provider-form")
+    page.get_by_role("button", name="Authorize").click()
+    expect(page).to_have_url(f"{base}/dashboard")
+    expect(page.locator("body")).to_contain_text("Demo User")
+    shot(page, "signed-in")
