@@ -16,6 +16,7 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin
 
 import pytest
@@ -51,6 +52,8 @@ def _unavailable(reason: str) -> None:
 class OpenIDProvider:
     port: int
     process: subprocess.Popen[str] | None = None
+    #: A private JWKS to sign with (None: oidc-provider's development keys).
+    jwks: dict[str, Any] | None = None
 
     @property
     def issuer(self) -> str:
@@ -58,6 +61,8 @@ class OpenIDProvider:
 
     def start(self) -> None:
         env = {**os.environ, "PORT": str(self.port), "OIDC_CLIENTS": json.dumps(CLIENTS)}
+        if self.jwks is not None:
+            env["OIDC_JWKS"] = json.dumps(self.jwks)
         self.process = subprocess.Popen(
             ["node", str(HERE / "server.mjs")],
             env=env,
@@ -80,6 +85,13 @@ class OpenIDProvider:
                 self.process.kill()
                 self.process.communicate()
             self.process = None
+
+    def rotate_keys(self, jwks: dict[str, Any]) -> None:
+        """Restart on the same port signing with ``jwks``: what a provider's key rotation
+        looks like to its clients (sessions at the provider are lost; ours are not)."""
+        self.stop()
+        self.jwks = jwks
+        self.start()
 
     def stats(self) -> dict[str, int]:
         found: dict[str, int] = requests.get(f"{self.issuer}/__stats", timeout=5).json()

@@ -1,5 +1,6 @@
 // A real OpenID provider (panva's oidc-provider) on loopback, for the OAuth/OIDC tests.
-// env: PORT, OIDC_CLIENTS (JSON list of client metadata), ACCESS_TTL (seconds).
+// env: PORT, OIDC_CLIENTS (JSON list of client metadata), ACCESS_TTL (seconds), OIDC_JWKS
+// (a JSON private key set to sign with; restarting with another one is a key rotation).
 // Test-only controls on the same port: POST /__control?delay=MS (token endpoint delay),
 // GET /__stats (token endpoint grants by type, successes and errors).
 import Provider from "oidc-provider";
@@ -7,7 +8,7 @@ import Provider from "oidc-provider";
 const port = Number(process.env.PORT);
 const issuer = `http://127.0.0.1:${port}`;
 const clients = JSON.parse(process.env.OIDC_CLIENTS || "[]");
-const stats = { authorization_code: 0, refresh_token: 0, errors: 0 };
+const stats = { authorization_code: 0, refresh_token: 0, errors: 0, jwks: 0 };
 let tokenDelay = 0;
 
 const provider = new Provider(issuer, {
@@ -24,6 +25,7 @@ const provider = new Provider(issuer, {
   }),
   ttl: { AccessToken: Number(process.env.ACCESS_TTL || 60), IdToken: 300, RefreshToken: 3600 },
   cookies: { keys: ["oidc-test-cookie-key-0123456789"] },
+  ...(process.env.OIDC_JWKS ? { jwks: JSON.parse(process.env.OIDC_JWKS) } : {}),
 });
 
 provider.on("grant.success", (ctx) => {
@@ -43,6 +45,7 @@ provider.use(async (ctx, next) => {
     ctx.body = { delay: tokenDelay };
     return;
   }
+  if (ctx.path === "/jwks") stats.jwks += 1;
   if (ctx.path === "/token" && tokenDelay) {
     await new Promise((resolve) => setTimeout(resolve, tokenDelay));
   }
