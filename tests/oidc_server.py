@@ -54,13 +54,16 @@ class OpenIDProvider:
     process: subprocess.Popen[str] | None = None
     #: A private JWKS to sign with (None: oidc-provider's development keys).
     jwks: dict[str, Any] | None = None
+    #: The registered clients (None: CLIENTS, whose redirect URI is on port 5000).
+    clients: list[dict[str, Any]] | None = None
 
     @property
     def issuer(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        env = {**os.environ, "PORT": str(self.port), "OIDC_CLIENTS": json.dumps(CLIENTS)}
+        clients = self.clients if self.clients is not None else CLIENTS
+        env = {**os.environ, "PORT": str(self.port), "OIDC_CLIENTS": json.dumps(clients)}
         if self.jwks is not None:
             env["OIDC_JWKS"] = json.dumps(self.jwks)
         self.process = subprocess.Popen(
@@ -101,16 +104,25 @@ class OpenIDProvider:
         requests.post(f"{self.issuer}/__control", params={"delay": ms}, timeout=5)
 
 
-@pytest.fixture
-def openid_provider() -> Iterator[OpenIDProvider]:
+def require_oidc_provider() -> None:
+    """Skip (locally) or fail (CI) when node or oidc-provider is missing."""
     if shutil.which("node") is None:
         _unavailable("node is not installed: apt-get install nodejs npm")
     if not (HERE / "node_modules" / "oidc-provider").is_dir():
         _unavailable("oidc-provider is not installed: npm ci --prefix tests/oidc")
+
+
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    provider = OpenIDProvider(port)
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def openid_provider() -> Iterator[OpenIDProvider]:
+    require_oidc_provider()
+    provider = OpenIDProvider(free_port())
     provider.start()
     try:
         yield provider

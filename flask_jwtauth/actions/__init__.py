@@ -7,6 +7,7 @@ from flask import Blueprint
 
 from ..state import JWTAuthState
 from ..templating import AuthBlueprint, setup_templates
+from . import authjs
 from .callback import callback
 from .common import limit_body
 from .info import csrf, providers
@@ -40,4 +41,6 @@ def build_blueprint(app_state: JWTAuthState) -> Blueprint:
     bp.add_url_rule(f"{prefix}/session", "update_session", update_session, methods=["POST"])
     bp.add_url_rule(f"{prefix}/csrf", "csrf", csrf, methods=["GET"])
     bp.add_url_rule(f"{prefix}/providers", "providers", providers, methods=["GET"])
+    if pages.authjs_api_url is not None:
+        authjs.register(bp, pages.authjs_api_url)
     return bp

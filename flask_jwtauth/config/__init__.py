@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from .defaults import AUTHJS_DEFAULTS, DEFAULTS, Key
+from .refresh import RefreshSettings, load_refresh
 from .sections import (
     AccessSettings,
     CookieSettings,
     PageSettings,
-    RefreshSettings,
     SessionSettings,
     StoreSettings,
     Theme,
@@ -24,7 +24,6 @@ from .sections import (
     load_access,
     load_cookies,
     load_pages,
-    load_refresh,
     load_session,
     load_store,
     load_theme,

@@ -24,6 +24,12 @@ DEFAULTS: dict[str, Key] = {
         "Share sessions with an Auth.js app: its cookie name, A256CBC-HS512 and its 15-second "
         "clock tolerance become the defaults (see AUTHJS_DEFAULTS).",
     ),
+    "JWTAUTH_AUTHJS_API_URL": Key(
+        None,
+        "Serve Auth.js's REST API (next-auth v4's routes and answers: /session, /csrf, "
+        "/providers, /signin, /callback, /signout) at this path, e.g. '/api/auth', so the "
+        "next-auth/react client works against this app unchanged.",
+    ),
     "JWTAUTH_CONSUMER": Key(
         False,
         "Only read a session another app (a Next.js app on Auth.js) signs in and writes: no "

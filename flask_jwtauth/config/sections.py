@@ -209,6 +209,8 @@ class PageSettings:
     #: The canonical origin (``https://host[:port]``), or None: the request's own.
     canonical_url: str | None = None
     max_body_size: int = 64 * 1024
+    #: Where Auth.js's REST API is served for its clients (None: not served).
+    authjs_api_url: str | None = None
 
     @property
     def sign_in_elsewhere(self) -> bool:
@@ -247,7 +249,20 @@ def load_pages(config: Mapping[str, Any]) -> PageSettings:
         max_body_size=positive_int(
             config, "JWTAUTH_MAX_BODY_SIZE", default("JWTAUTH_MAX_BODY_SIZE"), 1024
         ),
+        authjs_api_url=_authjs_api_url(config, prefix),
     )
+
+
+def _authjs_api_url(config: Mapping[str, Any], prefix: str) -> str | None:
+    key = "JWTAUTH_AUTHJS_API_URL"
+    if config.get(key) is None:
+        return None
+    value = url(config, key, "/api/auth")
+    if value in ("/", prefix):
+        raise ConfigurationError(
+            key, f"must be a path of its own, not '/' nor JWTAUTH_URL_PREFIX ({prefix})"
+        )
+    return value
 
 
 def _canonical(config: Mapping[str, Any]) -> str | None:
@@ -361,35 +376,3 @@ def load_store(config: Mapping[str, Any]) -> StoreSettings:
         throttle_window=max(window, 1),
     )
 
-
-@dataclass(frozen=True)
-class RefreshSettings:
-    """Upstream access-token refresh: when, how long to wait for another's, what to keep."""
-
-    margin: int
-    wait: int
-    stash: int
-    backoff_max: int
-
-
-def load_refresh(config: Mapping[str, Any]) -> RefreshSettings:
-    values = {}
-    for key in (
-        "JWTAUTH_REFRESH_MARGIN",
-        "JWTAUTH_REFRESH_WAIT",
-        "JWTAUTH_REFRESH_STASH",
-        "JWTAUTH_REFRESH_BACKOFF_MAX",
-    ):
-        found = duration(config, key, default(key), allow_none=False)
-        assert found is not None
-        values[key] = found
-    if values["JWTAUTH_REFRESH_WAIT"] < 1:
-        raise ConfigurationError("JWTAUTH_REFRESH_WAIT", "must be at least 1 second")
-    if values["JWTAUTH_REFRESH_BACKOFF_MAX"] < 2:
-        raise ConfigurationError("JWTAUTH_REFRESH_BACKOFF_MAX", "must be at least 2 seconds")
-    return RefreshSettings(
-        margin=values["JWTAUTH_REFRESH_MARGIN"],
-        wait=values["JWTAUTH_REFRESH_WAIT"],
-        stash=max(values["JWTAUTH_REFRESH_STASH"], 1),
-        backoff_max=values["JWTAUTH_REFRESH_BACKOFF_MAX"],
-    )

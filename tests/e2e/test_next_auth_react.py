@@ -1,0 +1,176 @@
+"""The real next-auth/react (v4) client against a Flask back end, in headless Chromium.
+
+A page bundled by esbuild from ``tests/nextauth_client`` (next-auth 4.24.15, React 18) is
+served by a Flask app whose Auth.js REST API is at ``/api/auth``; the test calls the client's
+own functions as an app would, and reads ``useSession()`` from the DOM: credentials sign-in
+with ``redirect: false``, session read, ``update``, sign-out, and a sign-in through the real
+OpenID provider (npm oidc-provider).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from flask import Flask, Response
+from oidc_server import CLIENTS, OpenIDProvider, free_port, require_oidc_provider
+from support import SECRET, authorize
+from werkzeug.serving import make_server
+
+from flask_jwtauth import CredentialsProvider, JWTAuth, OIDCProvider
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+pytestmark = pytest.mark.browser
+
+CLIENT_DIR = Path(__file__).resolve().parents[1] / "nextauth_client"
+PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>next-auth client</title>
+<script>window.NEXTAUTH_BASE_PATH = "/api/auth";</script></head>
+<body><div id="root"></div><script src="/bundle.js"></script></body></html>"""
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (required in CI)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """The page's script, built once from the real next-auth/react with esbuild."""
+    esbuild = CLIENT_DIR / "node_modules" / ".bin" / "esbuild"
+    if shutil.which("node") is None or not esbuild.exists():
+        _unavailable("next-auth/react is not installed: npm ci --prefix tests/nextauth_client")
+    out = tmp_path_factory.mktemp("bundle") / "bundle.js"
+    subprocess.run(
+        [
+            str(esbuild),
+            str(CLIENT_DIR / "page.jsx"),
+            "--bundle",
+            "--jsx=automatic",
+            f"--outfile={out}",
+            "--define:process.env.NODE_ENV=\"production\"",
+            "--define:process.env={}",
+            "--log-level=warning",
+        ],
+        check=True,
+        timeout=60,
+    )
+    return out.read_bytes()
+
+
+@pytest.fixture
+def served(bundle: bytes) -> Iterator[tuple[str, OpenIDProvider]]:
+    """The Flask back end on a loopback port, and an OpenID provider that knows its
+    callback URL; both stopped afterwards."""
+    require_oidc_provider()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    client = {**CLIENTS[0], "redirect_uris": [f"{base}/auth/callback/oidc"]}
+    op = OpenIDProvider(free_port(), clients=[client])
+    op.start()
+    app = Flask(__name__)
+    app.config.update(
+        JWTAUTH_SECRET=SECRET, JWTAUTH_AUTHJS_API_URL="/api/auth", JWTAUTH_URL=base
+    )
+    oidc = OIDCProvider(
+        "oidc",
+        "Test OP",
+        issuer=op.issuer,
+        client_id=client["client_id"],
+        client_secret=client["client_secret"],
+    )
+    auth = JWTAuth(app, providers=[CredentialsProvider(authorize=authorize), oidc])
+
+    @auth.jwt_callback
+    def jwt(token: dict[str, Any], trigger: str | None = None, session: Any = None) -> Any:
+        if trigger == "update" and isinstance(session, dict) and "name" in session:
+            token["name"] = str(session["name"])
+        return token
+
+    @app.get("/")
+    def page() -> Response:
+        return Response(PAGE, mimetype="text/html")
+
+    @app.get("/bundle.js")
+    def script() -> Response:
+        return Response(bundle, mimetype="text/javascript")
+
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield base, op
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        op.stop()
+
+
+def status(page: Page, expected: str) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.locator("#status")).to_have_text(expected)
+
+
+def test_credentials_session_update_and_sign_out(
+    page: Page, served: tuple[str, OpenIDProvider]
+) -> None:
+    base, _ = served
+    page.goto(f"{base}/")
+    status(page, "unauthenticated")
+    failed = page.evaluate(
+        """() => window.nextAuth.signIn("credentials",
+             {redirect: false, username: "ann", password: "wrong"})"""
+    )
+    assert failed["ok"] is False and failed["error"] == "CredentialsSignin"
+    assert failed["status"] == 401
+    status(page, "unauthenticated")
+
+    result = page.evaluate(
+        """() => window.nextAuth.signIn("credentials",
+             {redirect: false, username: "ann", password: "pw-ann"})"""
+    )
+    assert result["ok"] is True and result["error"] is None
+    status(page, "authenticated")
+    session = page.evaluate("() => window.nextAuth.getSession()")
+    assert session["user"]["name"] == "Ann"
+    assert isinstance(page.evaluate("() => window.nextAuth.getCsrfToken()"), str)
+    providers = page.evaluate("() => window.nextAuth.getProviders()")
+    assert set(providers) == {"credentials", "oidc"}
+
+    updated = page.evaluate("() => window.nextAuthUpdate({name: 'Ann Updated'})")
+    assert updated["user"]["name"] == "Ann Updated"
+    assert "Ann Updated" in page.locator("#session").inner_text()
+
+    out = page.evaluate("() => window.nextAuth.signOut({redirect: false})")
+    assert out["url"].startswith(base)
+    page.reload()
+    status(page, "unauthenticated")
+    assert page.evaluate("() => window.nextAuth.getSession()") is None
+
+
+def test_sign_in_with_an_openid_provider(page: Page, served: tuple[str, OpenIDProvider]) -> None:
+    base, op = served
+    page.goto(f"{base}/")
+    status(page, "unauthenticated")
+    page.evaluate("""() => { window.nextAuth.signIn("oidc", {callbackUrl: "/"}); }""")
+    # oidc-provider's development login and consent forms.
+    page.wait_for_url(f"{op.issuer}/**")
+    page.locator('input[name="login"]').fill("zoe")
+    page.locator('input[name="password"]').fill("any-password")
+    page.locator('button[type="submit"]').click()
+    page.locator('button[type="submit"]').click()  # consent
+    page.wait_for_url(f"{base}/")
+    status(page, "authenticated")
+    session = page.evaluate("() => window.nextAuth.getSession()")
+    assert session["user"]["name"] == "User zoe"
+    assert op.stats()["authorization_code"] == 1

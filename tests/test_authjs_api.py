@@ -1,0 +1,125 @@
+"""Auth.js's REST API (next-auth v4's routes and answers) at JWTAUTH_AUTHJS_API_URL, over HTTP
+with the requests next-auth/react's client sends (form posts with ``json=true``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import AppFactory
+from flask import Flask
+from flask.testing import FlaskClient
+from support import COOKIE, set_cookie
+
+from flask_jwtauth import ConfigurationError
+
+API = "/api/auth"
+
+
+@pytest.fixture
+def app(make_app: AppFactory) -> Flask:
+    return make_app(JWTAUTH_AUTHJS_API_URL=API)[0]
+
+
+def csrf(client: FlaskClient) -> str:
+    token: str = client.get(f"{API}/csrf").get_json()["csrfToken"]
+    return token
+
+
+def credentials_sign_in(client: FlaskClient, password: str = "pw-ann", **extra: str) -> Any:
+    """What ``signIn("credentials", {redirect: false, ...})`` posts."""
+    data = {
+        "username": "ann",
+        "password": password,
+        "csrfToken": csrf(client),
+        "callbackUrl": "http://localhost/dashboard",
+        "json": "true",
+        **extra,
+    }
+    return client.post(f"{API}/callback/credentials", data=data)
+
+
+def test_no_session_is_an_empty_object_and_the_providers_are_in_authjs_shape(
+    app: Flask,
+) -> None:
+    client = app.test_client()
+    response = client.get(f"{API}/session")
+    assert response.status_code == 200 and response.get_json() == {}
+    assert "no-store" in response.headers["Cache-Control"] or "private" in response.headers[
+        "Cache-Control"
+    ]
+    assert client.get("/auth/session").get_json() is None  # our own endpoint keeps null
+    assert client.get(f"{API}/providers").get_json() == {
+        "credentials": {
+            "id": "credentials",
+            "name": "Credentials",
+            "type": "credentials",
+            "signinUrl": "http://localhost/api/auth/signin/credentials",
+            "callbackUrl": "http://localhost/auth/callback/credentials",
+        }
+    }
+
+
+def test_credentials_sign_in_session_update_and_sign_out(app: Flask) -> None:
+    client = app.test_client()
+    response = credentials_sign_in(client)
+    assert response.status_code == 200
+    assert response.get_json() == {"url": "http://localhost/dashboard"}
+    assert client.get_cookie(COOKIE) is not None
+    session = client.get(f"{API}/session").get_json()
+    assert session["user"]["name"] == "Ann"
+    updated = client.post(f"{API}/session", json={"csrfToken": csrf(client), "data": {"x": 1}})
+    assert updated.status_code == 200 and updated.get_json()["user"]["name"] == "Ann"
+    refused = client.post(f"{API}/session", json={"csrfToken": "forged", "data": {}})
+    assert refused.status_code == 400
+    out = client.post(
+        f"{API}/signout",
+        data={"csrfToken": csrf(client), "callbackUrl": "http://localhost/bye", "json": "true"},
+    )
+    assert out.status_code == 200 and out.get_json() == {"url": "http://localhost/bye"}
+    cleared = set_cookie(out)
+    assert cleared is not None and cleared.cleared
+    assert client.get(f"{API}/session").get_json() == {}
+
+
+def test_a_wrong_password_answers_the_error_in_the_url(app: Flask) -> None:
+    client = app.test_client()
+    response = credentials_sign_in(client, password="nope")
+    assert response.status_code == 401
+    assert response.get_json() == {
+        "url": "http://localhost/api/auth/error?error=CredentialsSignin&provider=credentials"
+    }
+    assert client.get_cookie(COOKIE) is None
+
+
+def test_csrf_and_same_origin_rules_stay_as_strict(app: Flask) -> None:
+    client = app.test_client()
+    forged = client.post(
+        f"{API}/callback/credentials",
+        data={"username": "ann", "password": "pw-ann", "csrfToken": "forged", "json": "true"},
+    )
+    assert forged.status_code == 400
+    assert forged.get_json() == {"url": "http://localhost/api/auth/signin?csrf=true"}
+    assert client.get_cookie(COOKIE) is None
+    hostile = credentials_sign_in(client, callbackUrl="https://evil.example/steal")
+    assert hostile.status_code == 200 and hostile.get_json() == {"url": "http://localhost/"}
+    out = client.post(f"{API}/signout", data={"csrfToken": "forged", "json": "true"})
+    assert out.status_code == 400 and client.get_cookie(COOKIE) is not None
+
+
+def test_the_pages_lead_to_ours(app: Flask) -> None:
+    client = app.test_client()
+    response = client.get(f"{API}/signin?callbackUrl=%2Fdashboard")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/auth/sign-in?callbackUrl=%2Fdashboard"
+    error = client.get(f"{API}/error?error=CredentialsSignin")
+    assert error.status_code == 302 and "error=CredentialsSignin" in error.headers["Location"]
+    assert client.get(f"{API}/signout").headers["Location"].startswith("/auth/sign-out")
+    assert client.post(f"{API}/_log", json={"level": "error"}).status_code == 204
+
+
+def test_off_unless_configured_and_never_on_our_own_prefix(make_app: AppFactory) -> None:
+    app, _ = make_app()
+    assert app.test_client().get(f"{API}/session").status_code == 404
+    with pytest.raises(ConfigurationError, match="JWTAUTH_AUTHJS_API_URL"):
+        make_app(JWTAUTH_AUTHJS_API_URL="/auth")
