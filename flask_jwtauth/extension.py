@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -11,7 +10,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Flask
 
-from . import log, transaction
+from . import log, startup_checks, transaction
 from .actions import build_blueprint
 from .callbacks import Callbacks, adapt
 from .cli import jwtauth_cli
@@ -31,7 +30,6 @@ from .throttle import Throttle
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-logger = logging.getLogger("flask_jwtauth")
 
 
 class JWTAuth:
@@ -71,11 +69,7 @@ class JWTAuth:
             raise ConfigurationError(
                 "JWTAUTH_CONSUMER", "a consumer signs no one in: give it no providers"
             )
-        if app.config.get("WTF_CSRF_ENABLED") is False:
-            logger.warning(
-                "WTF_CSRF_ENABLED = False turns off Flask-WTF's checks on the app's own forms "
-                "only: flask_jwtauth's sign-in, sign-out and session update keep theirs"
-            )
+        startup_checks.report(startup_checks.config_warnings(app, settings))
         csrf = Csrf(settings.secrets[0], settings.cookies)
         now = clock or self.clock
         store, revocation, throttle = _state_stores(app, settings, now)
@@ -99,7 +93,7 @@ class JWTAuth:
             app.before_request(protect_all)
         if not settings.consumer:
             blueprint = build_blueprint(app_state)
-            _warn_about_shadowed_pages(app, settings)
+            startup_checks.views_now_and_on_first_request(app, settings)
             app.register_blueprint(blueprint)
             _exempt_from_csrf_protect(app, blueprint)
         app.register_error_handler(SessionUnavailable, _session_unavailable)
@@ -185,25 +179,6 @@ def _state_stores(
     if config.throttle:
         throttle = Throttle(store or MemoryStore(clock=clock), config.throttle_window)
     return store, revocation, throttle
-
-
-def _warn_about_shadowed_pages(app: Flask, settings: Settings) -> None:
-    """An app view already at one of our page URLs wins over the built-in page."""
-    pages = settings.pages
-    taken = {rule.rule: rule.endpoint for rule in app.url_map.iter_rules()}
-    for key, url, own in (
-        ("JWTAUTH_SIGN_IN_URL", pages.sign_in_url, pages.sign_in_endpoint),
-        ("JWTAUTH_SIGN_OUT_URL", pages.sign_out_url, pages.sign_out_endpoint),
-        ("JWTAUTH_ERROR_URL", pages.error_url, pages.error_endpoint),
-    ):
-        if own is None and url in taken:
-            logger.warning(
-                "%s = %r is already the URL of the app's view %r, which shadows the built-in "
-                "page; set the matching *_ENDPOINT to use that view instead",
-                key,
-                url,
-                taken[url],
-            )
 
 
 def _exempt_from_csrf_protect(app: Flask, blueprint: Blueprint) -> None:

@@ -19,6 +19,7 @@ from .context import RequestState, request_state
 from .errors import SESSION_ENDED, describe, describe_api
 from .headers import private, vary_accept
 from .pages import render_error
+from .startup_checks import GUARDED_ATTR
 from .state import ext
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -133,6 +134,12 @@ def check(
 
 
 def _guard(view: F, roles: frozenset[str] | None, predicate: Predicate | None) -> F:
+    guarded = _wrap(view, roles, predicate)
+    setattr(guarded, GUARDED_ATTR, True)  # the start-up checks look for it
+    return guarded
+
+
+def _wrap(view: F, roles: frozenset[str] | None, predicate: Predicate | None) -> F:
     if inspect.iscoroutinefunction(view):
 
         @functools.wraps(view)

@@ -36,6 +36,7 @@ from .headers import private
 from .memo import Memo
 from .refresh import RefreshDeferred, RefreshEnded, Refresher
 from .revocation import Revocation
+from .startup_checks import HostCheck
 from .stores import StoreUnavailable
 from .tokens import InvalidToken, TokenCodec, build_codec
 
@@ -82,6 +83,7 @@ class SessionEngine:
         self.notice = settings.session.expiry_notice
         self.consumer = settings.consumer
         self.foreign = ForeignCookies(settings, clock)
+        self.host_check = HostCheck(settings.cookies.domain)
         self.revocation = revocation
         # A consumer cannot write the renewed tokens back: its peer renews them.
         self.refresher = refresher if not settings.consumer else None
@@ -309,6 +311,7 @@ class SessionEngine:
             token = {**token, "exp": int(end)}
             max_age = min(max_age, max(int(end) - now, 0))
         secure = state.secure
+        self.host_check(request.host)
         raw = self._codecs[secure].encode(token)
         self._memos[secure].put(raw, token)
         write_token(response, self.policy, request, raw, max_age + self.notice, secure)

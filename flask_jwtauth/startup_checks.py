@@ -1,0 +1,129 @@
+"""Start-up warnings users meet early, each naming the keys to change.
+
+``JWTAuth.init_app`` logs what it can see then (the configuration), and the rest (the app's
+views) once, on the first request; ``flask jwtauth check`` runs them all and fails a
+deployment pipeline when any fires. A secret that is too short is not a warning but an error
+at start-up (``ConfigurationError``), as is every invalid value.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from . import log
+from .config import Settings
+
+#: Set by ``login_required`` on the views it guards.
+GUARDED_ATTR = "_jwtauth_guarded"
+
+
+def config_warnings(app: Flask, settings: Settings) -> list[str]:
+    """What the configuration alone says."""
+    found: list[str] = []
+    cookies, session = settings.cookies, settings.session
+    if cookies.secure is False and not app.debug and not app.testing:
+        found.append(
+            "JWTAUTH_COOKIE_SECURE = False while DEBUG is off: session cookies would travel "
+            "over plain HTTP; leave it unset (Secure exactly on HTTPS) or True"
+        )
+    if session.max_age > session.jwt_max_age:
+        found.append(
+            f"JWTAUTH_SESSION_MAX_AGE ({session.max_age}s) is longer than JWTAUTH_JWT_MAX_AGE "
+            f"({session.jwt_max_age}s): an idle session ends when its token does, earlier "
+            "than the session max age says"
+        )
+    server_name = app.config.get("SERVER_NAME")
+    if cookies.domain and isinstance(server_name, str) and server_name:
+        host = server_name.split(":", 1)[0]
+        if not covers(cookies.domain, host):
+            found.append(
+                f"JWTAUTH_COOKIE_DOMAIN ({cookies.domain}) does not cover SERVER_NAME "
+                f"({host}): browsers will refuse the session cookie"
+            )
+    if app.config.get("WTF_CSRF_ENABLED") is False:
+        found.append(
+            "WTF_CSRF_ENABLED = False turns off Flask-WTF's checks on the app's own forms "
+            "only: flask_jwtauth's sign-in, sign-out and session update keep theirs"
+        )
+    return found
+
+
+def view_warnings(app: Flask, settings: Settings) -> list[str]:
+    """What the app's views say: pages shadowed, or guarded into a redirect loop."""
+    found: list[str] = []
+    pages = settings.pages
+    taken = {rule.rule: rule.endpoint for rule in app.url_map.iter_rules()}
+    for key, url, own in (
+        ("JWTAUTH_SIGN_IN_URL", pages.sign_in_url, pages.sign_in_endpoint),
+        ("JWTAUTH_SIGN_OUT_URL", pages.sign_out_url, pages.sign_out_endpoint),
+        ("JWTAUTH_ERROR_URL", pages.error_url, pages.error_endpoint),
+    ):
+        endpoint = taken.get(url)
+        if own is None and endpoint is not None and not endpoint.startswith("jwtauth."):
+            found.append(
+                f"{key} = {url!r} is already the URL of the app's view {endpoint!r}, which "
+                "shadows the built-in page; set the matching *_ENDPOINT to use that view "
+                "instead"
+            )
+    sign_in = pages.sign_in_endpoint or taken.get(pages.sign_in_url)
+    view = app.view_functions.get(sign_in) if sign_in else None
+    if view is not None and getattr(view, GUARDED_ATTR, False):
+        key = "JWTAUTH_SIGN_IN_ENDPOINT" if pages.sign_in_endpoint else "JWTAUTH_SIGN_IN_URL"
+        found.append(
+            f"the sign-in page ({key}: view {sign_in!r}) is behind login_required: "
+            "visitors would be sent to sign in to see the sign-in page, in a loop"
+        )
+    return found
+
+
+def all_warnings(app: Flask, settings: Settings) -> list[str]:
+    return config_warnings(app, settings) + view_warnings(app, settings)
+
+
+def covers(domain: str, host: str) -> bool:
+    """Does a cookie for ``domain`` reach ``host``?"""
+    domain = domain.lstrip(".").lower()
+    host = host.lower()
+    return host == domain or host.endswith(f".{domain}")
+
+
+def report(messages: list[str]) -> None:
+    for message in messages:
+        log.event("CONFIG_WARNING", message)
+
+
+def views_now_and_on_first_request(app: Flask, settings: Settings) -> None:
+    """The view checks need the app's routes: those registered before ``JWTAuth`` are
+    checked now, the rest on the first request, by a hook that then takes itself out."""
+    said = set(view_warnings(app, settings))
+    report(sorted(said))
+
+    def check_views() -> None:
+        hooks = app.before_request_funcs.get(None, [])
+        if check_views in hooks:
+            # A new list: Flask is iterating over the old one right now.
+            app.before_request_funcs[None] = [h for h in hooks if h is not check_views]
+            report([m for m in view_warnings(app, settings) if m not in said])
+
+    app.before_request_funcs.setdefault(None, []).append(check_views)
+
+
+class HostCheck:
+    """A request host the cookie domain does not cover: logged once per host, only when a
+    cookie is written (never on the hot path), a bounded number of hosts."""
+
+    def __init__(self, domain: str | None) -> None:
+        self.domain = domain
+        self.seen: set[str] = set()
+
+    def __call__(self, host: str) -> None:
+        if self.domain is None or host in self.seen or len(self.seen) >= 64:
+            return
+        self.seen.add(host)
+        name = host.split(":", 1)[0]
+        if not covers(self.domain, name):
+            log.event(
+                "CONFIG_WARNING",
+                f"JWTAUTH_COOKIE_DOMAIN ({self.domain}) does not cover this request's host "
+                f"({name}): the browser will refuse the session cookie",
+            )

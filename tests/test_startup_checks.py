@@ -1,0 +1,90 @@
+"""Start-up warnings: logged by JWTAuth when it can see the problem (the configuration at
+``init_app``, the app's views then or on the first request), each naming the keys."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from conftest import AppFactory
+from flask import Flask
+from support import SECRET, attempt_sign_in
+
+from flask_jwtauth import ConfigurationError, JWTAuth, login_required
+
+
+def warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if getattr(r, "code", "") == "CONFIG_WARNING"]
+
+
+@pytest.fixture(autouse=True)
+def capture(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="flask_jwtauth")
+
+
+def test_a_good_configuration_says_nothing(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    app, _ = make_app()
+    app.test_client().get("/")
+    assert warnings(caplog) == []
+
+
+def test_insecure_cookies_outside_debug(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    make_app(JWTAUTH_COOKIE_SECURE=False, TESTING=False)
+    assert any("JWTAUTH_COOKIE_SECURE = False while DEBUG is off" in m for m in warnings(caplog))
+    caplog.clear()
+    make_app(JWTAUTH_COOKIE_SECURE=False, TESTING=False, DEBUG=True)
+    assert warnings(caplog) == []
+
+
+def test_a_session_longer_than_its_token(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    make_app(JWTAUTH_SESSION_MAX_AGE=3600, JWTAUTH_JWT_MAX_AGE=600, JWTAUTH_SESSION_UPDATE_AGE=60)
+    (message,) = warnings(caplog)
+    assert "JWTAUTH_SESSION_MAX_AGE (3600s)" in message and "JWTAUTH_JWT_MAX_AGE (600s)" in message
+
+
+def test_a_cookie_domain_that_does_not_cover_the_host(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    make_app(JWTAUTH_COOKIE_DOMAIN="example.com", SERVER_NAME="app.example.org")
+    assert any("does not cover SERVER_NAME (app.example.org)" in m for m in warnings(caplog))
+    caplog.clear()
+    app, _ = make_app(JWTAUTH_COOKIE_DOMAIN="example.com")
+    client = app.test_client()
+    attempt_sign_in(client, base_url="http://shop.example.net")  # a cookie is written
+    attempt_sign_in(client, base_url="http://shop.example.net")
+    said = [m for m in warnings(caplog) if "this request's host (shop.example.net)" in m]
+    assert len(said) == 1  # once per host
+    caplog.clear()
+    attempt_sign_in(app.test_client(), base_url="http://a.example.com")
+    assert warnings(caplog) == []
+
+
+def test_a_sign_in_page_behind_login_required_would_loop(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = Flask(__name__)
+    app.config.update(JWTAUTH_SECRET=SECRET, JWTAUTH_SIGN_IN_ENDPOINT="login")
+    JWTAuth(app)
+
+    @app.get("/login")  # registered after JWTAuth: found on the first request
+    @login_required
+    def login() -> str:
+        return "form"
+
+    assert warnings(caplog) == []
+    app.test_client().get("/anything")
+    (message,) = warnings(caplog)
+    assert "JWTAUTH_SIGN_IN_ENDPOINT" in message and "in a loop" in message
+    app.test_client().get("/anything")
+    assert len(warnings(caplog)) == 1  # said once
+
+
+def test_a_short_secret_is_an_error_not_a_warning(make_app: AppFactory) -> None:
+    with pytest.raises(ConfigurationError, match=r"JWTAUTH_SECRET.*at least 32 bytes"):
+        make_app(JWTAUTH_SECRET="too-short-0123456789")
