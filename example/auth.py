@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, current_app
 
 from flask_jwtauth import (
+    JWT,
     CredentialsProvider,
     CredentialsSignin,
     JWTAuth,
@@ -24,6 +25,13 @@ from flask_jwtauth import (
 
 from . import db, upstream_client
 from .state import Clock, example_state
+
+
+class ExampleJWT(JWT, total=False):
+    """This app's session token: NextAuth's claims, plus the username (seed 000)."""
+
+    username: str | None
+
 
 FIELDS = {
     "username": {"label": "Username", "autocomplete": "username"},
@@ -83,7 +91,7 @@ def refresh_backend(tokens: Tokens) -> Tokens:
     return _tokens(grant)
 
 
-def jwt_callback(token: dict[str, Any], user: dict[str, Any] | None = None) -> dict[str, Any]:
+def jwt_callback(token: ExampleJWT, user: dict[str, Any] | None = None) -> ExampleJWT:
     """At sign-in, copy what the default token leaves out (seed 000's username)."""
     if user is not None:
         # A provider's user has no username: the email stands in.
@@ -91,15 +99,15 @@ def jwt_callback(token: dict[str, Any], user: dict[str, Any] | None = None) -> d
     return token
 
 
-def session_local(session: dict[str, Any], token: dict[str, Any]) -> dict[str, Any]:
+def session_local(session: dict[str, Any], token: ExampleJWT) -> dict[str, Any]:
     session["user"]["username"] = token.get("username")
     return session
 
 
-def session_backend(session: dict[str, Any], token: dict[str, Any]) -> dict[str, Any]:
+def session_backend(session: dict[str, Any], token: ExampleJWT) -> dict[str, Any]:
     """As in seed 002, the page may see the access token, never the refresh token."""
     session = session_local(session, token)
-    upstream = token.get("upstream") or {}
+    upstream = token.get("upstream", {})
     session["accessToken"] = upstream.get("access_token")
     session["accessTokenExpires"] = upstream.get("expires_at")
     return session

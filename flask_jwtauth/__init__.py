@@ -43,11 +43,24 @@ from .signals import (
     user_signed_in,
     user_signed_out,
 )
-from .testing import JWTAuthTestClient
+from .testing import JWTAuthTestClient, TestClock, use_clock
 from .tokens import InvalidToken
+from .types import (
+    JWT,
+    Account,
+    JWTCallback,
+    Profile,
+    RedirectCallback,
+    Session,
+    SessionCallback,
+    SignInCallback,
+    User,
+)
 from .upstream import Tokens
 
 __all__ = [
+    "JWT",
+    "Account",
     "AnonymousUser",
     "Apple",
     "ConfigurationError",
@@ -60,20 +73,28 @@ __all__ = [
     "InvalidToken",
     "JWTAuth",
     "JWTAuthTestClient",
+    "JWTCallback",
     "Keycloak",
     "MicrosoftEntraID",
     "OAuthProvider",
     "OIDCProvider",
+    "Profile",
     "Provider",
     "ProviderRequest",
     "Redirect",
+    "RedirectCallback",
     "RefreshRefused",
     "RefreshUnavailable",
     "Refused",
+    "Session",
+    "SessionCallback",
     "SessionUser",
+    "SignInCallback",
     "SignInResult",
     "SignedIn",
+    "TestClock",
     "Tokens",
+    "User",
     "access_token",
     "csrf_token",
     "current_session",
@@ -95,6 +116,7 @@ __all__ = [
     "sign_out",
     "upstream_refresh_failed",
     "upstream_refreshed",
+    "use_clock",
     "user_signed_in",
     "user_signed_out",
 ]

@@ -1,22 +1,62 @@
-"""Sign a test client in without the form, as Flask-Login's ``FlaskLoginClient`` does.
+"""Helpers for users' own test suites, as Flask-Login's ``FlaskLoginClient`` is.
 
 ``app.test_client_class = JWTAuthTestClient``; then ``app.test_client(user={"id": "1"})``
 starts with a valid session cookie for that user. It goes through the same flow as a real
 sign-in (``sign_in`` and ``jwt`` callbacks with trigger ``"sign_in"``, signals), then keeps
-the cookies that sign-in's response set, as a browser would.
+the cookies that sign-in's response set, as a browser would. Each client has its own cookie
+jar and nothing is stored on the app, so no state leaks from one client to another.
+
+:class:`TestClock` and :func:`use_clock` move a session forward in time without sleeping
+(expiry, rolling, an access token due for refresh). The pytest plugin
+(:mod:`flask_jwtauth.pytest_plugin`) wraps both as fixtures.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from flask import Response
+from flask import Flask, Response
 from flask.testing import FlaskClient
 from werkzeug.http import parse_cookie
 
 from . import flow
 from .context import request_state
 from .state import ext
+
+
+class TestClock:
+    """Time under the test's control: ``clock.advance(61)`` instead of ``sleep(61)``."""
+
+    __test__ = False  # not a test class, whatever pytest thinks of the name
+
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.now = float(now)
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@contextmanager
+def use_clock(app: Flask, clock: Any) -> Iterator[Any]:
+    """Run ``app``'s sessions on ``clock`` (a callable returning seconds) for the duration;
+    the app's own clock is back afterwards."""
+    engine = ext(app).engine
+    holders: list[Any] = [engine, engine.foreign]
+    if engine.refresher is not None:
+        holders.append(engine.refresher)
+    saved = [holder.clock for holder in holders]
+    for holder in holders:
+        holder.clock = clock
+    try:
+        yield clock
+    finally:
+        for holder, previous in zip(holders, saved, strict=True):
+            holder.clock = previous
 
 
 class JWTAuthTestClient(FlaskClient):
@@ -47,20 +87,48 @@ class JWTAuthTestClient(FlaskClient):
             if claims:
                 state.token = {**state.token, **claims}
             response = engine.save(Response())
-            token = state.token
-        policy = engine.policy
+        return self._keep(response, secure)
+
+    def sign_out(self, *, secure: bool = False) -> None:
+        """End this client's session through the flow (signals sent, the session revoked
+        when revocation is on), and drop its cookie as a browser would."""
+        app = self.application
+        engine = ext(app).engine
+        name = engine.policy.name_for(secure)
+        cookies = "; ".join(f"{key}={value}" for key, value in self._session_cookies(name))
+        with app.test_request_context(
+            base_url="https://localhost" if secure else None, headers={"Cookie": cookies}
+        ):
+            engine.load()
+            flow.sign_out()
+            engine.save(Response())
+        self._forget(name)
+
+    def _session_cookies(self, name: str) -> list[tuple[str, str]]:
+        path = ext(self.application).engine.policy.path
+        found = []
+        for key in [name, *(f"{name}.{i}" for i in range(64))]:
+            cookie = self.get_cookie(key, path=path)
+            if cookie is not None:
+                found.append((key, cookie.value))
+            elif key != name:
+                break
+        return found
+
+    def _forget(self, name: str) -> None:
+        path = ext(self.application).engine.policy.path
+        for key, _ in self._session_cookies(name):
+            self.delete_cookie(key, path=path)
+
+    def _keep(self, response: Response, secure: bool) -> str:
+        """As a browser would hold it: the new cookie (or chunks), none left from before."""
+        policy = ext(self.application).engine.policy
         name = policy.name_for(secure)
-        # As a browser would hold it: the new cookie (or chunks), none left over from before.
-        self.delete_cookie(name, path=policy.path)
-        index = 0
-        while self.get_cookie(f"{name}.{index}", path=policy.path) is not None:
-            self.delete_cookie(f"{name}.{index}", path=policy.path)
-            index += 1
+        self._forget(name)
         value = ""
         for header in response.headers.getlist("Set-Cookie"):
             for key, cookie_value in parse_cookie(header.split(";", 1)[0]).items():
                 if cookie_value and (key == name or key.startswith(f"{name}.")):
                     self.set_cookie(key, cookie_value, path=policy.path)
                     value += cookie_value
-        assert token is not None
         return value

@@ -533,3 +533,31 @@ def test_a_real_provider_is_three_settings_away(start: Start) -> None:
     page = running.client.get("/auth/sign-in").get_data(as_text=True)
     assert 'action="/auth/sign-in/github"' in page
     assert "gh-secret" not in page
+
+
+# -- with flask_jwtauth's pytest plugin, as an app's own suite would use it ---------------------
+
+
+@pytest.fixture
+def app(tmp_path: Path, seeded_database: Path) -> Flask:
+    """The example in seed 000's scenario: the plugin's fixtures build on it."""
+    database = tmp_path / "plugin.sqlite3"
+    shutil.copy(seeded_database, database)
+    environ = {
+        "EXAMPLE_SCENARIO": "seed000",
+        "EXAMPLE_DATABASE": str(database),
+        "EXAMPLE_DEMO_OIDC": "0",
+    }
+    return example.create_app({"TESTING": True}, environ=environ)
+
+
+def test_seed000_with_the_plugin_a_session_lasts_ten_seconds(
+    jwtauth_client: Callable[..., FlaskClient], jwtauth_clock: FakeClock
+) -> None:
+    client = jwtauth_client({"id": "1", "name": "Alice Example", "username": "alice"})
+    assert client.get("/dashboard").status_code == 200
+    jwtauth_clock.advance(9)
+    assert client.get("/api/me").get_json()["user"]["name"] == "Alice Example"
+    jwtauth_clock.advance(11)  # ten seconds after that last read: over
+    assert sign_in_redirect(client.get("/dashboard"))["error"] == ["SessionExpired"]
+    assert jwtauth_client().get("/api/me").status_code == 401  # a new client: anonymous

@@ -176,3 +176,45 @@ def test_cookie_path_is_respected(make_app: AppFactory) -> None:
     client = app.test_client(user=TESS)
     assert client.get("/app/me").json == {"name": "Tess"}
     assert client.get("/api/me").status_code == 401  # as a browser: not sent outside /app
+
+
+def test_sign_out_ends_the_session_through_the_flow(make_app: AppFactory) -> None:
+    from flask_jwtauth import user_signed_out
+
+    app, _ = make_app(JWTAUTH_REVOCATION=True, JWTAUTH_STORE_URL="memory://")
+    ended: list[Any] = []
+    user_signed_out.connect(lambda sender, token: ended.append(token), app, False)
+    client = JWTAuthTestClient(app, app.response_class, user=TESS)
+    held = cookie_value(client)
+    assert held is not None and client.get("/api/me").status_code == 200
+    client.sign_out()
+    assert cookie_value(client) is None
+    assert client.get("/api/me").status_code == 401
+    assert ended and ended[0]["sub"] == "7"
+    replay = app.test_client()
+    replay.set_cookie(COOKIE, held)
+    assert replay.get("/api/me").status_code == 401  # revoked, not only forgotten
+
+
+def test_clients_share_nothing(app: Flask) -> None:
+    """Flask-Login's FlaskLoginClient problem: no state left on the app between clients."""
+    tess = app.test_client(user=TESS)
+    other = app.test_client(user={"id": "8", "name": "Otto"})
+    anonymous = app.test_client()
+    assert tess.get("/dashboard").get_data(as_text=True) == "Hello Tess"
+    assert other.get("/dashboard").get_data(as_text=True) == "Hello Otto"
+    assert anonymous.get("/api/me").status_code == 401
+
+
+def test_use_clock_moves_sessions_without_sleeping(app: Flask) -> None:
+    from flask_jwtauth import TestClock, use_clock
+
+    clock = TestClock()
+    with use_clock(app, clock):
+        client = app.test_client(user=TESS)
+        clock.advance(59)
+        assert client.get("/api/me").status_code == 200
+        clock.advance(61)
+        assert client.get("/api/me").status_code == 401
+    fresh = app.test_client(user=TESS)  # the app's own clock is back
+    assert fresh.get("/api/me").status_code == 200
