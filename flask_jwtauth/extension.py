@@ -124,7 +124,8 @@ class JWTAuth:
     def unauthorized_handler(self, func: F) -> F:
         """``handler(error, api)``: the answer when no one is signed in (instead of a 302 to
         sign-in or JSON 401). ``error`` is ``SessionRequired``/``SessionExpired``/...,
-        ``api`` whether the request is an API call. Return anything a view may return."""
+        ``api`` whether the request is an API call. Return anything a view may return, or
+        None to keep the built-in answer for this request."""
         self.callbacks.unauthorized = adapt(func)
         return func
 

@@ -79,8 +79,10 @@ def deny(status: int, code: str) -> Response:
         state.notice_shown = True
     callbacks = ext().callbacks
     handler = {401: callbacks.unauthorized, 403: callbacks.forbidden}.get(status)
-    if handler is not None:
-        response = current_app.make_response(handler(error=code, api=api))
+    # The app's own answer; None keeps ours (seed 000: JSON of its own, pages redirected).
+    answer = handler(error=code, api=api) if handler is not None else None
+    if answer is not None:
+        response = current_app.make_response(answer)
     elif api:
         response = jsonify(error=code, message=message)
         response.status_code = status

@@ -636,3 +636,20 @@ def test_api_401_speaks_of_the_api_and_varies_on_accept(client: FlaskClient) -> 
     assert negotiated.status_code == 401
     vary = {v.strip() for v in negotiated.headers["Vary"].split(",")}
     assert {"Accept", "Cookie"} <= vary
+
+
+def test_an_unauthorized_handler_returning_none_keeps_the_built_in_answer(
+    make_app: AppFactory,
+) -> None:
+    """Seed 000: its own JSON for APIs, the usual redirect to sign-in for pages."""
+    app, auth = make_app()
+
+    @auth.unauthorized_handler
+    def unauthorized(error: str, api: bool) -> Any:
+        return {"message": "Unauthorized"} if api else None
+
+    client = app.test_client()
+    assert client.get("/api/me").get_json() == {"message": "Unauthorized"}
+    page = client.get("/dashboard")
+    assert page.status_code == 302
+    assert page.headers["Location"] == "/auth/sign-in?callbackUrl=%2Fdashboard"
