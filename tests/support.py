@@ -7,12 +7,16 @@ Imported as ``support`` (not from ``conftest``: with a second ``conftest.py`` un
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
 COOKIE = "jwtauth.session-token"
@@ -186,3 +190,17 @@ def landed_on_sign_in(
     page = client.get(location)
     assert page.status_code == 200
     return page.get_data(as_text=True)
+
+
+@contextmanager
+def serving(app: Flask, port: int = 0) -> Iterator[str]:
+    """``app`` on a real threaded server on loopback; its base URL; stopped on the way out."""
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="test-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

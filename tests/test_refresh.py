@@ -9,7 +9,6 @@ the upstream's own injected delays that make requests overlap.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -19,8 +18,7 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from refresh_app import create_app
-from support import COOKIE, FakeClock, attempt_sign_in, set_cookie, set_cookies
-from werkzeug.serving import make_server
+from support import COOKIE, FakeClock, attempt_sign_in, serving, set_cookie, set_cookies
 
 from flask_jwtauth import get_token, upstream_refresh_failed, upstream_refreshed
 
@@ -139,14 +137,8 @@ def test_a_late_request_with_the_previous_cookie_gets_the_new_tokens(
 
 @pytest.fixture
 def live(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.shutdown()
-        thread.join(5)
+    with serving(app) as url:
+        yield url
 
 
 def burst(urls: list[str], session_cookie: str, count: int = 20) -> list[requests.Response]:

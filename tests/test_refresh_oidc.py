@@ -4,10 +4,10 @@ refresh-token grant, once however many requests race. Counted on the provider's 
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,8 +16,7 @@ import requests
 from flask import Flask, jsonify
 from flask.testing import FlaskClient
 from oidc_server import CLIENTS, OpenIDProvider, authorize_in_browser, openid_provider  # noqa: F401
-from support import COOKIE, SECRET, FakeClock, csrf_token, set_cookie
-from werkzeug.serving import make_server
+from support import COOKIE, SECRET, FakeClock, csrf_token, serving, set_cookie
 
 from flask_jwtauth import JWTAuth, access_token, get_token, login_required
 from flask_jwtauth.providers.oauth import OIDCProvider
@@ -71,23 +70,14 @@ def cookie(client: FlaskClient) -> str:
 
 
 @pytest.fixture
-def live(request: pytest.FixtureRequest) -> Iterator[Any]:
-    servers: list[Any] = []
-
-    def serve(app: Flask) -> str:
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.port}"
-
-    yield serve
-    for server in servers:
-        server.shutdown()
+def live() -> Iterator[Callable[[Flask], str]]:
+    with ExitStack() as stack:
+        yield lambda app: stack.enter_context(serving(app))
 
 
 def test_twenty_concurrent_requests_refresh_once_at_the_provider(
     openid_provider: OpenIDProvider,  # noqa: F811
-    live: Any,
+    live: Callable[[Flask], str],
 ) -> None:
     app = make(openid_provider)
     client = signed_in(app)

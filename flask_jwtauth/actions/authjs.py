@@ -20,7 +20,7 @@ from ..proxies import get_session
 from ..state import ext
 from . import common
 from .callback import callback
-from .info import csrf
+from .info import csrf, provider_list
 from .session import update_session
 from .sign_in import sign_in
 from .sign_out import sign_out
@@ -64,17 +64,7 @@ def session_update() -> Response:
 
 
 def providers() -> Response:
-    """Auth.js's shape. ``callbackUrl`` is the URL registered at the provider: ours."""
-    out = {}
-    for p in ext().providers.values():
-        out[p.id] = {
-            "id": p.id,
-            "name": p.name,
-            "type": p.type,
-            "signinUrl": f"{common.base_url()}{_prefix()}/signin/{p.id}",
-            "callbackUrl": common.external("jwtauth.callback", provider=p.id),
-        }
-    return private(jsonify(out))
+    return provider_list(lambda p: f"{common.base_url()}{_prefix()}/signin/{p.id}")
 
 
 def signin_page() -> Response:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Response, jsonify
 
 from ..headers import private
+from ..providers.base import Provider
 from ..state import ext
 from .common import external
 
@@ -14,13 +17,18 @@ def csrf() -> Response:
 
 
 def providers() -> Response:
+    return provider_list(lambda p: external("jwtauth.sign_in_provider", provider=p.id))
+
+
+def provider_list(sign_in_url: Callable[[Provider], str]) -> Response:
+    """Auth.js's ``/providers`` shape; ``callbackUrl`` is the one registered at providers."""
     out = {}
     for p in ext().providers.values():
         out[p.id] = {
             "id": p.id,
             "name": p.name,
             "type": p.type,
-            "signinUrl": external("jwtauth.sign_in_provider", provider=p.id),
+            "signinUrl": sign_in_url(p),
             "callbackUrl": external("jwtauth.callback", provider=p.id),
         }
     # Built from the Host header: never cached, so a forged Host cannot poison a cache.

@@ -4,13 +4,12 @@ form, land back signed in on the page asked for."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from werkzeug.serving import make_server
+from support import serving
 
 import example
 
@@ -28,15 +27,10 @@ def example_with_demo_provider(tmp_path: Path) -> Iterator[str]:
         environ={"EXAMPLE_SCENARIO": "default", "EXAMPLE_DATABASE": str(tmp_path / "u.sqlite3")}
     )
     demo = app.extensions["example_demo_oidc"]
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        with serving(app) as url:
+            yield url
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
         demo.stop()
 
 

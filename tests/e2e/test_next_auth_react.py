@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,8 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from flask import Flask, Response
 from oidc_server import CLIENTS, OpenIDProvider, free_port, require_oidc_provider
-from support import SECRET, authorize
-from werkzeug.serving import make_server
+from support import SECRET, authorize, serving
 
 from flask_jwtauth import CredentialsProvider, JWTAuth, OIDCProvider
 
@@ -103,15 +101,10 @@ def served(bundle: bytes) -> Iterator[tuple[str, OpenIDProvider]]:
     def script() -> Response:
         return Response(bundle, mimetype="text/javascript")
 
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield base, op
+        with serving(app, port):
+            yield base, op
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
         op.stop()
 
 
