@@ -1,5 +1,5 @@
 """The pytest plugin, as a user's suite meets it: a tiny app and its tests, run by pytester
-in a subprocess with the plugin loaded from its entry point."""
+in a nested pytest session that loads the plugin from its entry point."""
 
 from __future__ import annotations
 
@@ -56,11 +56,11 @@ def test_expiry_without_sleeping(jwtauth_client, jwtauth_clock):
 
 def test_the_plugins_fixtures_in_a_users_suite(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user_app=USER_SUITE)
-    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider", "-W", "error")
+    result = pytester.runpytest_inprocess("-q", "-p", "no:cacheprovider", "-W", "error")
     result.assert_outcomes(passed=4)
 
 
 def test_a_suite_without_an_app_fixture_is_not_disturbed(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_plain="def test_nothing():\n    assert True\n")
-    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider", "-W", "error")
+    result = pytester.runpytest_inprocess("-q", "-p", "no:cacheprovider", "-W", "error")
     result.assert_outcomes(passed=1)  # loaded (see the test above), and harmless
