@@ -56,6 +56,8 @@ class OpenIDProvider:
     jwks: dict[str, Any] | None = None
     #: The registered clients (None: CLIENTS, whose redirect URI is on port 5000).
     clients: list[dict[str, Any]] | None = None
+    #: More of server.mjs's environment (REFRESH_EXPIRES_IN, ACCESS_TTL).
+    env: dict[str, str] | None = None
 
     @property
     def issuer(self) -> str:
@@ -66,6 +68,7 @@ class OpenIDProvider:
         env = {**os.environ, "PORT": str(self.port), "OIDC_CLIENTS": json.dumps(clients)}
         if self.jwks is not None:
             env["OIDC_JWKS"] = json.dumps(self.jwks)
+        env.update(self.env or {})
         self.process = subprocess.Popen(
             ["node", str(HERE / "server.mjs")],
             env=env,

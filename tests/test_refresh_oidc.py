@@ -24,7 +24,7 @@ from flask_jwtauth.providers.oauth import OIDCProvider
 BASE = "http://127.0.0.1:5000"
 
 
-def make(op: OpenIDProvider, **config: Any) -> Flask:
+def make(op: OpenIDProvider, clock: FakeClock | None = None, **config: Any) -> Flask:
     provider = OIDCProvider(
         "oidc",
         "Test OP",
@@ -37,9 +37,9 @@ def make(op: OpenIDProvider, **config: Any) -> Flask:
     app = Flask(__name__)
     # Its access tokens live 60 s: with a longer margin, the first read after sign-in is due.
     app.config.update(
-        JWTAUTH_SECRET=SECRET, JWTAUTH_URL=BASE, JWTAUTH_REFRESH_MARGIN=3600, **config
+        JWTAUTH_SECRET=SECRET, JWTAUTH_URL=BASE, **{"JWTAUTH_REFRESH_MARGIN": 3600, **config}
     )
-    JWTAuth(app, providers=[provider], clock=FakeClock(time.time()))
+    JWTAuth(app, providers=[provider], clock=clock or FakeClock(time.time()))
 
     @app.get("/api/token")
     @login_required
@@ -142,3 +142,28 @@ def test_a_provider_slower_than_the_timeout_answers_503_and_keeps_the_session(
     assert response.status_code == 503 and response.headers["Retry-After"] == "2"
     assert cookie(client) == kept
     openid_provider.delay_token_endpoint(0)
+
+
+def test_a_refresh_token_lifetime_from_the_provider_caps_the_session(
+    openid_provider: OpenIDProvider,  # noqa: F811
+) -> None:
+    """Keycloak says how long its refresh tokens live (refresh_expires_in): the session
+    ends then, without a refresh call that could only fail."""
+    openid_provider.stop()
+    openid_provider.env = {"REFRESH_EXPIRES_IN": "600", "ACCESS_TTL": "3600"}
+    openid_provider.start()
+    clock = FakeClock(time.time())
+    app = make(openid_provider, clock=clock, JWTAUTH_REFRESH_MARGIN=10)
+    client = signed_in(app)
+    with app.test_request_context(headers={"Cookie": f"{COOKIE}={cookie(client)}"}):
+        app.preprocess_request()
+        token = get_token(cookie_name=COOKIE)
+    assert token is not None
+    end = token["upstream"]["refresh_expires_at"]
+    assert abs(end - (time.time() + 600)) < 30
+    assert token["exp"] <= end  # the cookie does not outlive it
+    assert client.get("/api/token", base_url=BASE).status_code == 200
+    clock.advance(601)
+    response = client.get("/api/token", headers={"Accept": "application/json"}, base_url=BASE)
+    assert response.status_code == 401
+    assert openid_provider.stats()["refresh_token"] == 0

@@ -195,6 +195,7 @@ class OAuthProvider(Provider):
                 )
                 if token.get(k) is not None
             },
+            **_refresh_expiry(token),
         }
         return SignedIn(user=user, account=account, profile=profile)
 
@@ -233,10 +234,20 @@ class OAuthProvider(Provider):
             raise RefreshRefused(str(exc.error)) from exc
         except (requests.RequestException, RuntimeError, ValueError) as exc:
             raise RefreshUnavailable(type(exc).__name__) from exc
+        # Authlib sets expires_at from expires_in; without either, the token has no known
+        # expiry (never "due"), rather than one of now (due on every request).
         out = {k: token[k] for k in ("access_token", "refresh_token", "expires_at", "id_token")
                if token.get(k) is not None}  # fmt: skip
-        out.setdefault("expires_at", int(time.time()) + int(token.get("expires_in", 0)))
-        return out
+        return {**out, **_refresh_expiry(token)}
+
+
+def _refresh_expiry(token: Mapping[str, Any]) -> dict[str, int]:
+    """``refresh_expires_at`` when the server says how long the refresh token lives
+    (Keycloak's ``refresh_expires_in``; 0 there means "no expiry"): the session ends then."""
+    seconds = token.get("refresh_expires_in")
+    if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds > 0:
+        return {"refresh_expires_at": int(time.time()) + int(seconds)}
+    return {}
 
 
 class OIDCProvider(OAuthProvider):

@@ -1,6 +1,8 @@
 // A real OpenID provider (panva's oidc-provider) on loopback, for the OAuth/OIDC tests.
 // env: PORT, OIDC_CLIENTS (JSON list of client metadata), ACCESS_TTL (seconds), OIDC_JWKS
-// (a JSON private key set to sign with; restarting with another one is a key rotation).
+// (a JSON private key set to sign with; restarting with another one is a key rotation),
+// REFRESH_EXPIRES_IN (seconds: token responses carrying a refresh token say how long it
+// lives, as Keycloak's refresh_expires_in does).
 // Test-only controls on the same port: POST /__control?delay=MS (token endpoint delay),
 // GET /__stats (token endpoint grants by type, successes and errors).
 import Provider from "oidc-provider";
@@ -50,6 +52,10 @@ provider.use(async (ctx, next) => {
     await new Promise((resolve) => setTimeout(resolve, tokenDelay));
   }
   await next();
+  const refreshLife = Number(process.env.REFRESH_EXPIRES_IN || 0);
+  if (ctx.path === "/token" && refreshLife && ctx.body && ctx.body.refresh_token) {
+    ctx.body = { ...ctx.body, refresh_expires_in: refreshLife };
+  }
 });
 
 const server = provider.listen(port, "127.0.0.1", () => console.log(`READY ${issuer}`));
