@@ -3,11 +3,13 @@ loopback): the whole redirect dance through our endpoints, and every error for r
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
+import requests
 from conftest import AppFactory
 from flask import Flask
 from flask.testing import FlaskClient
@@ -261,3 +263,32 @@ def test_client_settings_come_from_config_keys(make_app: AppFactory) -> None:
         JWTAUTH_PROVIDER_KEYCLOAK_ISSUER="https://sso.example.com/realms/main",
     )
     assert provider.client_id == "id" and provider.issuer == "https://sso.example.com/realms/main"
+
+
+@pytest.mark.parametrize("tamper", ["other-issuer", "no-issuer"])
+def test_an_authorization_response_from_another_issuer_is_refused(
+    make_app: AppFactory,
+    openid_provider: OpenIDProvider,
+    tamper: str,
+) -> None:
+    """RFC 9207 (mix-up): oidc-provider sends ``iss`` with the code and says so in its
+    discovery document; a response naming another issuer, or none, is refused."""
+    metadata = requests.get(
+        f"{openid_provider.issuer}/.well-known/openid-configuration", timeout=5
+    ).json()
+    assert metadata["authorization_response_iss_parameter_supported"] is True
+    app, _ = oidc_app(make_app, openid_provider)
+    client = app.test_client()
+    returned = authorize_in_browser(start(client))
+    query = parse_qs(urlsplit(returned).query)
+    assert query["iss"] == [openid_provider.issuer]  # the honest response works below
+    if tamper == "other-issuer":
+        returned = returned.replace(
+            quote(openid_provider.issuer, safe=""), quote("https://evil.example", safe="")
+        )
+    else:
+        returned = re.sub(r"&?iss=[^&]*", "", returned)
+    back = finish(client, returned)
+    assert back.status_code == 302
+    assert "error=OAuthCallbackError" in back.headers["Location"]
+    assert session_cookie(client) is None

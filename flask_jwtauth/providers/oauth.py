@@ -129,6 +129,10 @@ class OAuthProvider(Provider):
     def _authorize_params(self, transaction: dict[str, Any]) -> dict[str, Any]:
         return {"response_mode": "form_post"} if self.form_post else {}
 
+    def _wrong_issuer(self, params: Mapping[str, str]) -> str | None:
+        """RFC 9207's mix-up defence, where the server takes part (OpenID providers)."""
+        return None
+
     def begin(self, request: ProviderRequest) -> Outcome:
         try:
             endpoints = self._endpoints()
@@ -160,6 +164,9 @@ class OAuthProvider(Provider):
                            "or another browser)")  # fmt: skip
         if not secrets.compare_digest(str(params.get("state", "")), str(transaction["state"])):
             return Refused("OAuthCallbackError", "state does not match")
+        mixed_up = self._wrong_issuer(params)
+        if mixed_up:
+            return Refused("OAuthCallbackError", mixed_up)
         code = params.get("code")
         if not code:
             return Refused("OAuthCallbackError", "no code in the callback")
@@ -298,6 +305,21 @@ class OIDCProvider(OAuthProvider):
         if data.get("userinfo_endpoint"):
             found["userinfo"] = data["userinfo_endpoint"]
         return found
+
+    def _wrong_issuer(self, params: Mapping[str, str]) -> str | None:
+        """RFC 9207: a provider that says it sends ``iss`` in its authorization response
+        must send its own issuer there; an ``iss`` that is another's means the response
+        came from another provider (a mix-up attack), whatever the provider says."""
+        try:
+            supported = bool(self._metadata().get("authorization_response_iss_parameter_supported"))
+        except (requests.RequestException, ValueError, RuntimeError):
+            supported = False
+        iss = params.get("iss")
+        if iss is None:
+            return "the provider sends iss, but the callback has none" if supported else None
+        if iss.rstrip("/") != (self.issuer or ""):
+            return "iss does not name this provider (a mix-up)"
+        return None
 
     def _authorize_params(self, transaction: dict[str, Any]) -> dict[str, Any]:
         transaction["nonce"] = secrets.token_urlsafe(24)
