@@ -180,3 +180,20 @@ def test_redis_with_nothing_listening_fails_fast() -> None:
 def test_bad_urls(url: str) -> None:
     with pytest.raises(ValueError, match=r"store|sqlite"):
         open_store(url)
+
+
+def test_sqlite_connections_of_finished_threads_are_closed(tmp_path: Path) -> None:
+    """A threaded server starts a thread per request: each thread's connection (and its
+    WAL files) must go with it, not pile up until "too many open files"."""
+    fds = Path("/proc/self/fd")
+    if not fds.is_dir():
+        pytest.skip("counting open files needs /proc")
+    store = open_store(f"sqlite:///{tmp_path}/s.db", timeout=0.5, clock=time.time)
+    store.set("k", "v", 60)
+    before = len(list(fds.iterdir()))
+    for _ in range(40):
+        thread = threading.Thread(target=store.get, args=("k",))
+        thread.start()
+        thread.join()
+    assert len(list(fds.iterdir())) <= before + 3
+    store.close()

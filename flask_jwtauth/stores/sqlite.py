@@ -1,7 +1,8 @@
 """The embedded store: one SQLite file shared by the worker processes of one machine.
 
 WAL mode and a busy timeout let processes read while one writes; each thread has its own
-connection; expired rows are swept every so often, so the table stays bounded.
+connection, closed when the thread ends; expired rows are swept every so often, so the
+table stays bounded.
 """
 
 from __future__ import annotations
@@ -40,15 +41,17 @@ class SQLiteStore:
                 connection.execute(statement)
 
     def _connection(self) -> sqlite3.Connection:
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None:
+        held: _Held | None = getattr(self._local, "held", None)
+        if held is None:
+            # Used by this thread only (it is thread-local); check_same_thread is off so
+            # that the finaliser, which may run on another thread, can close it.
             connection = sqlite3.connect(
-                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=True
+                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
             )
             connection.execute(f"PRAGMA busy_timeout={int(self._timeout * 1000)}")
             connection.execute("PRAGMA synchronous=NORMAL")
-            self._local.connection = connection
-        return connection
+            held = self._local.held = _Held(connection)
+        return held.connection
 
     def _guard(self) -> _Guard:
         return _Guard()
@@ -117,10 +120,22 @@ class SQLiteStore:
             return int(row[0])
 
     def close(self) -> None:
-        connection = getattr(self._local, "connection", None)
-        if connection is not None:
-            connection.close()
-            self._local.connection = None
+        held: _Held | None = getattr(self._local, "held", None)
+        if held is not None:
+            held.connection.close()
+            self._local.held = None
+
+
+class _Held:
+    """A thread's connection, closed when the thread ends and its thread-local data goes:
+    a server that starts a thread per request (Werkzeug's threaded server) would otherwise
+    leave one open connection (and its WAL files) per request."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+
+    def __del__(self) -> None:
+        self.connection.close()
 
 
 class _Guard:
