@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -63,8 +64,18 @@ class RedisServer:
         self.stop()
         raise RuntimeError("redis-server did not answer PING within 10 s")
 
+    def pause(self) -> None:
+        """Freeze the server: connections stay open but nothing answers (a hung server)."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         if self.process is not None:
+            self.process.send_signal(signal.SIGCONT)  # a paused server cannot handle SIGTERM
             self.process.terminate()
             try:
                 self.process.wait(timeout=5)

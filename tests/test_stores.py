@@ -165,6 +165,52 @@ def test_redis_down_is_unavailable_within_the_timeout_and_recovers(
     assert store.get("k") == "again"
 
 
+def test_a_hung_redis_costs_at_most_the_timeout(redis_server: RedisServer) -> None:
+    """Connections open, nothing answers (a frozen server, a full network buffer): each
+    call gives up after the timeout instead of holding the request."""
+    store = open_store(redis_server.url, timeout=0.2)
+    store.set("k", "v", 60)
+    redis_server.pause()
+    try:
+        for call in (
+            lambda: store.get_many(["k"]),
+            lambda: store.set("k", "w", 60),
+            lambda: store.add("a", "1", 60),
+            lambda: store.incr("n", 60),
+        ):
+            started = time.monotonic()
+            with pytest.raises(StoreUnavailable):
+                call()
+            assert time.monotonic() - started < 0.2 + 0.5
+    finally:
+        redis_server.resume()
+    assert store.get("k") in ("v", "w")  # answers again once it is back
+
+
+def test_a_locked_sqlite_file_is_unavailable_after_the_timeout(tmp_path: Path) -> None:
+    import sqlite3
+
+    store = open_store(f"sqlite:///{tmp_path}/s.db", timeout=0.2, clock=time.time)
+    store.set("k", "v", 60)
+    holder = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        for write in (
+            lambda: store.set("k", "w", 60),
+            lambda: store.add("a", "1", 60),
+            lambda: store.incr("n", 60),
+        ):
+            started = time.monotonic()
+            with pytest.raises(StoreUnavailable):
+                write()
+            assert time.monotonic() - started < 0.2 + 0.5
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert store.get("k") == "v"
+    store.close()
+
+
 def test_redis_with_nothing_listening_fails_fast() -> None:
     from redis_server import _free_port, require_redis
 
