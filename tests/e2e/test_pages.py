@@ -4,14 +4,13 @@ Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
+from support import serving
 
 from flask_jwtauth import CredentialsProvider, JWTAuth
 from flask_jwtauth.theme import contrast
@@ -44,15 +43,8 @@ def yellow_app() -> Iterator[str]:
         JWTAUTH_THEME_BRAND_COLOR="#facc15",
     )
     JWTAuth(app, providers=[CredentialsProvider(authorize=lambda c: None)])
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serving(app) as url:
+        yield url
 
 
 def test_button_text_is_readable_on_light_and_dark_brands(
