@@ -115,7 +115,7 @@ def _masked(key: str, value: object) -> str:
 def check() -> None:
     """Run the start-up checks; exit 1 when any warns (for deployment pipelines)."""
     ext = app_state(current_app)
-    found = startup_checks.all_warnings(current_app, ext.settings)
+    found = startup_checks.all_warnings(current_app, ext.settings, ext.providers.values())
     for message in found:
         click.echo(f"warning: {message}", err=True)
     if found:

@@ -69,7 +69,7 @@ class JWTAuth:
             raise ConfigurationError(
                 "JWTAUTH_CONSUMER", "a consumer signs no one in: give it no providers"
             )
-        startup_checks.report(startup_checks.config_warnings(app, settings))
+        startup_checks.report(startup_checks.config_warnings(app, settings, by_id.values()))
         csrf = Csrf(settings.secrets[0], settings.cookies)
         now = clock or self.clock
         store, revocation, throttle = _state_stores(app, settings, now)

@@ -86,8 +86,9 @@ def complete(outcome: SignedIn) -> SignInResult:
         now = app_state.engine.clock()
         minted = claims.mint(_user_claims(outcome.user), now)
         tokens = upstream.from_account(outcome.account)
-        if tokens is not None:
-            # Kept in the encrypted token, renewed when due; the jwt callback may drop them.
+        # Kept in the token only when it is encrypted (a JWS cookie can be read by whoever
+        # holds it); renewed when due; the jwt callback may drop them.
+        if tokens is not None and app_state.settings.token.format == "jwe":
             minted[upstream.CLAIM] = tokens.claim(provider)
         token = run_jwt(
             callbacks,

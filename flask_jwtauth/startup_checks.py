@@ -8,17 +8,22 @@ at start-up (``ConfigurationError``), as is every invalid value.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask import Flask
 
 from . import log
 from .config import Settings
+from .providers.base import Provider
 
 #: Set by ``login_required`` on the views it guards.
 GUARDED_ATTR = "_jwtauth_guarded"
 
 
-def config_warnings(app: Flask, settings: Settings) -> list[str]:
-    """What the configuration alone says."""
+def config_warnings(
+    app: Flask, settings: Settings, providers: Iterable[Provider] = ()
+) -> list[str]:
+    """What the configuration (and the providers) say."""
     found: list[str] = []
     cookies, session = settings.cookies, settings.session
     if cookies.secure is False and not app.debug and not app.testing:
@@ -40,6 +45,12 @@ def config_warnings(app: Flask, settings: Settings) -> list[str]:
                 f"JWTAUTH_COOKIE_DOMAIN ({cookies.domain}) does not cover SERVER_NAME "
                 f"({host}): browsers will refuse the session cookie"
             )
+    if settings.token.format == "jws" and any(_hands_over_tokens(p) for p in providers):
+        found.append(
+            "JWTAUTH_TOKEN_FORMAT = 'jws': session tokens are signed, not encrypted, so "
+            "upstream access and refresh tokens are not kept in them (they would be readable "
+            "in the cookie) and are never refreshed; use 'jwe' to keep them"
+        )
     if app.config.get("WTF_CSRF_ENABLED") is False:
         found.append(
             "WTF_CSRF_ENABLED = False turns off Flask-WTF's checks on the app's own forms "
@@ -76,8 +87,13 @@ def view_warnings(app: Flask, settings: Settings) -> list[str]:
     return found
 
 
-def all_warnings(app: Flask, settings: Settings) -> list[str]:
-    return config_warnings(app, settings) + view_warnings(app, settings)
+def all_warnings(app: Flask, settings: Settings, providers: Iterable[Provider] = ()) -> list[str]:
+    return config_warnings(app, settings, providers) + view_warnings(app, settings)
+
+
+def _hands_over_tokens(provider: Provider) -> bool:
+    """OAuth accounts carry tokens; a credentials provider does when it can refresh them."""
+    return provider.type in ("oauth", "oidc") or getattr(provider, "refresh_hook", None) is not None
 
 
 def covers(domain: str, host: str) -> bool:

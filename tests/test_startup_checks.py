@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import base64
 import logging
+from typing import Any
 
 import pytest
 from conftest import AppFactory
@@ -88,3 +90,35 @@ def test_a_sign_in_page_behind_login_required_would_loop(
 def test_a_short_secret_is_an_error_not_a_warning(make_app: AppFactory) -> None:
     with pytest.raises(ConfigurationError, match=r"JWTAUTH_SECRET.*at least 32 bytes"):
         make_app(JWTAUTH_SECRET="too-short-0123456789")
+
+
+def test_signed_tokens_keep_no_upstream_tokens(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A JWS cookie is readable by whoever holds it: access and refresh tokens stay out."""
+    from flask_jwtauth import CredentialsProvider, Tokens, get_token
+
+    def authorize(credentials: dict[str, str]) -> Any:
+        return {"id": "1"}, Tokens("ACCESS-secret", refresh_token="REFRESH-secret")
+
+    def refresh(tokens: Tokens) -> Tokens:
+        return tokens
+
+    provider = CredentialsProvider(authorize=authorize, refresh=refresh)
+    app, _ = make_app(providers=[provider], JWTAUTH_TOKEN_FORMAT="jws")
+    (message,) = warnings(caplog)
+    assert "JWTAUTH_TOKEN_FORMAT = 'jws'" in message
+    client = app.test_client()
+    attempt_sign_in(client, "x", "y")
+    cookie = client.get_cookie("jwtauth.session-token")
+    assert cookie is not None
+    payload = cookie.value.split(".")[1]
+    readable = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
+    assert '"sub":"1"' in readable.replace(" ", "") and "ACCESS-secret" not in readable
+    with app.test_request_context(headers={"Cookie": f"jwtauth.session-token={cookie.value}"}):
+        app.preprocess_request()
+        token = get_token()
+    assert token is not None and token["sub"] == "1" and "upstream" not in token
+    caplog.clear()
+    make_app(JWTAUTH_TOKEN_FORMAT="jws")  # no provider that hands tokens over: nothing said
+    assert warnings(caplog) == []
