@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from .clock import stamp
 from .config import SessionSettings
 
 Claims = dict[str, Any]
@@ -31,17 +32,23 @@ def _is_time(value: Any) -> bool:
 
 
 def valid(claims: Claims, *, issued: bool = True) -> bool:
-    """The shape every stored session must have, whoever wrote it (us, a jwt callback, or an
-    Auth.js peer with the same secret). ``issued=False``: a token about to be written, whose
-    ``exp`` is still to be set."""
-    exp = claims.get("exp")
-    if (issued or exp is not None) and not _is_time(exp):
+    """The shape every session must have, whoever wrote it (us, a jwt callback, an Auth.js
+    peer or next-auth v4 with the same secret): ``sub`` a non-empty string (a token without
+    one is not a session: next-auth v4 sealed its OAuth state cookies under the same key),
+    ``exp`` and ``iat`` times, and ``auth_time``/``nbf`` times when present. ``issued=False``:
+    a token about to be written, whose ``exp`` and ``iat`` are still to be set."""
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub:
         return False
-    for name in ("iat", "auth_time", "nbf"):
+    for name in ("exp", "iat"):
+        value = claims.get(name)
+        if (issued or value is not None) and not _is_time(value):
+            return False
+    for name in ("auth_time", "nbf"):
         value = claims.get(name)
         if value is not None and not _is_time(value):
             return False
-    return isinstance(claims.get("sub", ""), str)
+    return True
 
 
 def expired(claims: Claims, now: float, s: SessionSettings) -> bool:
@@ -65,15 +72,15 @@ def not_yet_valid(claims: Claims, now: float, s: SessionSettings) -> bool:
 
 
 def due_to_roll(claims: Claims, now: float, s: SessionSettings) -> bool:
-    return s.update_age is not None and now - claims.get("iat", 0) >= s.update_age
+    return s.update_age is not None and now - claims["iat"] >= s.update_age
 
 
 def mint(claims: Claims, now: float) -> Claims:
     """Fresh session claims at sign-in: a new ``jti`` and ``sid`` (the session's id that
     survives re-issues, Auth.js's too); ``auth_time`` and ``iat`` now."""
     token = dict(claims)
-    stamp = int(now)
-    token.update(iat=stamp, auth_time=stamp, jti=str(uuid.uuid4()), sid=str(uuid.uuid4()))
+    at = stamp(now)
+    token.update(iat=at, auth_time=at, jti=str(uuid.uuid4()), sid=str(uuid.uuid4()))
     return token
 
 
@@ -105,30 +112,30 @@ def fresh(token: Claims, now: float, previous: Claims | None = None) -> Claims:
     out = {k: v for k, v in token.items() if k != "exp"}
     if "auth_time" not in out or "jti" not in out:
         previous = previous or {}
-        out.setdefault("auth_time", previous.get("auth_time", out.get("iat", int(now))))
+        out.setdefault("auth_time", previous.get("auth_time", out.get("iat", stamp(now))))
         out.setdefault("jti", previous.get("jti") or str(uuid.uuid4()))
     return out
 
 
-def timestamps(token: Claims, now: int, s: SessionSettings) -> tuple[int, int]:
+def timestamps(token: Claims, now: float, s: SessionSettings) -> tuple[float, float]:
     """(exp, seconds the session may live idle) for a token (re)issued at ``now``, within
     the absolute cap."""
     exp = now + s.jwt_max_age
-    max_age = s.max_age
+    max_age: float = s.max_age
     auth_time = token.get("auth_time")
     if s.absolute_max_age is not None and auth_time is not None and _is_time(auth_time):
-        cap = int(auth_time) + s.absolute_max_age
+        cap = auth_time + s.absolute_max_age
         exp = min(exp, cap)
         max_age = min(max_age, cap - now)
-    return exp, max(max_age, 0)
+    return stamp(exp), max(max_age, 0)
 
 
 def session_end(token: Claims, now: float, s: SessionSettings) -> float:
     """When the session ends if idle: the earlier of the token's exp and iat + idle life."""
     if "exp" not in token:
         # (Re)issued by this request (sign-in, update): it will be written with iat = now.
-        exp, _ = timestamps(token, int(now), s)
-        return float(min(exp, int(now) + s.max_age))
+        exp, _ = timestamps(token, stamp(now), s)
+        return float(min(exp, stamp(now) + s.max_age))
     iat = token.get("iat")
     idle_end = (iat + s.max_age) if iat is not None else token["exp"]
     return float(min(token["exp"], idle_end))

@@ -43,13 +43,13 @@ def decode(token: str | None, secure: bool) -> None:
     ext = app_state(current_app)  # the command is registered by JWTAuth itself
     raw = (token or sys.stdin.read()).strip()
     if "=" in raw:
-        raw, secure = _from_cookie_header(raw, ext.engine.policy.names, secure)
+        raw, secure = _from_cookie_header(raw, ext.engine.cookie.policy.names, secure)
     try:
-        claims = ext.engine.codec(secure).decode(raw)
+        claims = ext.engine.cookie.codec(secure).decode(raw)
     except InvalidToken as exc:
         raise click.ClickException(f"not a valid session token for this app: {exc}") from None
     click.echo(json.dumps(claims, indent=2, sort_keys=True))
-    now = ext.engine.clock()
+    now = ext.clock()
     for key in ("iat", "auth_time", "exp"):
         value = claims.get(key)
         if isinstance(value, (int, float)) and not isinstance(value, bool):

@@ -24,7 +24,7 @@ from flask import Request, Response, request
 
 from . import log
 from .config import CookieSettings
-from .context import RequestState, request_state
+from .session.state import RequestState, request_state
 from .tokens import derive_signing_key
 
 _MAX_COOKIE = 128
@@ -41,17 +41,14 @@ class Csrf:
         self._key = derive_signing_key(secret, "flask_jwtauth.csrf-token")
         base = f"{cookies.name.split('.')[0]}.csrf-token"
         self._names = {False: base, True: f"__Host-{base}"}
-        self._forced = cookies.secure
 
     def _mac(self, purpose: bytes, value: str) -> str:
         return _b64(hmac.new(self._key, purpose + value.encode(), hashlib.sha256).digest())
 
-    def _secure(self, req: Request) -> bool:
-        return self._forced if self._forced is not None else req.is_secure
-
-    def _from_cookie(self, req: Request) -> str | None:
-        """The random value of a genuine anonymous CSRF cookie, or None."""
-        raw = req.cookies.get(self._names[self._secure(req)])
+    def _from_cookie(self, req: Request, state: RequestState) -> str | None:
+        """The random value of a genuine anonymous CSRF cookie, or None. Its name follows
+        the session cookie's secure choice, made once per request."""
+        raw = req.cookies.get(self._names[state.secure])
         if raw is None or len(raw) > _MAX_COOKIE:
             return None
         value, _, mac = raw.partition(".")
@@ -67,7 +64,7 @@ class Csrf:
             return self._mac(b"session:", jti)
         if state.csrf_cookie is not None:
             return state.csrf_cookie.partition(".")[0]
-        value = self._from_cookie(request)
+        value = self._from_cookie(request, state)
         if value is None:
             value = secrets.token_urlsafe(32)
             state.csrf_cookie = f"{value}.{self._mac(b'anonymous:', value)}"
@@ -78,11 +75,12 @@ class Csrf:
         if not isinstance(submitted, str) or not submitted or len(submitted) > _MAX_COOKIE:
             log.event("CSRF_FAILED", "no CSRF token, or not one", path=request.path)
             return False
-        jti = _session_id(_state())
+        state = _state()
+        jti = _session_id(state)
         if jti is not None:
             ok = hmac.compare_digest(submitted, self._mac(b"session:", jti))
         else:
-            value = self._from_cookie(request)
+            value = self._from_cookie(request, state)
             ok = value is not None and hmac.compare_digest(submitted, value)
         if not ok:
             log.event("CSRF_FAILED", "the CSRF token does not match", path=request.path)
@@ -91,7 +89,7 @@ class Csrf:
     def save(self, response: Response, state: RequestState, req: Request) -> None:
         """Set a new anonymous cookie; drop it once the visitor has a session (its token is
         then bound to the session, and the cookie would only ride along on every request)."""
-        secure = self._secure(req)
+        secure = state.secure
         name = self._names[secure]
         if state.token is not None:
             if name in req.cookies:

@@ -14,22 +14,24 @@ from . import log, startup_checks, transaction
 from .actions import build_blueprint
 from .callbacks import Callbacks, adapt
 from .cli import jwtauth_cli
+from .clock import Clock, TimeSource
 from .config import ConfigurationError, Settings, load_settings
 from .csrf import Csrf
 from .errors import SessionUnavailable
+from .foreign import ForeignCookies
 from .guards import deny, protect_all
-from .lifecycle import Clock, SessionEngine
 from .providers.base import Provider
 from .proxies import current_session, current_user, unwrap_for_json
 from .refresh import Refresher
 from .revocation import Revocation
+from .session.engine import SessionEngine
+from .session.gate import Gate
 from .state import JWTAuthState, ext
 from .stores import MemoryStore, Store, StoreUnavailable, open_store
 from .theme import button_text_color, link_color
 from .throttle import Throttle
 
 F = TypeVar("F", bound=Callable[..., Any])
-
 
 
 class JWTAuth:
@@ -44,7 +46,7 @@ class JWTAuth:
         app: Flask | None = None,
         providers: Iterable[Provider] = (),
         *,
-        clock: Clock = time.time,
+        clock: TimeSource = time.time,
     ) -> None:
         self.providers = list(providers)
         self.clock = clock
@@ -57,7 +59,7 @@ class JWTAuth:
         app: Flask,
         providers: Iterable[Provider] | None = None,
         *,
-        clock: Clock | None = None,
+        clock: TimeSource | None = None,
     ) -> None:
         if "jwtauth" in app.extensions:
             raise RuntimeError("JWTAuth is already set up on this app")
@@ -71,19 +73,21 @@ class JWTAuth:
             )
         startup_checks.report(startup_checks.config_warnings(app, settings, by_id.values()))
         csrf = Csrf(settings.secrets[0], settings.cookies)
-        now = clock or self.clock
+        now = Clock(clock or self.clock)
         store, revocation, throttle = _state_stores(app, settings, now)
-        refresher = Refresher(
-            by_id, settings.refresh, store, fail_open=settings.store.fail_open, clock=now
-        )
-        engine = SessionEngine(settings, self.callbacks, now, csrf, revocation, refresher)
+        fail_open = settings.store.fail_open
+        refresher = Refresher(by_id, settings.refresh, store, fail_open=fail_open, clock=now)
+        gate = Gate(settings.session, now, revocation, fail_open=fail_open)
+        engine = SessionEngine(settings, self.callbacks, now, csrf, gate, refresher)
         app_state = JWTAuthState(
             settings,
+            now,
             engine,
             by_id,
             self.callbacks,
             csrf,
             transaction.codec(settings.secrets),
+            ForeignCookies(settings, now),
             revocation,
             throttle,
         )

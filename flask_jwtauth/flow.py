@@ -16,9 +16,9 @@ from typing import Any
 from . import claims, log, signals, upstream
 from .callbacks import CallbackError, default_token, run_jwt
 from .claims import Claims
-from .context import RequestState, request_state
 from .providers.base import SignedIn
 from .revocation import Revocation, session_id
+from .session.state import RequestState, request_state
 from .state import ext
 from .stores import StoreUnavailable
 
@@ -83,7 +83,7 @@ def complete(outcome: SignedIn) -> SignInResult:
                 return _failed(provider, "AccessDenied")
             if isinstance(verdict, str):
                 return SignInResult(False, url=verdict)
-        now = app_state.engine.clock()
+        now = app_state.clock()
         minted = claims.mint(_user_claims(outcome.user), now)
         tokens = upstream.from_account(outcome.account)
         # Kept in the token only when it is encrypted (a JWS cookie can be read by whoever
@@ -169,7 +169,7 @@ def revoke_session(session_id: str) -> None:
 def revoke_user(user_id: str) -> None:
     """End every session of a user that started before now ("sign out everywhere": a
     stolen laptop, a password change); sessions started afterwards are not affected."""
-    _revocation().revoke_user(str(user_id), ext().engine.clock())
+    _revocation().revoke_user(str(user_id), ext().clock())
 
 
 class UpdateRefused(Exception):
@@ -200,7 +200,7 @@ def update(data: Any) -> bool:
     if updated is None:
         sign_out()
         return False
-    state.touch(claims.protect(updated, current), app_state.engine.clock())
+    state.touch(claims.protect(updated, current), app_state.clock())
     assert state.token is not None
     signals.send(signals.session_updated, token=claims.own_copy(state.token))
     return True

@@ -15,10 +15,10 @@ from urllib.parse import quote, urlencode
 from flask import Response, current_app, jsonify, redirect, request
 
 from . import log
-from .context import RequestState, request_state
 from .errors import SESSION_ENDED, describe, describe_api
 from .headers import private, vary_accept
 from .pages import render_error
+from .session.state import RequestState, request_state
 from .startup_checks import GUARDED_ATTR
 from .state import ext
 

@@ -11,11 +11,11 @@ from typing import Any
 
 from flask import Response, render_template, request, url_for
 
-from .context import request_state
 from .errors import SessionUnavailable, describe
 from .headers import private
 from .proxies import current_user
 from .redirects import same_origin_target
+from .session.state import request_state
 from .state import JWTAuthState, ext
 
 

@@ -8,7 +8,7 @@ from flask import request
 from werkzeug.local import LocalProxy
 
 from .claims import own_copy
-from .context import request_state
+from .session.state import request_state
 from .state import ext
 from .upstream import of
 
@@ -47,9 +47,9 @@ def get_token(
     """
     if cookie_name is not None or secret is not None:
         app_state = ext()
-        name = cookie_name or app_state.engine.policy.name
+        name = cookie_name or app_state.engine.cookie.policy.name
         key = secret.encode() if isinstance(secret, str) else secret
-        found = app_state.engine.foreign.read(request.cookies, name, key)
+        found = app_state.foreign.read(request.cookies, name, key)
         return own_copy(found) if found is not None else None
     state = request_state()
     if state is None or state.token is None:

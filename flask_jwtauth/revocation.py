@@ -13,6 +13,7 @@ and Auth.js's (Auth.js replaces ``jti`` each time it encodes, but keeps unknown 
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections import OrderedDict
 
@@ -20,7 +21,8 @@ from .claims import Claims
 from .stores import Store
 
 #: How long a verdict is reused in this process. A revocation made on another instance is
-#: refused here within this bound; one made here is refused at once (the cache forgets it).
+#: refused here within this bound; one made here is refused at once: the cache forgets what
+#: it held, and a lookup that was in flight meanwhile does not put its stale verdict back.
 CACHE_SECONDS = 0.5
 _CACHE_SIZE = 4096
 
@@ -35,6 +37,9 @@ class Revocation:
         self.store = store
         self._ttl = float(max(lifetime, 1))
         self._cache: OrderedDict[tuple[object, ...], tuple[bool, float]] = OrderedDict()
+        #: Moves at every local revocation: a verdict asked for before it is not cached.
+        self._generation = 0
+        self._lock = threading.Lock()
 
     def revoked(self, claims: Claims) -> bool:
         """At most one round trip (this session's id and its user's not-before time
@@ -44,11 +49,15 @@ class Revocation:
         cached = self._cache.get(key)
         if cached is not None and cached[1] > now:
             return cached[0]
+        generation = self._generation
         verdict = self._ask(claims)
-        if len(self._cache) >= _CACHE_SIZE:
-            with contextlib.suppress(KeyError):  # another thread emptied it first
-                self._cache.popitem(last=False)
-        self._cache[key] = (verdict, now + CACHE_SECONDS)
+        with self._lock:
+            if generation != self._generation:
+                return verdict  # a revocation happened meanwhile: ask again next time
+            if len(self._cache) >= _CACHE_SIZE:
+                with contextlib.suppress(KeyError):
+                    self._cache.popitem(last=False)
+            self._cache[key] = (verdict, now + CACHE_SECONDS)
         return verdict
 
     def _ask(self, claims: Claims) -> bool:
@@ -60,7 +69,9 @@ class Revocation:
             return True
         if not_before is None:
             return False
-        started = claims.get("auth_time", claims.get("iat"))
+        # A session with no sign-in time (minted by an Auth.js peer, which moves ``iat`` at
+        # every read) cannot show it started after the revocation: refused while it lives.
+        started = claims.get("auth_time")
         try:
             return not isinstance(started, (int, float)) or started <= float(not_before)
         except ValueError:
@@ -68,10 +79,15 @@ class Revocation:
 
     def revoke_session(self, sid: str) -> None:
         self.store.set(f"revoked:sid:{sid}", "1", self._ttl)
-        self._cache.clear()
+        self._forget()
 
     def revoke_user(self, sub: str, at: float) -> None:
-        """Every session of ``sub`` that started before ``at`` (or in that very second:
-        ``auth_time`` has whole seconds) is dead."""
+        """Every session of ``sub`` that started at ``at`` or before (``auth_time`` has
+        milliseconds) is dead, and every one with no ``auth_time`` while the entry lives."""
         self.store.set(f"revoked:user:{sub}", repr(float(at)), self._ttl)
-        self._cache.clear()
+        self._forget()
+
+    def _forget(self) -> None:
+        with self._lock:
+            self._generation += 1
+            self._cache.clear()

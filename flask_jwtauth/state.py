@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from flask import Flask, current_app, request, url_for
 
 from .callbacks import Callbacks
+from .clock import Clock
 from .config import Settings
 from .csrf import Csrf
-from .lifecycle import SessionEngine
+from .foreign import ForeignCookies
 from .providers.base import Provider
 from .revocation import Revocation
+from .session.engine import SessionEngine
 from .throttle import Throttle
 from .tokens import JWECodec
 
@@ -25,12 +27,15 @@ class JWTAuthState:
     """What one app's requests need."""
 
     settings: Settings
+    #: The app's one clock: sessions, stores, throttling, refresh and transactions ask it.
+    clock: Clock
     engine: SessionEngine
     providers: dict[str, Provider]
     callbacks: Callbacks
     csrf: Csrf
     #: Seals the OAuth round trip's transaction cookie.
     transactions: JWECodec
+    foreign: ForeignCookies
     revocation: Revocation | None = None
     throttle: Throttle | None = None
 

@@ -22,7 +22,7 @@ from flask.testing import FlaskClient
 from werkzeug.http import parse_cookie
 
 from . import flow
-from .context import request_state
+from .session.state import request_state
 from .state import ext
 
 
@@ -43,20 +43,17 @@ class TestClock:
 
 @contextmanager
 def use_clock(app: Flask, clock: Any) -> Iterator[Any]:
-    """Run ``app``'s sessions on ``clock`` (a callable returning seconds) for the duration;
-    the app's own clock is back afterwards."""
-    engine = ext(app).engine
-    holders: list[Any] = [engine, engine.foreign]
-    if engine.refresher is not None:
-        holders.append(engine.refresher)
-    saved = [holder.clock for holder in holders]
-    for holder in holders:
-        holder.clock = clock
+    """Run ``app`` on ``clock`` (a callable returning seconds) for the duration: sessions,
+    its stores' expiry (memory and SQLite; Redis keeps its own time), throttling,
+    revocation, refresh and OAuth transactions alike. The app's own clock is back
+    afterwards."""
+    shared = ext(app).clock
+    saved = shared.source
+    shared.source = clock
     try:
         yield clock
     finally:
-        for holder, previous in zip(holders, saved, strict=True):
-            holder.clock = previous
+        shared.source = saved
 
 
 class JWTAuthTestClient(FlaskClient):
@@ -94,7 +91,7 @@ class JWTAuthTestClient(FlaskClient):
         when revocation is on), and drop its cookie as a browser would."""
         app = self.application
         engine = ext(app).engine
-        name = engine.policy.name_for(secure)
+        name = engine.cookie.policy.name_for(secure)
         cookies = "; ".join(f"{key}={value}" for key, value in self._session_cookies(name))
         with app.test_request_context(
             base_url="https://localhost" if secure else None, headers={"Cookie": cookies}
@@ -105,7 +102,7 @@ class JWTAuthTestClient(FlaskClient):
         self._forget(name)
 
     def _session_cookies(self, name: str) -> list[tuple[str, str]]:
-        path = ext(self.application).engine.policy.path
+        path = ext(self.application).engine.cookie.policy.path
         found = []
         for key in [name, *(f"{name}.{i}" for i in range(64))]:
             cookie = self.get_cookie(key, path=path)
@@ -116,13 +113,13 @@ class JWTAuthTestClient(FlaskClient):
         return found
 
     def _forget(self, name: str) -> None:
-        path = ext(self.application).engine.policy.path
+        path = ext(self.application).engine.cookie.policy.path
         for key, _ in self._session_cookies(name):
             self.delete_cookie(key, path=path)
 
     def _keep(self, response: Response, secure: bool) -> str:
         """As a browser would hold it: the new cookie (or chunks), none left from before."""
-        policy = ext(self.application).engine.policy
+        policy = ext(self.application).engine.cookie.policy
         name = policy.name_for(secure)
         self._forget(name)
         value = ""

@@ -49,7 +49,7 @@ def save_transaction(
 ) -> None:
     """Seal ``outcome.transaction`` into the cookie the callback will read."""
     assert outcome.transaction is not None
-    now = int(ext().engine.clock())
+    now = int(ext().clock())
     payload = {
         "tx": outcome.transaction,
         "provider": provider.id,
@@ -89,7 +89,7 @@ def load_transaction(
         log.event("OAUTH_TRANSACTION_INVALID", "transaction cookie rejected", reason=str(exc))
         return None, ""
     exp = payload.get("exp")
-    if not isinstance(exp, int) or exp <= ext().engine.clock():
+    if not isinstance(exp, int) or exp <= ext().clock():
         log.event("OAUTH_TRANSACTION_INVALID", "transaction expired")
         return None, ""
     if payload.get("provider") != provider.id or not isinstance(payload.get("tx"), dict):

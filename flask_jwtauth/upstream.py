@@ -135,6 +135,15 @@ def due(token: Claims, now: float, margin: float) -> bool:
     return isinstance(expires_at, (int, float)) and now >= expires_at - margin
 
 
+def expired(token: Claims, now: float) -> bool:
+    """Has the access token expired (no margin)? Never when the upstream gave no expiry."""
+    value = of(token)
+    if value is None:
+        return False
+    expires_at = value.get("expires_at")
+    return isinstance(expires_at, (int, float)) and now >= expires_at
+
+
 def refresh_end(token: Claims) -> float | None:
     """When the refresh token expires, if the upstream said: the session ends then too."""
     value = of(token)

@@ -42,7 +42,9 @@ def settings(**changes: Any) -> SessionSettings:
 
 def test_mint_makes_a_new_session() -> None:
     one, two = mint({"sub": "1"}, NOW + 0.7), mint({"sub": "1"}, NOW)
-    assert one["iat"] == one["auth_time"] == NOW
+    # To the millisecond: a session starts when it starts, not at the second before.
+    assert one["iat"] == one["auth_time"] == NOW + 0.7
+    assert two["iat"] == NOW and isinstance(two["iat"], int)
     assert one["jti"] != two["jti"]
     assert one["sub"] == "1"
 
@@ -50,9 +52,9 @@ def test_mint_makes_a_new_session() -> None:
 @pytest.mark.parametrize(
     "claims",
     [
-        {"exp": NOW},
-        {"exp": NOW + 0.5, "iat": NOW, "auth_time": NOW, "nbf": NOW},
-        {"exp": MAX_TIME},
+        {"sub": "1", "exp": NOW, "iat": NOW},
+        {"sub": "1", "exp": NOW + 0.5, "iat": NOW, "auth_time": NOW, "nbf": NOW},
+        {"sub": "1", "exp": MAX_TIME, "iat": NOW},
     ],
 )
 def test_valid_claims(claims: dict[str, Any]) -> None:
@@ -63,17 +65,22 @@ def test_valid_claims(claims: dict[str, Any]) -> None:
     "claims",
     [
         {},
-        {"exp": math.nan},
-        {"exp": math.inf},
-        {"exp": 1e308},
-        {"exp": True},
-        {"exp": "1700000000"},
-        {"exp": -1},
-        {"exp": NOW, "iat": None, "auth_time": math.nan},
-        {"exp": NOW, "iat": 1e308},
-        {"exp": NOW, "iat": False},
-        {"exp": NOW, "nbf": "now"},
-        {"exp": NOW, "sub": 1},
+        {"exp": NOW, "iat": NOW},
+        {"sub": "", "exp": NOW, "iat": NOW},
+        {"sub": None, "exp": NOW, "iat": NOW},
+        {"sub": 1, "exp": NOW, "iat": NOW},
+        {"sub": "1", "exp": NOW},
+        {"sub": "1", "exp": NOW, "iat": None},
+        {"sub": "1", "exp": math.nan, "iat": NOW},
+        {"sub": "1", "exp": math.inf, "iat": NOW},
+        {"sub": "1", "exp": 1e308, "iat": NOW},
+        {"sub": "1", "exp": True, "iat": NOW},
+        {"sub": "1", "exp": "1700000000", "iat": NOW},
+        {"sub": "1", "exp": -1, "iat": NOW},
+        {"sub": "1", "exp": NOW, "iat": NOW, "auth_time": math.nan},
+        {"sub": "1", "exp": NOW, "iat": 1e308},
+        {"sub": "1", "exp": NOW, "iat": False},
+        {"sub": "1", "exp": NOW, "iat": NOW, "nbf": "now"},
     ],
     ids=repr,
 )
@@ -82,8 +89,8 @@ def test_invalid_claims(claims: dict[str, Any]) -> None:
 
 
 def test_a_token_about_to_be_written_needs_no_exp_yet() -> None:
-    assert valid({"iat": NOW}, issued=False)
-    assert not valid({"iat": NOW, "exp": math.nan}, issued=False)
+    assert valid({"sub": "1"}, issued=False)
+    assert not valid({"sub": "1", "iat": NOW, "exp": math.nan}, issued=False)
 
 
 def test_expiry_rules() -> None:

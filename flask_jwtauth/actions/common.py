@@ -17,11 +17,11 @@ from urllib.parse import urlencode
 from flask import Response, current_app, jsonify, redirect, request, url_for
 
 from .. import log
-from ..context import RequestState, request_state
 from ..errors import SESSION_ENDED, describe
 from ..headers import private, vary_accept
 from ..pages import render_error
 from ..redirects import safe_target
+from ..session.state import RequestState, request_state
 from ..state import ext
 
 #: Codes shown on the sign-in page itself; the others go to the error page.

@@ -12,8 +12,8 @@ from typing import Any
 
 from flask.globals import _cv_app
 
-from . import claims
-from .claims import Claims
+from .. import claims
+from ..claims import Claims
 
 
 class Write(enum.Enum):

@@ -1,0 +1,94 @@
+"""The one gate every session passes before any code sees it.
+
+Whatever brought the claims (our cookie, plain, chunked or mixed; an Auth.js peer's; a
+next-auth v4 cookie being adopted; a consumer's read; the test client's), they are checked
+here and only here: their shape (``sub`` a non-empty string, times finite numbers), the
+token's expiry, the idle and absolute limits, ``nbf``, and revocation. Whether an upstream
+refresh is due is the engine's next step, asked again after every renewal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import claims, log, signals
+from ..claims import Claims
+from ..clock import Clock
+from ..config import SessionSettings
+from ..revocation import Revocation
+from ..stores import StoreUnavailable
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why claims did not pass: ``error`` is the code the user is told (None: a cookie that
+    is simply not a session); ``clear`` whether the cookie goes (a store that cannot answer
+    now keeps it for the next try)."""
+
+    error: str | None
+    clear: bool = True
+
+
+MALFORMED = Refusal(None)
+EXPIRED = Refusal("SessionExpired")
+REVOKED = Refusal("SessionRevoked")
+UNAVAILABLE = Refusal("ServiceUnavailable", clear=False)
+
+
+class Gate:
+    def __init__(
+        self,
+        settings: SessionSettings,
+        clock: Clock,
+        revocation: Revocation | None = None,
+        *,
+        fail_open: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.revocation = revocation
+        self.fail_open = fail_open
+
+    @staticmethod
+    def well_formed(found: Claims) -> bool:
+        return claims.valid(found)
+
+    def admit(self, found: Claims, *, well_formed: bool = False) -> Refusal | None:
+        """None when ``found`` is a live session; else why not. ``well_formed``: the shape
+        was checked already (a memoised cookie value)."""
+        if not well_formed and not claims.valid(found):
+            log.event("SESSION_INVALID", "session rejected: claims missing or mistyped")
+            return MALFORMED
+        s = self.settings
+        now = self.clock()
+        if claims.expired(found, now, s):
+            log.event("SESSION_EXPIRED", "session expired", sid=found.get("sid"))
+            if signals.session_expired.receivers:
+                signals.send(signals.session_expired, token=claims.own_copy(found))
+            return EXPIRED
+        if claims.not_yet_valid(found, now, s):
+            log.event("SESSION_NOT_YET_VALID", "session issued in the future", sid=found.get("sid"))
+            return MALFORMED
+        if self.revocation is not None:
+            return self._revoked(found, self.revocation)
+        return None
+
+    def _revoked(self, found: Claims, revocation: Revocation) -> Refusal | None:
+        """A store that cannot answer fails closed (anonymous, the cookie kept, guards
+        answer 503) unless ``JWTAUTH_STORE_FAIL_OPEN``."""
+        try:
+            revoked = revocation.revoked(found)
+        except StoreUnavailable as exc:
+            if self.fail_open:
+                log.event(
+                    "STORE_UNAVAILABLE", "session not checked for revocation", reason=str(exc)
+                )
+                return None
+            log.event("STORE_UNAVAILABLE", "session refused (fail closed)", reason=str(exc))
+            return UNAVAILABLE
+        if not revoked:
+            return None
+        log.event("SESSION_REVOKED", "session rejected", sid=found.get("sid"))
+        if signals.session_revoked.receivers:
+            signals.send(signals.session_revoked, token=claims.own_copy(found))
+        return REVOKED
