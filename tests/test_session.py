@@ -1128,3 +1128,25 @@ def test_issue18_a_roll_keeps_the_fraction_of_the_second(
     clock.now = 1_700_001_015.5
     response = client.get("/api/me")
     assert response.status_code == 200, response.get_json()
+
+
+# -- Regression test for issue 18, bug 7a. ----------------------------------------------
+
+
+def test_issue18_the_expiry_notice_survives_an_api_call_that_saw_the_expiry_first(
+    make_app: AppFactory, clock: Clock
+) -> None:
+    """A short session runs out; the page's fetch to an API route is the first to see it
+    (401 SessionExpired, the dead cookie cleared). The next click, to a protected page,
+    redirects to sign-in, and the sign-in page still says "Your session has expired"."""
+    app, _ = make_app(JWTAUTH_SESSION_MAX_AGE=10)
+    client = app.test_client()
+    sign_in(client)
+    clock.advance(11)
+    api = client.get("/api/me", headers={"Accept": "application/json"})
+    assert_expired_api(api)
+    response = client.get("/dashboard")
+    assert response.status_code == 302
+    assert urlsplit(response.headers["Location"]).path == "/auth/sign-in"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Your session has expired" in page
