@@ -331,22 +331,26 @@ def test_issue18_a_sign_in_in_the_same_second_as_revoke_user_lives(
 
 def _memory_store_of(app: Flask) -> MemoryStore:
     """The app's store instance, found in ``app.extensions["jwtauth"]`` (there is no public
-    way to hand JWTAuth a store object): a walk of the state's attributes, so that it does
-    not depend on where the state keeps it."""
+    way to hand JWTAuth a store object): a walk of the state's attributes (and of the dicts,
+    lists and tuples among them), so that it does not depend on where the state keeps it."""
     seen: set[int] = set()
     todo: list[object] = [app.extensions["jwtauth"]]
-    for _ in range(4):
+    for _ in range(8):
         found: list[object] = []
         for item in todo:
-            if id(item) in seen:
+            if id(item) in seen or isinstance(item, (str, bytes, int, float, type)):
                 continue
             seen.add(id(item))
             if isinstance(item, MemoryStore):
                 return item
-            attrs = getattr(item, "__dict__", None)
-            if attrs is None and hasattr(item, "__slots__"):
-                attrs = {n: getattr(item, n, None) for n in item.__slots__}
-            found.extend((attrs or {}).values())
+            if isinstance(item, dict):
+                found.extend(item.values())
+            elif isinstance(item, (list, tuple, set, frozenset)):
+                found.extend(item)
+            else:
+                found.extend(getattr(item, "__dict__", {}).values())
+                for name in getattr(type(item), "__slots__", ()):
+                    found.append(getattr(item, name, None))
         todo = found
     raise AssertionError("no MemoryStore in app.extensions['jwtauth']")
 
