@@ -20,7 +20,13 @@ from flask.testing import FlaskClient
 from refresh_app import create_app
 from support import COOKIE, FakeClock, attempt_sign_in, serving, set_cookie, set_cookies
 
-from flask_jwtauth import get_token, upstream_refresh_failed, upstream_refreshed
+from flask_jwtauth import (
+    access_token,
+    get_token,
+    login_required,
+    upstream_refresh_failed,
+    upstream_refreshed,
+)
 
 if TYPE_CHECKING:
     from upstream_server import Upstream
@@ -286,3 +292,43 @@ def test_the_sign_in_and_sign_out_pages_work_while_the_upstream_is_down(
     assert out.status_code == 302
     assert client.get_cookie(COOKIE) is None
     assert upstream.stats()["token_requests"] == 2  # the sign-in and the failed refresh
+
+
+# -- Regression test for issue 18, bug 5. ------------------------------------------------
+
+
+def test_issue18_a_late_cookie_never_gets_a_stashed_access_token_that_has_expired(
+    upstream: Upstream, clock: FakeClock
+) -> None:
+    """The upstream's access tokens live 30 s, JWTAUTH_REFRESH_STASH (120 s) longer. After
+    one refresh, the clock moves past the new access token's expiry (still within the
+    stash time) and a late request brings the OLD (pre-refresh) cookie: the view must never
+    receive an expired access token. ``access_token()`` is fresh (a new refresh happened)
+    or there is no session (401); never the stashed, expired one."""
+    app = create_app(upstream.url, clock, JWTAUTH_REFRESH_STASH=120)
+
+    @app.get("/api/upstream-token")
+    @login_required
+    def upstream_token() -> Any:
+        token = access_token()
+        kept = get_token()
+        return {"access_token": token, "expires_at": kept and kept["upstream"]["expires_at"]}
+
+    client = signed_in(app)
+    old = cookie(client)
+    clock.advance(DUE + 1)
+    first = client.get("/api/upstream-token").get_json()
+    stashed, stashed_expiry = first["access_token"], first["expires_at"]
+    assert stashed_expiry > clock.now  # the refresh happened: a fresh token
+    assert upstream.stats()["refresh_grants"] == 1
+    clock.now = stashed_expiry + 5  # the stashed result's access token has expired since
+    assert clock.now < 1_700_000_000 + DUE + 1 + 120  # still within the stash time
+    late = app.test_client()
+    late.set_cookie(COOKIE, old)
+    response = late.get("/api/upstream-token")
+    if response.status_code == 401:
+        return  # the session ended: acceptable, no expired token reached a view
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["access_token"] != stashed, "the view got the stashed, expired access token"
+    assert body["expires_at"] > clock.now, body

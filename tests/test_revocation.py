@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,9 +16,12 @@ import pytest
 from conftest import AppFactory
 from flask import Flask
 from redis_server import RedisServer, redis_server  # noqa: F401  (the fixture)
-from support import COOKIE, SECRET, sign_in
+from support import COOKIE, SECRET, Clock, sign_in
+from test_tokens import AuthJS, node_script
 
 from flask_jwtauth import revoke_session, revoke_user, session_revoked
+from flask_jwtauth.stores import MemoryStore
+from flask_jwtauth.tokens import JWECodec
 
 StoreFactory = Callable[[], str]
 
@@ -229,3 +234,173 @@ def test_revoke_without_revocation_says_how(make_app: AppFactory) -> None:
     app, _ = make_app()
     with app.app_context(), pytest.raises(RuntimeError, match="JWTAUTH_REVOCATION"):
         revoke_session("x")
+
+
+# -- Regression tests for issue 18, bugs 2, 4a and 8. -----------------------------------
+
+QUICK_STORES = ["memory", "sqlite"]
+AUTHJS_USER = {"name": "Ann", "email": "ann@example.com", "picture": None, "sub": "1"}
+
+
+def _quick_store(kind: str, tmp_path: Path) -> str:
+    return "memory://" if kind == "memory" else f"sqlite:///{tmp_path}/jwtauth.db"
+
+
+def _authjs_minted(iat: float, lifetime: int = 30 * 24 * 3600) -> str:
+    """A session token as Auth.js mints and re-issues it (same secret, same cookie name as
+    the salt): no ``auth_time``, no ``sid``, ``iat`` set to the time of this encode, a new
+    ``jti`` every time."""
+    claims = {
+        **AUTHJS_USER,
+        "iat": int(iat),
+        "exp": int(iat) + lifetime,
+        "jti": str(uuid.uuid4()),
+    }
+    return JWECodec((SECRET.encode(),), COOKIE).encode(claims)
+
+
+@pytest.mark.parametrize("kind", QUICK_STORES)
+def test_issue18_revoke_user_binds_an_authjs_session_the_peer_reissues(
+    make_app: AppFactory, clock: Clock, kind: str, tmp_path: Path
+) -> None:
+    """An Auth.js peer sharing the cookie mints sessions without ``auth_time`` and moves
+    ``iat`` forward each time it re-issues the cookie. ``revoke_user(sub)`` must still hold:
+    a session of that user without ``auth_time`` is refused while the revocation lives,
+    whatever its ``iat`` (at least when that ``iat`` is later than the revocation): 401."""
+    app = revocable(make_app, _quick_store(kind, tmp_path))
+    client = app.test_client()
+    client.set_cookie(COOKIE, _authjs_minted(clock.now))
+    assert client.get("/api/me").status_code == 200  # an Auth.js session, accepted
+    clock.advance(10)
+    with app.app_context():
+        revoke_user("1")
+    assert client.get("/api/me").status_code == 401  # refused, as expected
+    clock.advance(10)
+    # The user reads their session on the Auth.js side: the peer re-issues the cookie.
+    reissued = app.test_client()
+    reissued.set_cookie(COOKIE, _authjs_minted(clock.now))
+    response = reissued.get("/api/me")
+    assert response.status_code == 401, response.get_json()
+
+
+@pytest.mark.parametrize("kind", QUICK_STORES)
+def test_issue18_revoke_user_binds_a_session_the_real_authjs_reissues(
+    make_app: AppFactory, clock: Clock, kind: str, tmp_path: Path
+) -> None:
+    """The same with the real Auth.js (@auth/core's ``encode``, which stamps ``iat`` with the
+    real time, after the revocation): the re-issued session, without ``auth_time``, is
+    refused, 401."""
+    authjs: AuthJS = node_script("authjs.mjs", "@auth/core/jwt.js", "@auth/core")
+    clock.now = time.time() - 30  # the revocation happens before Auth.js's encode
+    app = revocable(make_app, _quick_store(kind, tmp_path))
+    with app.app_context():
+        revoke_user("1")
+    token: str = authjs(
+        [{"op": "encode", "token": AUTHJS_USER, "secret": SECRET, "salt": COOKIE, "maxAge": 3600}]
+    )[0]
+    clock.now = time.time()
+    client = app.test_client()
+    client.set_cookie(COOKIE, token)
+    response = client.get("/api/me")
+    assert response.status_code == 401, response.get_json()
+
+
+@pytest.mark.parametrize("kind", QUICK_STORES)
+def test_issue18_a_sign_in_in_the_same_second_as_revoke_user_lives(
+    make_app: AppFactory, clock: Clock, kind: str, tmp_path: Path
+) -> None:
+    """Change password, sign out everywhere, sign this browser in again: sign in at
+    t=1000.3, ``revoke_user`` at 1000.5, sign in again through the real form at 1000.7.
+    The first session is refused; the new one, which started after the revocation, is
+    accepted (200), even within the same whole second."""
+    app = revocable(make_app, _quick_store(kind, tmp_path))
+    clock.now = 1_700_001_000.3
+    old = app.test_client()
+    sign_in(old)
+    assert old.get("/api/me").status_code == 200
+    clock.now = 1_700_001_000.5
+    with app.app_context():
+        revoke_user("1")
+    assert old.get("/api/me").status_code == 401
+    clock.now = 1_700_001_000.7
+    new = app.test_client()
+    sign_in(new)
+    response = new.get("/api/me")
+    assert response.status_code == 200, response.get_json()
+
+
+def _memory_store_of(app: Flask) -> MemoryStore:
+    """The app's store instance, found in ``app.extensions["jwtauth"]`` (there is no public
+    way to hand JWTAuth a store object): a walk of the state's attributes (and of the dicts,
+    lists and tuples among them), so that it does not depend on where the state keeps it."""
+    seen: set[int] = set()
+    todo: list[object] = [app.extensions["jwtauth"]]
+    for _ in range(8):
+        found: list[object] = []
+        for item in todo:
+            if id(item) in seen or isinstance(item, (str, bytes, int, float, type)):
+                continue
+            seen.add(id(item))
+            if isinstance(item, MemoryStore):
+                return item
+            if isinstance(item, dict):
+                found.extend(item.values())
+            elif isinstance(item, (list, tuple, set, frozenset)):
+                found.extend(item)
+            else:
+                found.extend(getattr(item, "__dict__", {}).values())
+                for name in getattr(type(item), "__slots__", ()):
+                    found.append(getattr(item, name, None))
+        todo = found
+    raise AssertionError("no MemoryStore in app.extensions['jwtauth']")
+
+
+def test_issue18_a_revocation_made_here_is_refused_at_once_despite_a_lookup_in_flight(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A revocation made in this process is refused at once (revocation.py: "one made here
+    is refused at once"). Race: request A's revocation lookup has read "not revoked" from
+    the store and is paused there; meanwhile ``revoke_session(sid)`` runs; then A finishes.
+    The next request with the same cookie must be refused immediately (401), not accepted
+    from a stale "not revoked" verdict A cached after the revocation cleared the cache.
+
+    The store is wrapped by patching ``get``/``get_many`` on the app's MemoryStore instance
+    (found through ``app.extensions["jwtauth"]``): JWTAuth takes no store object."""
+    app = revocable(make_app, "memory://")
+    client = app.test_client()
+    sign_in(client)  # no session lookup yet: nothing cached
+    cookie = client.get_cookie(COOKIE)
+    assert cookie is not None
+    sid = JWECodec((SECRET.encode(),), COOKIE).decode(cookie.value)["sid"]
+    store = _memory_store_of(app)
+    armed, entered, release = threading.Event(), threading.Event(), threading.Event()
+
+    def paused(method: Callable[..., Any]) -> Callable[..., Any]:
+        def read(*args: Any, **kwargs: Any) -> Any:
+            answer = method(*args, **kwargs)  # what the store says now: "not revoked"
+            if armed.is_set():
+                armed.clear()
+                entered.set()
+                assert release.wait(5), "the test never released the lookup"
+            return answer
+
+        return read
+
+    monkeypatch.setattr(store, "get_many", paused(store.get_many))
+    monkeypatch.setattr(store, "get", paused(store.get))
+    answers: list[int] = []
+    in_flight = app.test_client()
+    in_flight.set_cookie(COOKIE, cookie.value)
+    armed.set()
+    thread_a = threading.Thread(target=lambda: answers.append(in_flight.get("/api/me").status_code))
+    thread_a.start()
+    try:
+        assert entered.wait(5), "request A never looked the session up in the store"
+        with app.app_context():
+            revoke_session(sid)
+    finally:
+        release.set()
+        thread_a.join(5)
+    assert answers and answers[0] in (200, 401)  # A started before the revocation: either
+    response = client.get("/api/me")
+    assert response.status_code == 401, response.get_json()

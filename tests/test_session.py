@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from support import (
     COOKIE,
     PASSWORDS,
+    SECRET,
     Clock,
     cookie_value,
     set_cookie,
@@ -39,6 +40,7 @@ from flask_jwtauth import (
     session_expired,
     session_refreshed,
 )
+from flask_jwtauth.tokens import JWECodec
 
 AppFactory = Callable[..., tuple[Flask, JWTAuth]]
 DAY = 24 * 3600
@@ -1073,3 +1075,78 @@ def test_signing_in_again_drops_the_expiry_notice(make_app: AppFactory, clock: C
     sign_in(client)
     assert client.get_cookie("jwtauth.session-expired") is None
     assert client.get("/api/me").status_code == 200
+
+
+# -- Regression tests for issue 18, bugs 3 and 4b. --------------------------------------
+
+
+def test_issue18_a_token_with_a_null_iat_is_an_invalid_cookie(
+    make_app: AppFactory, clock: Clock
+) -> None:
+    """A session token made with the key (a jwt callback, a peer) whose ``iat`` is null is
+    an invalid cookie: on an API route, 401 JSON and the cookie cleared;
+    never a 500 (``due_to_roll``: float minus None)."""
+    app, _ = make_app(PROPAGATE_EXCEPTIONS=False)
+    now = int(clock.now)
+    claims = {"sub": "1", "name": "Ann", "iat": None, "auth_time": now, "exp": now + 3600}
+    client = app.test_client()
+    client.set_cookie(COOKIE, JWECodec((SECRET.encode(),), COOKIE).encode(claims))
+    response = client.get("/api/me")
+    assert response.status_code == 401, response.get_data(as_text=True)
+    assert response.mimetype == "application/json"
+    cleared = set_cookie(response)
+    assert cleared is not None and cleared.cleared
+
+
+def test_issue18_a_10_second_session_lasts_10_seconds_whatever_the_fraction(
+    make_app: AppFactory, clock: Clock
+) -> None:
+    """JWTAUTH_SESSION_MAX_AGE=10, signed in at t=1000.9: the session lasts 10.0 s, so it is
+    still valid at 1010.5 (not cut to 9.1 s by whole-second times) and over at 1010.95."""
+    app, _ = make_app(JWTAUTH_SESSION_MAX_AGE=10)
+    clock.now = 1_700_001_000.9
+    client = app.test_client()
+    sign_in(client)
+    clock.now = 1_700_001_010.5
+    response = client.get("/api/me")
+    assert response.status_code == 200, response.get_json()
+    clock.now = 1_700_001_010.95
+    assert_expired_api(client.get("/api/me"))
+
+
+def test_issue18_a_roll_keeps_the_fraction_of_the_second(
+    make_app: AppFactory, clock: Clock
+) -> None:
+    """A rolling 10-second session (re-issued on every request) re-issued at t=1005.7 lives
+    until 1015.7: still valid at 1015.5 (each roll must not lose the fraction again)."""
+    app, _ = make_app(JWTAUTH_SESSION_MAX_AGE=10, JWTAUTH_SESSION_UPDATE_AGE=0)
+    clock.now = 1_700_001_000.2
+    client = app.test_client()
+    sign_in(client)
+    clock.now = 1_700_001_005.7
+    assert client.get("/api/me").status_code == 200  # re-issued now
+    clock.now = 1_700_001_015.5
+    response = client.get("/api/me")
+    assert response.status_code == 200, response.get_json()
+
+
+# -- Regression test for issue 18, bug 7a. ----------------------------------------------
+
+
+def test_issue18_the_expiry_notice_survives_an_api_call_that_saw_the_expiry_first(
+    make_app: AppFactory, clock: Clock
+) -> None:
+    """A short session runs out; the page's fetch to an API route is the first to see it
+    (401 SessionExpired, the dead cookie cleared). The next click, to a protected page,
+    redirects to sign-in, and the sign-in page still says "Your session has expired"."""
+    app, _ = make_app(JWTAUTH_SESSION_MAX_AGE=10)
+    client = app.test_client()
+    sign_in(client)
+    clock.advance(11)
+    api = client.get("/api/me", headers={"Accept": "application/json"})
+    assert_expired_api(api)
+    response = client.get("/dashboard")
+    assert response.status_code == 302
+    assert urlsplit(response.headers["Location"]).path == "/auth/sign-in"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Your session has expired" in page

@@ -7,9 +7,18 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from support import COOKIE, SECURE_COOKIE, Clock, cookie_value
+from support import COOKIE, SECRET, SECURE_COOKIE, Clock, authorize, cookie_value, csrf_token
 
-from flask_jwtauth import JWTAuth, JWTAuthTestClient, current_user, get_token, login_required
+from flask_jwtauth import (
+    CredentialsProvider,
+    JWTAuth,
+    JWTAuthTestClient,
+    TestClock,
+    current_user,
+    get_token,
+    login_required,
+    use_clock,
+)
 
 AppFactory = Callable[..., tuple[Flask, JWTAuth]]
 TESS = {"id": "7", "name": "Tess", "email": "tess@example.com", "roles": ["admin"]}
@@ -218,3 +227,32 @@ def test_use_clock_moves_sessions_without_sleeping(app: Flask) -> None:
         assert client.get("/api/me").status_code == 401
     fresh = app.test_client(user=TESS)  # the app's own clock is back
     assert fresh.get("/api/me").status_code == 200
+
+
+# -- Regression test for issue 18, bug 6. ------------------------------------------------
+
+
+def test_issue18_use_clock_moves_the_throttle_window_too() -> None:
+    """``use_clock(app, clock)`` moves every clock of the app, the store's included: with
+    throttling on (a 60 s window, the default memory store) five failed sign-ins give 429;
+    an hour later on the test clock the next sign-in attempt is not refused (no 429)."""
+    app = Flask(__name__)
+    app.config.update(
+        TESTING=True, JWTAUTH_SECRET=SECRET, JWTAUTH_THROTTLE=True, JWTAUTH_THROTTLE_WINDOW=60
+    )
+    JWTAuth(app, [CredentialsProvider(authorize=authorize)])  # the app's own clock: real time
+    client = app.test_client()
+
+    def attempt(password: str) -> int:
+        data = {"username": "ann", "password": password, "csrf_token": csrf_token(client)}
+        response = client.post(
+            "/auth/sign-in/credentials", data=data, headers={"Accept": "application/json"}
+        )
+        return response.status_code
+
+    with use_clock(app, TestClock()) as clock:
+        for _ in range(5):
+            assert attempt("wrong") == 401
+        assert attempt("pw-ann") == 429
+        clock.advance(3600)
+        assert attempt("pw-ann") != 429

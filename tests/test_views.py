@@ -752,3 +752,26 @@ def test_sign_in_url_points_at_the_configured_page(make_app: AppFactory) -> None
         assert sign_in_url() == "/login"
         rendered = render_template_string("{{ jwtauth_sign_in_url('/x') }}")
         assert rendered == "/login?callbackUrl=%2Fx"
+
+
+# -- Regression test for issue 18, bug 7b. ----------------------------------------------
+
+
+def test_issue18_a_sign_out_page_left_open_past_expiry_still_signs_out(
+    make_app: AppFactory, clock: FakeClock
+) -> None:
+    """The sign-out page is opened, then left open until the session has expired; its form,
+    POSTed with the CSRF token it carried, finishes the sign-out (a redirect, the session
+    cookie cleared), not 400 "The form has expired or is invalid"."""
+    app, _ = make_app(JWTAUTH_SESSION_MAX_AGE=10)
+    client = app.test_client()
+    assert attempt_sign_in(client).status_code == 302
+    page = client.get("/auth/sign-out")
+    assert page.status_code == 200
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
+    assert token is not None
+    clock.advance(60)
+    response = client.post("/auth/sign-out", data={"csrf_token": token.group(1)})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert session_cookie(client) is None
+    assert client.get("/api/me").status_code == 401
