@@ -75,7 +75,9 @@ def deny(status: int, code: str) -> Response:
         path=request.path,
     )
     state = request_state()
-    if state is not None and code in SESSION_ENDED:
+    if state is not None and code in SESSION_ENDED and not api:
+        # A page says why (the sign-in page it leads to); an API's JSON does not, so the
+        # notice is kept for the next page.
         state.notice_shown = True
     callbacks = ext().callbacks
     handler = {401: callbacks.unauthorized, 403: callbacks.forbidden}.get(status)
@@ -121,7 +123,10 @@ def check(
     """
     state: RequestState | None = request_state()
     if state is None or not ext().engine.signed_in(state):
-        error = state.error if state is not None and state.error else "SessionRequired"
+        error = state.error if state is not None else None
+        if error is None and state is not None and state.notice and not wants_json():
+            error = state.notice  # a page says why the last session ended
+        error = error or "SessionRequired"
         return deny(503 if error == "ServiceUnavailable" else 401, error)
     assert state.token is not None
     state.accessed = True

@@ -88,8 +88,8 @@ def test_every_record_has_a_known_code_and_metadata(
     client = app.test_client()
     client.get("/dashboard")
     attempt_sign_in(client, "x", "wrong")
-    client.post("/auth/sign-out", data={"csrf_token": "forged"})
     attempt_sign_in(client, "x", PASSWORD)
+    client.post("/auth/sign-out", data={"csrf_token": "forged"})
     clock.advance(61)
     client.get("/api/upstream")  # rolled, and the access token renewed
     client.set_cookie(COOKIE, "garbage.not.a.token")

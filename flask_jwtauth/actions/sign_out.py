@@ -17,7 +17,7 @@ def sign_out() -> Response:
     except MalformedBody:
         return common.fail(True, "BadRequest")
     as_json = common.json_mode(data)
-    if not ext().csrf.check(data.get("csrf_token")):
+    if _has_session() and not ext().csrf.check(data.get("csrf_token")):
         if as_json:
             return common.fail(True, "CSRF")
         return render_sign_out(
@@ -25,3 +25,12 @@ def sign_out() -> Response:
         )
     flow.sign_out()
     return common.done(as_json, common.target(data.get("callbackUrl")))
+
+
+def _has_session() -> bool:
+    """Is there a session to protect? Without one (it expired while the sign-out page was
+    open, say) a forged post could only clear cookies that no longer sign anyone in, so the
+    sign-out finishes instead of answering "the form has expired". A session that is only
+    not vouched for right now (store or upstream down) still needs the token."""
+    state = common.state()
+    return state.token is not None or state.error == "ServiceUnavailable"

@@ -28,8 +28,7 @@ class ExpiryNotice:
         """A request with no session cookie: did the last one end, and why?"""
         notice = cookies.get(NOTICE_COOKIE)
         if notice is not None:
-            state.notice = True
-            state.error = notice if notice in SESSION_ENDED else "SessionExpired"
+            state.notice = notice if notice in SESSION_ENDED else "SessionExpired"
 
     def save(self, response: Response, state: RequestState, *, changed: bool) -> None:
         """Leave the notice when an ended session is cleared and no page said why yet (an

@@ -53,8 +53,9 @@ class RequestState:
     user: Any = None
     #: A new anonymous CSRF cookie value to set with the response.
     csrf_cookie: str | None = None
-    #: The request carried the expiry notice cookie; ``notice_shown``: it was reported.
-    notice: bool = False
+    #: Why the last session ended, from the expiry notice cookie (for the next page, not
+    #: for an API); ``notice_shown``: a page said it, the notice can go.
+    notice: str | None = None
     notice_shown: bool = False
     #: The token still needs its first-read work (upstream refresh, jwt callback).
     pending: bool = False
