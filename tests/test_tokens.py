@@ -763,7 +763,9 @@ def authjs() -> AuthJS:
 def test_authjs_decodes_our_cookie(
     make_app: AppFactory, clock: Clock, authjs: AuthJS, enc: str, base_url: str | None
 ) -> None:
-    clock.now = time.time()  # Auth.js checks exp against the real clock
+    # Auth.js checks exp against the real clock; our times carry milliseconds (RFC 7519
+    # numeric dates may), and Auth.js reads them.
+    clock.now = int(time.time()) + 0.123
     app, _ = make_app(JWTAUTH_JWE_ENCRYPTION=enc, JWTAUTH_SECRET=[NEW, OLD])
     add_token_view(app)
     name = SECURE_COOKIE if base_url == HTTPS else COOKIE
@@ -776,6 +778,7 @@ def test_authjs_decodes_our_cookie(
     assert ours is not None
     [theirs] = authjs([{"op": "decode", "token": token, "secret": [NEW, OLD], "salt": name}])
     assert theirs == ours["token"]
+    assert theirs["iat"] == theirs["auth_time"] == clock.now
 
 
 @pytest.mark.parametrize("base_url", [None, HTTPS])
