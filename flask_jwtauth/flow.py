@@ -186,7 +186,7 @@ def update(data: Any) -> bool:
     Returns False when the callback ended the session."""
     state = _state()
     app_state = ext()
-    app_state.engine.resolve(state)
+    state.engine.resolve(state)
     current = state.token
     if current is None:
         raise UpdateRefused("SessionRequired")

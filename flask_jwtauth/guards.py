@@ -122,7 +122,7 @@ def check(
     route without calling its view, so a view that sees OPTIONS handles it itself.
     """
     state: RequestState | None = request_state()
-    if state is None or not ext().engine.signed_in(state):
+    if state is None or not state.engine.signed_in(state):
         error = state.error if state is not None else None
         if error is None and state is not None and state.notice and not wants_json():
             error = state.notice  # a page says why the last session ended

@@ -49,7 +49,7 @@ def _settle() -> None:
     state = request_state()
     if state is not None:
         with suppress(SessionUnavailable):
-            ext().engine.resolve(state)
+            state.engine.resolve(state)
 
 
 def _html(template: str, status: int, **context: Any) -> Response:

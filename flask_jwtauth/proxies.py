@@ -33,7 +33,8 @@ def get_session() -> dict[str, Any] | None:
     ``current_session`` is a proxy and never ``is None``: test it for truth
     (``if not current_session``) or call this function (``if get_session() is None``).
     """
-    return ext().engine.current_session()
+    state = request_state()
+    return state.engine.current_session() if state is not None else None
 
 
 def get_token(
@@ -55,7 +56,7 @@ def get_token(
     if state is None or state.token is None:
         return None
     state.accessed = True
-    if not ext().engine.signed_in(state):
+    if not state.engine.signed_in(state):
         return None
     return own_copy(state.token)
 
@@ -65,7 +66,7 @@ def access_token() -> str | None:
     expired or is about to (``JWTAUTH_REFRESH_MARGIN``); None when there is no session or
     it holds none. For calling the upstream's API from a view."""
     state = request_state()
-    if state is None or state.token is None or not ext().engine.signed_in(state):
+    if state is None or state.token is None or not state.engine.signed_in(state):
         return None
     state.accessed = True
     found = of(state.token)
@@ -79,7 +80,7 @@ def current_user_value() -> SessionUser | AnonymousUser:
     if state is None:
         return AnonymousUser()
     if state.user is None:
-        found = ext().engine.current_user(state)
+        found = state.engine.current_user(state)
         state.user = SessionUser(found) if found is not None else AnonymousUser()
     user: SessionUser | AnonymousUser = state.user
     return user

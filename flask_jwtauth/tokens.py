@@ -68,6 +68,10 @@ def oct_key_id(key: bytes) -> str:
     return thumbprint({"kty": "oct", "k": k}, digest)
 
 
+#: One encoder, made once: ``json.dumps`` with ``separators`` builds a new one per call.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+
+
 def _b64(data: bytes) -> bytes:
     return base64.urlsafe_b64encode(data).rstrip(b"=")
 
@@ -115,7 +119,7 @@ class JWECodec:
         through cryptography's one-shot AEAD, A256CBC-HS512 through joserfc's own model.
         ``decode`` is joserfc in full, and the tests round-trip both ways.
         """
-        payload = json.dumps(claims, separators=(",", ":")).encode()
+        payload = _COMPACT.encode(claims).encode()
         aad = self._header_segment
         if self._aead is not None:
             iv = os.urandom(12)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Request, Response, request
 
 from .. import claims, log, signals, upstream
 from ..callbacks import CallbackError, Callbacks, base_user, default_session, run_jwt, run_session
@@ -69,7 +69,7 @@ class SessionEngine:
     # -- before the view -----------------------------------------------------------------
 
     def load(self) -> None:
-        state = RequestState()
+        state = RequestState(self)
         set_request_state(state)
         req = request._get_current_object()  # type: ignore[attr-defined]
         secure = state.secure = self.cookie.is_secure(req)
@@ -199,41 +199,45 @@ class SessionEngine:
         if not self.read_only:
             write = state.write
             changed = False
+            req = request._get_current_object()  # type: ignore[attr-defined]
             if write in WRITES and state.token is not None:
-                self._write(response, state)
+                self._write(response, state, req)
                 changed = True
             elif write is Write.CLEAR or write is Write.SIGNED_OUT:
-                self.cookie.clear(response, request)
+                self.cookie.clear(response, req)
                 changed = True
             self.notice.save(response, state, changed=changed)
             if self.migration is not None:
-                self.migration.save(response, state, request)
+                self.migration.save(response, state, req)
             if state.csrf_cookie is not None or write is Write.ISSUE:
-                self.csrf.save(response, state, request)
+                self.csrf.save(response, state, req)
             touched = touched or changed
         if touched:
             private(response)
         return response
 
-    def _write(self, response: Response, state: RequestState) -> None:
+    def _write(self, response: Response, state: RequestState, req: Request) -> None:
         token = state.token
         assert token is not None
         s = self.session_settings
         now = stamp(self.clock())
-        if state.write is not Write.REWRITE or "exp" not in token:
+        rolled = state.write is Write.ROLL
+        if rolled or state.write is Write.ISSUE or "exp" not in token:
             exp, max_age = claims.timestamps(token, now, s)
             token = {**token, "iat": now, "exp": exp}
         else:
             max_age = max(claims.session_end(token, now, s) - now, 0)
-        end = upstream.refresh_end(token)
-        if end is not None and end < token["exp"]:
-            # The session cannot be renewed past its refresh token's own expiry.
-            token = {**token, "exp": stamp(end)}
-            max_age = min(max_age, max(end - now, 0))
+        if upstream.CLAIM in token:
+            end = upstream.refresh_end(token)
+            if end is not None and end < token["exp"]:
+                # The session cannot be renewed past its refresh token's own expiry.
+                token = {**token, "exp": stamp(end)}
+                max_age = min(max_age, max(end - now, 0))
         lifetime = math.ceil(max_age) + self.notice.seconds
-        self.cookie.write(response, request, token, lifetime, state.secure)
+        # A roll re-stamps the times of claims the gate let in: nothing to check again.
+        self.cookie.write(response, req, token, lifetime, state.secure, well_formed=rolled)
         state.token = token
-        if state.write is Write.ROLL:
+        if rolled:
             log.event("SESSION_ROLLED", "cookie re-issued", sid=token.get("sid"), exp=token["exp"])
             if signals.session_refreshed.receivers:
                 signals.send(signals.session_refreshed, token=claims.own_copy(token))

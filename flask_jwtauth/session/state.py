@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask.globals import _cv_app
 
 from .. import claims
 from ..claims import Claims
+
+if TYPE_CHECKING:
+    from .engine import SessionEngine
 
 
 class Write(enum.Enum):
@@ -37,8 +40,10 @@ WRITES = frozenset({Write.ROLL, Write.REWRITE, Write.ISSUE})
 
 @dataclass(eq=False, slots=True)
 class RequestState:
-    """Set by the lifecycle's ``load``; read by views, changed by the flow."""
+    """Set by the engine's ``load``; read by views, changed by the flow."""
 
+    #: The app's engine, at hand for guards and proxies without looking the app up again.
+    engine: SessionEngine
     secure: bool = False
     token: Claims | None = None
     #: The session as the cookie brought it (after the jwt callback).
