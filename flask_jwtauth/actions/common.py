@@ -129,7 +129,7 @@ def fail(
         return vary_accept(private(response))
     app_state = ext()
     if code in SIGN_IN_PAGE_CODES:
-        params = {"error": code}
+        params: dict[str, str] = {"error": code}
         if reason:
             params["code"] = reason
         if callback:

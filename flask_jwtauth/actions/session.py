@@ -51,7 +51,7 @@ def update_session() -> Response:
     try:
         kept = flow.update(data)
     except flow.UpdateRefused as refused:
-        return common.fail(True, refused.code)
+        return common.fail(True, refused.error)
     if not kept:
         return private(jsonify(None))
     return _session_json()
