@@ -5,6 +5,7 @@ sign-in and sign-out pages; guards that redirect pages and answer APIs with JSON
 """
 
 from .config import ConfigurationError
+from .errors import ErrorCode, JWTAuthError
 from .extension import JWTAuth, csrf_token, sign_in_url
 from .flow import SignInResult, revoke_session, revoke_user, sign_in, sign_out
 from .guards import login_required, public
@@ -67,11 +68,13 @@ __all__ = [
     "CredentialField",
     "CredentialsProvider",
     "CredentialsSignin",
+    "ErrorCode",
     "GitHub",
     "GitLab",
     "Google",
     "InvalidToken",
     "JWTAuth",
+    "JWTAuthError",
     "JWTAuthTestClient",
     "JWTCallback",
     "Keycloak",

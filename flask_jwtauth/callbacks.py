@@ -17,6 +17,7 @@ from typing import Any
 from flask import current_app
 
 from . import claims as claims_
+from .errors import ErrorCode, JWTAuthError
 
 logger = logging.getLogger("flask_jwtauth")
 
@@ -141,9 +142,11 @@ class Callbacks:
     forbidden: AnyCallable | None = None
 
 
-class CallbackError(Exception):
+class CallbackError(JWTAuthError):
     """A callback raised or answered something unusable: a server-side fault, answered as
     Auth.js answers it (``Configuration``), logged with the reason."""
+
+    error = ErrorCode.CONFIGURATION
 
 
 def run_jwt(

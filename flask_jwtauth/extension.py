@@ -6,12 +6,12 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
-from urllib.parse import urlencode
 
 from flask import Blueprint, Flask
 
 from . import log, startup_checks, transaction
 from .actions import build_blueprint
+from .answers import sign_in_url as _sign_in_url
 from .callbacks import Callbacks, adapt
 from .cli import jwtauth_cli
 from .clock import Clock, TimeSource
@@ -210,8 +210,7 @@ def _exempt_from_csrf_protect(app: Flask, blueprint: Blueprint) -> None:
 def sign_in_url(callback_url: str | None = None) -> str:
     """The current app's sign-in page (its own view when ``JWTAUTH_SIGN_IN_ENDPOINT`` is
     set), optionally with a ``callbackUrl``: for links and redirects in the app's code."""
-    base = ext().sign_in_page_url()
-    return f"{base}?{urlencode({'callbackUrl': callback_url})}" if callback_url else base
+    return _sign_in_url(callbackUrl=callback_url)
 
 
 def csrf_token() -> str:

@@ -13,9 +13,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from . import claims, log, signals, upstream
+from . import claims, events, log, signals, upstream
 from .callbacks import CallbackError, default_token, run_jwt
 from .claims import Claims
+from .errors import ErrorCode, JWTAuthError
 from .providers.base import SignedIn
 from .revocation import Revocation, session_id
 from .session.state import RequestState, request_state
@@ -33,7 +34,7 @@ class SignInResult:
     """
 
     ok: bool
-    error: str | None = None
+    error: ErrorCode | None = None
     url: str | None = None
 
     def __bool__(self) -> bool:
@@ -47,9 +48,10 @@ def _state() -> RequestState:
     return state
 
 
-def _failed(provider: str, error: str) -> SignInResult:
-    log.event("SIGN_IN_FAILED", "sign-in refused", provider=provider, error=error)
-    signals.send(signals.sign_in_failed, provider=provider, error=error)
+def _failed(provider: str, error: ErrorCode) -> SignInResult:
+    events.emit(
+        "SIGN_IN_FAILED", "sign-in refused", signals.sign_in_failed, provider=provider, error=error
+    )
     return SignInResult(False, error=error)
 
 
@@ -80,7 +82,7 @@ def complete(outcome: SignedIn) -> SignInResult:
                 credentials=outcome.credentials,
             )
             if verdict is False or verdict is None:
-                return _failed(provider, "AccessDenied")
+                return _failed(provider, ErrorCode.ACCESS_DENIED)
             if isinstance(verdict, str):
                 return SignInResult(False, url=verdict)
         now = app_state.clock()
@@ -100,17 +102,19 @@ def complete(outcome: SignedIn) -> SignInResult:
         )
     except (CallbackError, ValueError, TypeError):
         log.event("SIGN_IN_ERROR", "a callback failed", exc_info=True, provider=provider)
-        return _failed(provider, "Configuration")
+        return _failed(provider, ErrorCode.CONFIGURATION)
     except Exception:
         log.event("SIGN_IN_ERROR", "the sign_in callback raised", exc_info=True, provider=provider)
-        return _failed(provider, "Configuration")
+        return _failed(provider, ErrorCode.CONFIGURATION)
     if token is None:
-        return _failed(provider, "AccessDenied")
+        return _failed(provider, ErrorCode.ACCESS_DENIED)
     state.start(token, now)
     assert state.token is not None
-    log.event("SIGNED_IN", "signed in", provider=provider, sub=state.token.get("sub"))
-    signals.send(
+    events.emit(
+        "SIGNED_IN",
+        "signed in",
         signals.user_signed_in,
+        logged={"provider": provider, "sub": state.token.get("sub")},
         user=outcome.user,
         account=outcome.account,
         token=claims.own_copy(state.token),
@@ -148,8 +152,9 @@ def sign_out() -> Claims | None:
             log.event(
                 "STORE_UNAVAILABLE", "sign-out could not revoke the session", exc_info=True, sid=sid
             )
-    log.event("SIGNED_OUT", "signed out", sid=sid)
-    signals.send(signals.user_signed_out, token=ended)
+    events.emit(
+        "SIGNED_OUT", "signed out", signals.user_signed_out, logged={"sid": sid}, token=ended
+    )
     return ended
 
 
@@ -172,12 +177,12 @@ def revoke_user(user_id: str) -> None:
     _revocation().revoke_user(str(user_id), ext().clock())
 
 
-class UpdateRefused(Exception):
-    """The update cannot happen: ``code`` says why (``SessionRequired``, ``Configuration``)."""
+class UpdateRefused(JWTAuthError):
+    """The update cannot happen: ``error`` says why (``SessionRequired``, ``Configuration``)."""
 
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+    def __init__(self, error: ErrorCode) -> None:
+        super().__init__(error.value)
+        self.error = error
 
 
 def update(data: Any) -> bool:
@@ -189,14 +194,14 @@ def update(data: Any) -> bool:
     state.engine.resolve(state)
     current = state.token
     if current is None:
-        raise UpdateRefused("SessionRequired")
+        raise UpdateRefused(ErrorCode.SESSION_REQUIRED)
     try:
         updated = run_jwt(
             app_state.callbacks, current, trigger="update", current=current, session=data
         )
     except CallbackError:
         log.event("JWT_CALLBACK_ERROR", "the session update failed", exc_info=True)
-        raise UpdateRefused("Configuration") from None
+        raise UpdateRefused(ErrorCode.CONFIGURATION) from None
     if updated is None:
         sign_out()
         return False

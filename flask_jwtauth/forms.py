@@ -12,11 +12,15 @@ from typing import Any
 from flask import request
 from werkzeug.datastructures import MultiDict
 
+from .errors import ErrorCode, JWTAuthError
+
 _CSRF_HEADERS = ("X-CSRFToken", "X-CSRF-Token")
 
 
-class MalformedBody(Exception):
+class MalformedBody(JWTAuthError):
     """The body is not a flat object of strings/numbers/booleans; answered with 400."""
+
+    error = ErrorCode.BAD_REQUEST
 
 
 def json_body() -> Any:

@@ -10,14 +10,11 @@ import functools
 import inspect
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, overload
-from urllib.parse import quote, urlencode
 
-from flask import Response, current_app, jsonify, redirect, request
+from flask import Response, current_app, request
 
-from . import log
-from .errors import SESSION_ENDED, describe, describe_api
-from .headers import private, vary_accept
-from .pages import render_error
+from . import answers, log
+from .errors import SESSION_ENDED, ErrorCode
 from .session.state import RequestState, request_state
 from .startup_checks import GUARDED_ATTR
 from .state import ext
@@ -26,7 +23,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 Predicate = Callable[[Any], bool]
 
 PUBLIC_ATTR = "_jwtauth_public"
-_QUERY_SAFE = "/?&=%:@!$'()*+,;~-._[]"
 
 
 def public(view: F) -> F:
@@ -36,72 +32,34 @@ def public(view: F) -> F:
 
 
 def wants_json() -> bool:
-    settings = ext().settings
-    if settings.consumer or settings.access.api_paths.match(request.path):
-        return True
-    if request.is_json:
-        return True
-    best = request.accept_mimetypes.best_match(("text/html", "application/json"))
-    return best == "application/json"
-
-
-def _sign_in_location(error: str | None) -> str:
-    # The relative URL the browser asked for, under the app's mount point (SCRIPT_NAME).
-    # The query string is kept as sent, bytes that are not UTF-8 percent-encoded (werkzeug's
-    # ``full_path`` would raise on them).
-    target = request.script_root + request.path
-    if request.query_string:
-        target += "?" + quote(request.query_string, safe=_QUERY_SAFE)
-    if ext().settings.pages.sign_in_elsewhere:
-        # The sign-in page is on another origin: it needs to know where to come back to.
-        target = request.host_url.rstrip("/") + target
-    params = {"callbackUrl": target}
-    if error:
-        params["error"] = error
-    base = ext().sign_in_page_url()
-    return f"{base}?{urlencode(params)}"
+    """The guards' form of the one rule (:func:`answers.wants_json`): the path counts too."""
+    return answers.wants_json(by_path=True)
 
 
 def deny(status: int, code: str) -> Response:
-    """The 401/403 answer for this request, as JSON or as a page; or what the app's own
+    """The 401/403/503 answer for this request, as JSON or as a page; or what the app's own
     ``unauthorized_handler``/``forbidden_handler`` answers."""
     api = wants_json()
-    code, _, message = describe_api(code) if api else describe(code)
+    state = request_state()
+    retry = state.retry_after if state is not None else None
+    answer = answers.denied(status, code, api=api, retry_after=retry)
     log.event(
         "ACCESS_DENIED",
         "JSON answer" if api or status != 401 else "redirected to sign-in",
         status=status,
-        error=code,
+        error=answer.code,
         path=request.path,
     )
-    state = request_state()
-    if state is not None and code in SESSION_ENDED and not api:
+    if state is not None and answer.code in SESSION_ENDED and not api:
         # A page says why (the sign-in page it leads to); an API's JSON does not, so the
         # notice is kept for the next page.
         state.notice_shown = True
     callbacks = ext().callbacks
     handler = {401: callbacks.unauthorized, 403: callbacks.forbidden}.get(status)
     # The app's own answer; None keeps ours (seed 000: JSON of its own, pages redirected).
-    answer = handler(error=code, api=api) if handler is not None else None
-    if answer is not None:
-        response = current_app.make_response(answer)
-    elif api:
-        response = jsonify(error=code, message=message)
-        response.status_code = status
-    elif status == 503:
-        response = render_error(code, status)
-    elif status == 401:
-        response = current_app.make_response(
-            redirect(_sign_in_location(code if code in SESSION_ENDED else None), 302)
-        )
-    else:
-        response = render_error(code, status)
-    if status == 503:
-        # The store or the upstream could not vouch for the session: try again shortly,
-        # signed in still.
-        retry = state.retry_after if state is not None else None
-        response.headers["Retry-After"] = str(retry or 5)
-    return vary_accept(private(response))
+    custom = handler(error=answer.code, api=api) if handler is not None else None
+    instead = current_app.make_response(custom) if custom is not None else None
+    return answers.render(answer, instead)
 
 
 def _roles_of(token: dict[str, Any]) -> set[str]:
@@ -126,17 +84,17 @@ def check(
         error = state.error if state is not None else None
         if error is None and state is not None and state.notice and not wants_json():
             error = state.notice  # a page says why the last session ended
-        error = error or "SessionRequired"
-        return deny(503 if error == "ServiceUnavailable" else 401, error)
+        error = error or ErrorCode.SESSION_REQUIRED
+        return deny(503 if error == ErrorCode.SERVICE_UNAVAILABLE else 401, error)
     assert state.token is not None
     state.accessed = True
     if roles and not roles & _roles_of(state.token):
-        return deny(403, "AccessDenied")
+        return deny(403, ErrorCode.ACCESS_DENIED)
     if predicate is not None:
         from .proxies import current_user_value
 
         if not predicate(current_user_value()):
-            return deny(403, "AccessDenied")
+            return deny(403, ErrorCode.ACCESS_DENIED)
     return None
 
 

@@ -57,8 +57,11 @@ CODES: dict[str, int] = {
 }
 
 
-def event(code: str, message: str, *, exc_info: bool = False, **metadata: Any) -> None:
-    """Log ``code`` at its level, when that level is on."""
+def event(
+    code: str, message: str, *, exc_info: bool = False, stacklevel: int = 2, **metadata: Any
+) -> None:
+    """Log ``code`` at its level, when that level is on. ``stacklevel`` as :mod:`logging`'s:
+    the record names the caller (2), or its caller (3, for :func:`events.emit`)."""
     level = CODES[code]
     if not logger.isEnabledFor(level):
         return
@@ -71,7 +74,7 @@ def event(code: str, message: str, *, exc_info: bool = False, **metadata: Any) -
         f" ({details})" if details else "",
         exc_info=exc_info,
         extra={"code": code, "metadata": metadata},
-        stacklevel=2,
+        stacklevel=stacklevel,
     )
 
 

@@ -25,14 +25,18 @@ from joserfc import jwe
 from joserfc.jwk import GuestProtocol, Key, OctKey, import_key, thumbprint
 
 from .config import Settings
+from .errors import ErrorCode, JWTAuthError
 
 Claims = dict[str, Any]
 
 _ENC_KEY_LENGTH = {"A256GCM": 32, "A256CBC-HS512": 64}
 
 
-class InvalidToken(Exception):
-    """The token could not be decoded: tampered, truncated, wrong key, or not a token."""
+class InvalidToken(JWTAuthError):
+    """The token could not be decoded: tampered, truncated, wrong key, or not a token. (A
+    request carrying one is anonymous: a guard answers it with ``SessionRequired``.)"""
+
+    error = ErrorCode.SESSION_REQUIRED
 
 
 class TokenCodec(Protocol):

@@ -15,15 +15,17 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, request
 
-from ..headers import private, vary_accept
+from ..answers import Answer, data, failed, go, render, render_authjs, sign_in_url
+from ..errors import ErrorCode
+from ..headers import private
 from ..proxies import get_session
 from ..state import ext
 from . import common
-from .callback import callback
+from .callback import callback_answer
 from .info import csrf, provider_list
-from .session import update_session
-from .sign_in import sign_in
-from .sign_out import sign_out
+from .session import render_session, update_answer
+from .sign_in import sign_in_answer
+from .sign_out import sign_out_answer
 
 
 def register(bp: Blueprint, prefix: str) -> None:
@@ -57,10 +59,10 @@ def session() -> Response:
 
 def session_update() -> Response:
     """``update(data)``: body ``{"csrfToken", "data"}``; the session after, or ``{}``."""
-    response = update_session()
-    if response.status_code == 200 and response.get_json(silent=True) is None:
-        return private(jsonify({}))
-    return response
+    answer = update_answer()
+    if answer.code is None and answer.body is None:
+        answer = data({})  # next-auth v4's client reads {} as "no session"
+    return render_session(answer)
 
 
 def providers() -> Response:
@@ -69,35 +71,35 @@ def providers() -> Response:
 
 def signin_page() -> Response:
     """``/signin``: our sign-in page, with what the client asked for."""
-    params = {k: v for k in ("callbackUrl", "error") if (v := request.args.get(k))}
-    location = ext().sign_in_page_url()
-    return common.redirect_to(f"{location}?{urlencode(params)}" if params else location)
+    args = request.args
+    location = sign_in_url(callbackUrl=args.get("callbackUrl"), error=args.get("error"))
+    return render(go(location, as_json=False))
 
 
 def signout_page() -> Response:
     location = ext().settings.pages.sign_out_url
     callback_url = common.callback_url()
     query = f"?{urlencode({'callbackUrl': callback_url})}" if callback_url else ""
-    return common.redirect_to(request.script_root + location + query)
+    return render(go(request.script_root + location + query, as_json=False))
 
 
 def error_page() -> Response:
     """``/error?error=Code``: where next-auth sends a failure; ours shows it."""
-    return common.fail(False, request.args.get("error", "Default"))
+    return render(failed(request.args.get("error", ErrorCode.DEFAULT), as_json=False))
 
 
 def signin(provider: str) -> Response:
     """``signIn(<oauth provider>)``: ``{"url": <authorization URL>}``, as our endpoint."""
-    return _as_authjs(sign_in(provider), provider)
+    return _as_authjs(sign_in_answer(provider), provider)
 
 
 def provider_callback(provider: str) -> Response:
     """``signIn('credentials', ...)`` posts here; a provider's redirect may land here too."""
-    return _as_authjs(callback(provider), provider)
+    return _as_authjs(callback_answer(provider), provider)
 
 
 def signout() -> Response:
-    return _as_authjs(sign_out(), None)
+    return _as_authjs(sign_out_answer(), None)
 
 
 def client_log() -> Response:
@@ -106,32 +108,5 @@ def client_log() -> Response:
     return Response(status=204)
 
 
-def _as_authjs(response: Response, provider: str | None) -> Response:
-    """Our JSON answer in next-auth's shape: ``{"url": ...}`` for success and failure alike;
-    a failure's code rides in the URL's query (``error``, ``code``), with our status."""
-    if not response.is_json:
-        return response
-    body = response.get_json(silent=True)
-    if not isinstance(body, dict):
-        return response
-    if body.get("ok") and isinstance(body.get("url"), str):
-        shaped = jsonify(url=body["url"])
-    elif isinstance(body.get("error"), str):
-        error = body["error"]
-        if error == "CSRF":
-            url = f"{common.base_url()}{_prefix()}/signin?csrf=true"
-        else:
-            params = {"error": error}
-            if provider is not None:
-                params["provider"] = provider
-            if isinstance(body.get("code"), str):
-                params["code"] = body["code"]
-            url = f"{common.base_url()}{_prefix()}/error?{urlencode(params)}"
-        shaped = jsonify(url=url)
-        shaped.status_code = response.status_code
-    else:
-        return response
-    for name, value in response.headers.items():
-        if name.lower() in ("set-cookie", "retry-after"):
-            shaped.headers.add(name, value)
-    return vary_accept(private(shaped))
+def _as_authjs(answer: Answer, provider: str | None) -> Response:
+    return render_authjs(answer, api_url=f"{common.base_url()}{_prefix()}", provider=provider)

@@ -6,32 +6,42 @@ Credentials post here too in NextAuth: for them this is the sign-in itself.
 
 from __future__ import annotations
 
+import functools
+from dataclasses import replace
+
 from flask import Response, abort, request
 
+from ..answers import Answer, render, wants_json
+from ..errors import ErrorCode
 from ..forms import MalformedBody, submitted
 from ..providers.credentials import CredentialsProvider
 from ..state import ext
 from ..transaction import clear_transactions, load_transaction
 from . import common
 from .outcome import answer, provider_request
-from .sign_in import sign_in
+from .sign_in import sign_in_answer
 
 
 def callback(provider: str) -> Response:
+    return render(callback_answer(provider))
+
+
+def callback_answer(provider: str) -> Answer:
     found = ext().providers.get(provider)
     if found is None:
         abort(404)
     if found.type == CredentialsProvider.type and request.method == "POST":
-        return sign_in(provider)
+        return sign_in_answer(provider)
     try:
         data = submitted() if request.method == "POST" else None
     except MalformedBody:
-        return common.fail(True, "BadRequest")
-    as_json = common.json_mode(data)
+        return common.fail(True, ErrorCode.BAD_REQUEST)
+    as_json = wants_json(data)
     used: list[tuple[str, str]] = []
     transaction, callback_url = load_transaction(found, used)
     form = data.to_dict() if data is not None else {}
     outcome = found.complete(provider_request(found, form), transaction)
-    response = answer(found, outcome, as_json=as_json, callback=callback_url)
-    clear_transactions(response, used)
-    return response
+    answered = answer(found, outcome, as_json=as_json, callback=callback_url)
+    # Valid once: cleared whatever the outcome.
+    clear = functools.partial(clear_transactions, cookies=used)
+    return replace(answered, cookies=(*answered.cookies, clear))

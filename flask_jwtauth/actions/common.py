@@ -1,60 +1,37 @@
-"""What every endpoint shares: JSON or page, where to go next, how failure and success look.
+"""What every endpoint shares: where to go next, and how failure and success look.
 
-A client that asks for JSON (an ``Accept`` header preferring it, a JSON body, or the form
-field ``json=true`` that NextAuth's client sends) gets JSON instead of a redirect: NextAuth's
-``signIn(..., {redirect: false})``. The decision looks at the request only, never at the
-path, so a ``JWTAUTH_URL_PREFIX`` under ``/api`` does not turn the browser form into JSON.
+Every endpoint answers with an :class:`~flask_jwtauth.answers.Answer`, rendered once by its
+route (ours as a page or JSON, the Auth.js routes in next-auth's shape). A client that asks
+for JSON (:func:`~flask_jwtauth.answers.wants_json`: an ``Accept`` header preferring it, a
+JSON body, or the form field ``json=true`` that NextAuth's client sends) gets JSON instead
+of a redirect: NextAuth's ``signIn(..., {redirect: false})``.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode
 
-from flask import Response, current_app, jsonify, redirect, request, url_for
+from flask import Response, request, url_for
 
 from .. import log
-from ..errors import SESSION_ENDED, describe
-from ..headers import private, vary_accept
-from ..pages import render_error
+from ..answers import Answer, failed, go
 from ..redirects import safe_target
 from ..session.state import RequestState, request_state
 from ..state import ext
 
-#: Codes shown on the sign-in page itself; the others go to the error page.
-SIGN_IN_PAGE_CODES = SESSION_ENDED | {
-    "CredentialsSignin",
-    "SessionRequired",
-    "OAuthSignin",
-    "OAuthCallbackError",
-    "CSRF",
-    "BadRequest",
-}
 #: What the user typed into a failed sign-in form (never a password), for the page after
 #: the redirect.
 VALUES_COOKIE = "jwtauth.sign-in-form"
-#: Every redirect after a POST is a 302, whatever ``redirect()``'s default becomes; browsers
-#: follow it with a GET, as they do a 303.
-REDIRECT = 302
 
 
 def state() -> RequestState:
     found = request_state()
     assert found is not None, "the session hook did not run for this request"
     return found
-
-
-def json_mode(data: Mapping[str, str] | None = None) -> bool:
-    """Does this client want JSON back instead of a page or a redirect?"""
-    if data is not None and str(data.get("json", "")).strip().lower() in ("true", "1"):
-        return True
-    if request.is_json:
-        return True
-    best = request.accept_mimetypes.best_match(("text/html", "application/json"))
-    return best == "application/json"
 
 
 def base_url() -> str:
@@ -99,10 +76,6 @@ def callback_url(data: Mapping[str, str] | None = None) -> str:
     return safe_target(raw, base_url(), ext().settings.access.trusted_origins) or ""
 
 
-def redirect_to(location: str) -> Response:
-    return private(current_app.make_response(redirect(location, REDIRECT)))
-
-
 def fail(
     as_json: bool,
     code: str,
@@ -110,39 +83,11 @@ def fail(
     callback: str = "",
     values: dict[str, str] | None = None,
     reason: str | None = None,
-) -> Response:
-    """The failure answer: JSON for API clients; for a browser, a redirect (post, redirect,
-    get) to the sign-in page or the error page, so the address bar never stays on a POST URL
-    that a reload would post again or that Enter would answer with 405.
-
-    When the app serves its own sign-in (``JWTAUTH_SIGN_IN_ENDPOINT``) or error page
-    (``JWTAUTH_ERROR_ENDPOINT``), the browser is sent there with ``?error=<Code>``, as
-    NextAuth does for ``pages.signIn`` / ``pages.error``.
-    """
-    code, status, message = describe(code)
-    if as_json:
-        body = {"ok": False, "error": code, "message": message, "status": status, "url": None}
-        if reason:
-            body["code"] = reason
-        response = jsonify(body)
-        response.status_code = status
-        return vary_accept(private(response))
-    app_state = ext()
-    if code in SIGN_IN_PAGE_CODES:
-        params = {"error": code}
-        if reason:
-            params["code"] = reason
-        if callback:
-            params["callbackUrl"] = callback
-        response = redirect_to(f"{app_state.sign_in_page_url()}?{urlencode(params)}")
-        if values and app_state.settings.pages.sign_in_endpoint is None:
-            remember_values(response, values)
-        return vary_accept(response)
-    pages = app_state.settings.pages
-    if pages.error_endpoint is not None:
-        return vary_accept(redirect_to(url_for(pages.error_endpoint, error=code)))
-    # A server fault or a refusal by policy: shown where it happened, with its status.
-    return vary_accept(render_error(code, status))
+) -> Answer:
+    """The failure answer (:func:`~flask_jwtauth.answers.failed`); a browser sent back to
+    the sign-in form finds what it typed there (``values``, never a secret)."""
+    remember = functools.partial(remember_values, values=values) if values else None
+    return failed(code, as_json=as_json, callback=callback, reason=reason, remember=remember)
 
 
 def remember_values(response: Response, values: dict[str, str]) -> None:
@@ -187,9 +132,7 @@ def forget_values(response: Response) -> None:
         )
 
 
-def done(as_json: bool, url: str) -> Response:
-    if as_json:
-        # Absolute, as NextAuth's client expects (it reads ``new URL(data.url)``).
-        absolute = f"{base_url()}{url}" if url.startswith("/") else url
-        return vary_accept(private(jsonify(ok=True, url=absolute)))
-    return redirect_to(url)
+def done(as_json: bool, url: str) -> Answer:
+    # Absolute for JSON, as NextAuth's client expects (it reads ``new URL(data.url)``).
+    absolute = f"{base_url()}{url}" if url.startswith("/") else url
+    return go(url, as_json=as_json, told=absolute)

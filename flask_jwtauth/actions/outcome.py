@@ -1,11 +1,14 @@
-"""Turn what a provider answered into the HTTP answer, the same way for every provider."""
+"""Turn what a provider answered into the answer, the same way for every provider."""
 
 from __future__ import annotations
 
-from flask import Response, current_app, jsonify, request
+import functools
 
-from .. import flow, log, signals
-from ..headers import private, vary_accept
+from flask import current_app, request
+
+from .. import events, flow, signals
+from ..answers import Answer, CookieWriter, go
+from ..errors import ErrorCode
 from ..providers.base import Outcome, Provider, ProviderRequest, Redirect, Refused, SignedIn
 from ..transaction import save_transaction
 from . import common
@@ -21,34 +24,36 @@ def provider_request(provider: Provider, form: dict[str, str]) -> ProviderReques
     )
 
 
-def answer(provider: Provider, outcome: Outcome, *, as_json: bool, callback: str) -> Response:
-    """The response for ``outcome``: signed in and redirected, sent out to the provider, or
+def answer(provider: Provider, outcome: Outcome, *, as_json: bool, callback: str) -> Answer:
+    """The answer to ``outcome``: signed in and redirected, sent out to the provider, or
     refused with Auth.js's code."""
     if isinstance(outcome, Refused):
         if outcome.detail:
-            log.event(
+            events.emit(
                 "SIGN_IN_FAILED",
                 "sign-in refused",
+                signals.sign_in_failed,
+                logged={"provider": provider.id, "error": outcome.code, "reason": outcome.detail},
                 provider=provider.id,
                 error=outcome.code,
-                reason=outcome.detail,
             )
-        signals.send(signals.sign_in_failed, provider=provider.id, error=outcome.code)
+        else:
+            signals.send(signals.sign_in_failed, provider=provider.id, error=outcome.code)
         return common.fail(
             as_json, outcome.code, callback=callback, values=outcome.values, reason=outcome.reason
         )
     if isinstance(outcome, Redirect):
-        if as_json:
-            response = vary_accept(private(jsonify(ok=True, url=outcome.url)))
-        else:
-            response = common.redirect_to(outcome.url)
+        cookies: tuple[CookieWriter, ...] = ()
         if outcome.transaction is not None:
-            save_transaction(response, provider, outcome, callback)
-        return response
+            save = functools.partial(
+                save_transaction, provider=provider, outcome=outcome, callback_url=callback
+            )
+            cookies = (save,)
+        return go(outcome.url, as_json=as_json, cookies=cookies)
     assert isinstance(outcome, SignedIn)
     result = flow.complete(outcome)
     if result.url is not None:
         return common.done(as_json, common.target(result.url))
     if not result.ok:
-        return common.fail(as_json, result.error or "Default", callback=callback)
+        return common.fail(as_json, result.error or ErrorCode.DEFAULT, callback=callback)
     return common.done(as_json, common.target(callback))

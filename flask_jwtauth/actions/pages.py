@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from flask import Response, request
 
-from ..errors import MESSAGES, SESSION_ENDED, describe
+from ..answers import go, render, sign_in_url
+from ..errors import SESSION_ENDED, ErrorCode, describe, known
 from ..pages import render_error, render_sign_in, render_sign_out
-from ..state import ext
 from . import common
 
 
@@ -18,7 +16,7 @@ def sign_in_page() -> Response:
     if state.notice and error in SESSION_ENDED:
         state.notice_shown = True
     response = render_sign_in(
-        error=(error if error in MESSAGES else "Default") if error else None,
+        error=known(error) if error else None,
         reason=_safe_code(request.args.get("code")),
         callback_url=common.callback_url(),
         values=common.recall_values(),
@@ -36,9 +34,7 @@ def _safe_code(code: str | None) -> str | None:
 
 def to_sign_in_page(provider: str) -> Response:
     """``GET`` on a sign-in form's action URL (a reload, Enter in the address bar)."""
-    callback = common.callback_url()
-    query = f"?{urlencode({'callbackUrl': callback})}" if callback else ""
-    return common.redirect_to(f"{ext().sign_in_page_url()}{query}")
+    return render(go(sign_in_url(callbackUrl=common.callback_url()), as_json=False))
 
 
 def sign_out_page() -> Response:
@@ -47,7 +43,7 @@ def sign_out_page() -> Response:
 
 
 def error_page() -> Response:
-    code, status, _ = describe(request.args.get("error") or "Default")
+    code, status, _ = describe(request.args.get("error") or ErrorCode.DEFAULT)
     # The page only reports; the request that failed already carried its status. A query
     # string alone must not make this page answer 5xx.
     return render_error(code, status if status < 500 else 200)

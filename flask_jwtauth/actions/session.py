@@ -4,54 +4,59 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response, request
 
 from .. import flow, log
+from ..answers import Answer, data, render
+from ..errors import ErrorCode
 from ..forms import MalformedBody, header_token, json_body
-from ..headers import private
 from ..proxies import get_session
 from ..state import ext
 from . import common
 
 
-def _session_json() -> Response:
+def render_session(answer: Answer) -> Response:
+    """Render a session answer; a session callback's output that is not JSON is the
+    server's fault (``Configuration``)."""
     try:
-        return private(jsonify(get_session()))
+        return render(answer)
     except TypeError:
         log.event(
             "SESSION_CALLBACK_ERROR",
             "the session callback returned something that is not JSON",
             exc_info=True,
         )
-        return common.fail(True, "Configuration")
+        return render(common.fail(True, ErrorCode.CONFIGURATION))
 
 
 def session() -> Response:
     """The session callback's output, or ``null``; never cached."""
-    return _session_json()
+    return render_session(data(get_session()))
 
 
 def update_session() -> Response:
+    return render_session(update_answer())
+
+
+def update_answer() -> Answer:
     """Body ``{"data": ...}`` (JSON, or form fields); CSRF token in ``X-CSRFToken`` (or
     ``csrfToken`` in the body). The jwt callback runs with ``trigger="update"`` and
-    ``session=<data>``; its result becomes the session (None ends it)."""
+    ``session=<data>``; its result becomes the session (None ends it: ``null``)."""
     try:
         body: Any = json_body() if request.is_json else request.form.to_dict()
     except MalformedBody:
-        return common.fail(True, "BadRequest")
+        return common.fail(True, ErrorCode.BAD_REQUEST)
     if not isinstance(body, dict):
-        return common.fail(True, "BadRequest")
+        return common.fail(True, ErrorCode.BAD_REQUEST)
     token = header_token() or body.get("csrfToken") or body.get("csrf_token")
     if not ext().csrf.check(token):
-        return common.fail(True, "CSRF")
+        return common.fail(True, ErrorCode.CSRF)
     if "data" in body:
-        data = body["data"]
+        new = body["data"]
     else:
-        data = {k: v for k, v in body.items() if k not in ("csrfToken", "csrf_token")}
+        new = {k: v for k, v in body.items() if k not in ("csrfToken", "csrf_token")}
     try:
-        kept = flow.update(data)
+        kept = flow.update(new)
     except flow.UpdateRefused as refused:
-        return common.fail(True, refused.code)
-    if not kept:
-        return private(jsonify(None))
-    return _session_json()
+        return common.fail(True, refused.error)
+    return data(get_session() if kept else None)

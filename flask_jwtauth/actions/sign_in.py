@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from dataclasses import replace
 
 from flask import Response, abort, request
 
-from .. import log, signals
+from .. import events, log, signals
+from ..answers import Answer, Page, render, wants_json
+from ..errors import ErrorCode
 from ..forms import MalformedBody, submitted
-from ..pages import render_sign_in
 from ..providers.base import Provider, Refused
 from ..state import ext
 from ..stores import StoreUnavailable
@@ -24,6 +26,10 @@ from .outcome import answer, provider_request
 
 
 def sign_in(provider: str) -> Response:
+    return render(sign_in_answer(provider))
+
+
+def sign_in_answer(provider: str) -> Answer:
     app_state = ext()
     found = app_state.providers.get(provider)
     if found is None:
@@ -31,27 +37,33 @@ def sign_in(provider: str) -> Response:
     try:
         data = submitted()
     except MalformedBody:
-        return common.fail(True, "BadRequest")
-    as_json = common.json_mode(data)
+        return common.fail(True, ErrorCode.BAD_REQUEST)
+    as_json = wants_json(data)
     callback = common.callback_url(data)
     if not app_state.csrf.check(data.get("csrf_token")):
         # Keep what the user typed, but only fields the provider says are not secret.
         fields = found.page().get("fields", ())
         values = {f.name: data.get(f.name, "")[:1024] for f in fields if not f.secret}
-        return common.fail(as_json, "CSRF", callback=callback, values=values)
+        return common.fail(as_json, ErrorCode.CSRF, callback=callback, values=values)
     throttle = app_state.throttle
     account = _account(found, data)
     address = request.remote_addr or "unknown"
     if throttle is not None and account and _refused(throttle, account, address):
-        log.event("SIGN_IN_THROTTLED", "too many failed sign-ins", address=address)
-        signals.send(signals.sign_in_throttled, account=_digest(account), address=address)
+        events.emit(
+            "SIGN_IN_THROTTLED",
+            "too many failed sign-ins",
+            signals.sign_in_throttled,
+            logged={"address": address},
+            account=_digest(account),
+            address=address,
+        )
         return _too_many(as_json, throttle.window)
     outcome = found.begin(provider_request(found, data.to_dict()))
     if (
         throttle is not None
         and account
         and isinstance(outcome, Refused)
-        and outcome.code == "CredentialsSignin"
+        and outcome.code == ErrorCode.CREDENTIALS_SIGNIN
     ):
         try:
             throttle.failed(account, address)
@@ -80,11 +92,11 @@ def _digest(account: str) -> str:
     return hashlib.sha256(account.encode()).hexdigest()[:16]
 
 
-def _too_many(as_json: bool, window: int) -> Response:
-    """429, the same whether or not the account exists, with when to try again."""
+def _too_many(as_json: bool, window: int) -> Answer:
+    """429, the same whether or not the account exists, with when to try again; a browser
+    stays on the sign-in page."""
+    retry = (("Retry-After", str(window)),)
     if as_json:
-        response = common.fail(True, "TooManyRequests")
-    else:
-        response = render_sign_in(error="TooManyRequests", status=429)
-    response.headers["Retry-After"] = str(window)
-    return response
+        return replace(common.fail(True, ErrorCode.TOO_MANY_REQUESTS), headers=retry)
+    too_many = ErrorCode.TOO_MANY_REQUESTS
+    return Answer(429, too_many, page=Page.SIGN_IN, headers=retry, varies=False)

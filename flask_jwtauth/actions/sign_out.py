@@ -5,24 +5,29 @@ from __future__ import annotations
 from flask import Response
 
 from .. import flow
+from ..answers import Answer, Page, render, wants_json
+from ..errors import ErrorCode
 from ..forms import MalformedBody, submitted
-from ..pages import render_sign_out
 from ..state import ext
 from . import common
 
 
 def sign_out() -> Response:
+    return render(sign_out_answer())
+
+
+def sign_out_answer() -> Answer:
     try:
         data = submitted()
     except MalformedBody:
-        return common.fail(True, "BadRequest")
-    as_json = common.json_mode(data)
+        return common.fail(True, ErrorCode.BAD_REQUEST)
+    as_json = wants_json(data)
     if _has_session() and not ext().csrf.check(data.get("csrf_token")):
         if as_json:
-            return common.fail(True, "CSRF")
-        return render_sign_out(
-            callback_url=common.callback_url(data) or "/", error="CSRF", status=400
-        )
+            return common.fail(True, ErrorCode.CSRF)
+        # The confirmation page again, with a fresh token.
+        callback = common.callback_url(data) or "/"
+        return Answer(400, ErrorCode.CSRF, page=Page.SIGN_OUT, callback=callback, varies=False)
     flow.sign_out()
     return common.done(as_json, common.target(data.get("callbackUrl")))
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
+from ..errors import ErrorCode, JWTAuthError
 from ..paths import Glob, PathRules
 
 JWE_ENCRYPTIONS = ("A256GCM", "A256CBC-HS512")
@@ -23,8 +24,10 @@ _HOW = "make one with `flask jwtauth secret`"
 _PLACEHOLDERS = (b"change-me", b"changeme", b"change_me", b"replace-me", b"your-secret")
 
 
-class ConfigurationError(ValueError):
+class ConfigurationError(JWTAuthError, ValueError):
     """A ``JWTAUTH_*`` setting is missing or invalid; the message names the key."""
+
+    error = ErrorCode.CONFIGURATION
 
     def __init__(self, key: str, problem: str) -> None:
         super().__init__(f"{key}: {problem}")

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from ..errors import ErrorCode, JWTAuthError
 from ..upstream import Tokens
 
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
@@ -87,14 +88,18 @@ class Refused:
 Outcome = SignedIn | Redirect | Refused
 
 
-class RefreshRefused(Exception):
+class RefreshRefused(JWTAuthError):
     """The upstream said no for good (``invalid_grant``, a revoked or expired refresh token):
     the session ends."""
 
+    error = ErrorCode.REFRESH_ACCESS_TOKEN_ERROR
 
-class RefreshUnavailable(Exception):
+
+class RefreshUnavailable(JWTAuthError):
     """The upstream could not answer now (timeout, refused connection, 5xx): try later, keep
     the session."""
+
+    error = ErrorCode.SERVICE_UNAVAILABLE
 
 
 class Provider:
@@ -115,11 +120,11 @@ class Provider:
 
     def begin(self, request: ProviderRequest) -> Outcome:
         """``POST /auth/sign-in/<id>``: sign in at once, or redirect out."""
-        return Refused("OAuthSignin", f"provider {self.id!r} cannot start a sign-in")
+        return Refused(ErrorCode.OAUTH_SIGNIN, f"provider {self.id!r} cannot start a sign-in")
 
     def complete(self, request: ProviderRequest, transaction: dict[str, Any] | None) -> Outcome:
         """``GET|POST /auth/callback/<id>``: the provider hands the user back."""
-        return Refused("OAuthCallbackError", f"provider {self.id!r} has no callback")
+        return Refused(ErrorCode.OAUTH_CALLBACK_ERROR, f"provider {self.id!r} has no callback")
 
     def refresh(self, account: Mapping[str, Any]) -> Mapping[str, Any] | Tokens:
         """New upstream tokens for the session's current ones (``access_token``,

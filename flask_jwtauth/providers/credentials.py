@@ -28,6 +28,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Form, HiddenField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
+from ..errors import ErrorCode, JWTAuthError
 from ..upstream import Tokens, from_claim
 from .base import (
     Outcome,
@@ -48,10 +49,12 @@ _CODE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
 _ECHO_LIMIT = 1024
 
 
-class CredentialsSignin(Exception):
+class CredentialsSignin(JWTAuthError):
     """Raised by ``authorize`` to refuse with a reason the user may see (Auth.js v5's
     ``CredentialsSignin``): ``code`` must be a short identifier such as ``"invalid_otp"``;
     anything else is dropped. The message is never shown."""
+
+    error = ErrorCode.CREDENTIALS_SIGNIN
 
     def __init__(self, code: str | None = None, message: str = "") -> None:
         super().__init__(message or code or "credentials refused")
@@ -224,7 +227,7 @@ class CredentialsProvider(Provider):
             if not f.secret
         }
         if not form.validate():
-            return Refused("CredentialsSignin", "the form is incomplete", values)
+            return Refused(ErrorCode.CREDENTIALS_SIGNIN, "the form is incomplete", values)
         credentials = {spec.name: form[spec.name].data or "" for spec in self.fields}
         args: tuple[Any, ...] = (
             (credentials, request.native) if self._wants_request else (credentials,)
@@ -232,15 +235,15 @@ class CredentialsProvider(Provider):
         try:
             user = request.run(self.authorize, *args)
         except CredentialsSignin as exc:
-            return Refused("CredentialsSignin", "authorize() refused", values, exc.code)
+            return Refused(ErrorCode.CREDENTIALS_SIGNIN, "authorize() refused", values, exc.code)
         except Exception:
             logger.exception("authorize() of provider %r raised", self.id)
-            return Refused("Configuration", "authorize() raised")
+            return Refused(ErrorCode.CONFIGURATION, "authorize() raised")
         tokens = None
         if isinstance(user, tuple) and len(user) == 2 and isinstance(user[1], Tokens):
             user, tokens = user
         if user is None:
-            return Refused("CredentialsSignin", "authorize() returned None", values)
+            return Refused(ErrorCode.CREDENTIALS_SIGNIN, "authorize() returned None", values)
         user_id = user.get("id") if isinstance(user, dict) else getattr(user, "id", None)
         account: dict[str, Any] = {
             "provider": self.id,

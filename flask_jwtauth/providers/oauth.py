@@ -24,6 +24,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from ..config import ConfigurationError
+from ..errors import ErrorCode
 from .base import (
     Outcome,
     Provider,
@@ -36,6 +37,8 @@ from .base import (
 )
 
 logger = logging.getLogger("flask_jwtauth")
+#: Every way a callback from the provider can fail, in Auth.js's one code.
+_CALLBACK_ERROR = ErrorCode.OAUTH_CALLBACK_ERROR
 
 Profile = Callable[[dict[str, Any]], Any]
 _ID_TOKEN_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"]
@@ -137,7 +140,7 @@ class OAuthProvider(Provider):
         try:
             endpoints = self._endpoints()
         except (requests.RequestException, ValueError, RuntimeError) as exc:
-            return Refused("OAuthSignin", f"provider {self.id!r} unreachable: {exc}")
+            return Refused(ErrorCode.OAUTH_SIGNIN, f"provider {self.id!r} unreachable: {exc}")
         transaction: dict[str, Any] = {
             "state": secrets.token_urlsafe(24),
             "code_verifier": generate_token(64),
@@ -156,20 +159,21 @@ class OAuthProvider(Provider):
         params = {**request.args, **request.form}
         error = params.get("error")
         if error == "access_denied":
-            return Refused("AccessDenied", f"the user refused at {self.id!r}")
+            return Refused(ErrorCode.ACCESS_DENIED, f"the user refused at {self.id!r}")
         if error:
-            return Refused("OAuthCallbackError", f"{self.id!r} answered error={error!r}")
+            return Refused(_CALLBACK_ERROR, f"{self.id!r} answered error={error!r}")
         if transaction is None:
-            return Refused("OAuthCallbackError", "no transaction cookie (expired, replayed, "
-                           "or another browser)")  # fmt: skip
+            return Refused(
+                _CALLBACK_ERROR, "no transaction cookie (expired, replayed, or another browser)"
+            )
         if not secrets.compare_digest(str(params.get("state", "")), str(transaction["state"])):
-            return Refused("OAuthCallbackError", "state does not match")
+            return Refused(_CALLBACK_ERROR, "state does not match")
         mixed_up = self._wrong_issuer(params)
         if mixed_up:
-            return Refused("OAuthCallbackError", mixed_up)
+            return Refused(_CALLBACK_ERROR, mixed_up)
         code = params.get("code")
         if not code:
-            return Refused("OAuthCallbackError", "no code in the callback")
+            return Refused(_CALLBACK_ERROR, "no code in the callback")
         try:
             endpoints = self._endpoints()
             session = self._session(transaction["redirect_uri"])
@@ -181,11 +185,11 @@ class OAuthProvider(Provider):
             )
             profile = self._profile(session, token, endpoints, transaction)
         except (OAuthError, JoseError, requests.RequestException, ValueError, KeyError) as exc:
-            return Refused("OAuthCallbackError", f"{type(exc).__name__}: {exc}")
+            return Refused(_CALLBACK_ERROR, f"{type(exc).__name__}: {exc}")
         user = (self.profile_hook or default_profile)(profile)
         user_id = user.get("id") if isinstance(user, dict) else getattr(user, "id", None)
         if user_id is None:
-            return Refused("OAuthCallbackError", "the profile has no id")
+            return Refused(_CALLBACK_ERROR, "the profile has no id")
         account = {
             "provider": self.id,
             "type": self.type,

@@ -1,6 +1,6 @@
 """What one request knows of its session, and what must happen to the cookie after it.
 
-Kept apart from the lifecycle so that the flow, guards and proxies can read and change it
+Kept apart from the engine so that the flow, guards and proxies can read and change it
 without importing the machinery that loads and writes cookies.
 """
 
