@@ -24,6 +24,7 @@ from flask import Request, Response, request
 
 from . import log
 from .config import CookieSettings
+from .errors import ErrorCode
 from .session.state import RequestState, request_state
 from .tokens import derive_signing_key
 
@@ -110,7 +111,7 @@ def _state() -> RequestState:
 
 def _session_id(state: RequestState) -> str | None:
     token = state.token
-    if token is None and state.error == "ServiceUnavailable":
+    if token is None and state.error == ErrorCode.SERVICE_UNAVAILABLE:
         # The session is still there, only not vouched for right now (the upstream is
         # down): its pages' tokens stay bound to it, as on the requests that post them.
         token = state.loaded

@@ -17,7 +17,7 @@ from .cli import jwtauth_cli
 from .clock import Clock, TimeSource
 from .config import ConfigurationError, Settings, load_settings
 from .csrf import Csrf
-from .errors import SessionUnavailable
+from .errors import ErrorCode, SessionUnavailable
 from .foreign import ForeignCookies
 from .guards import deny, protect_all
 from .providers.base import Provider
@@ -147,7 +147,7 @@ class JWTAuth:
 
 def _session_unavailable(exc: SessionUnavailable) -> Any:
     """A view (or the protect-all guard) read a session that cannot be vouched for now."""
-    return deny(503, "ServiceUnavailable")
+    return deny(503, ErrorCode.SERVICE_UNAVAILABLE)
 
 
 def _providers(chosen: Iterable[Provider], app: Flask) -> dict[str, Provider]:

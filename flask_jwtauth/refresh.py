@@ -32,16 +32,17 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from . import log, signals, upstream
+from . import errors, events, log, signals, upstream
 from .claims import Claims
 from .config import RefreshSettings
+from .errors import ErrorCode, JWTAuthError
 from .providers.base import Provider, RefreshRefused, RefreshUnavailable
 from .stores import Store, StoreUnavailable
 
 Clock = Callable[[], float]
 
 #: The code a session ends with when its tokens cannot be renewed (Auth.js's guides' name).
-ENDED = "RefreshAccessTokenError"
+ENDED = ErrorCode.REFRESH_ACCESS_TOKEN_ERROR
 #: A store lock outlives any sane refresh; it is deleted as soon as the refresh is over.
 LOCK_TTL = 60.0
 #: How often a request waiting on another process's refresh looks for its result.
@@ -49,16 +50,18 @@ POLL = 0.02
 _LOCAL_STASH_LIMIT = 10_000
 
 
-class RefreshEnded(Exception):
-    """The tokens cannot be renewed: the session ends with ``code``."""
+class RefreshEnded(JWTAuthError):
+    """The tokens cannot be renewed: the session ends with ``error``."""
 
-    def __init__(self, code: str = ENDED) -> None:
-        super().__init__(code)
-        self.code = code
+    def __init__(self, error: ErrorCode = ENDED) -> None:
+        super().__init__(error.value)
+        self.error = error
 
 
-class RefreshDeferred(Exception):
+class RefreshDeferred(JWTAuthError):
     """The upstream (or the store) cannot answer now: 503, try again in ``retry_after``."""
+
+    error = ErrorCode.SERVICE_UNAVAILABLE
 
     def __init__(self, retry_after: int, reason: str) -> None:
         super().__init__(reason)
@@ -154,7 +157,7 @@ class Refresher:
 
     def _apply(self, token: Claims, outcome: dict[str, Any]) -> Claims:
         if "ended" in outcome:
-            raise RefreshEnded(str(outcome["ended"]))
+            raise RefreshEnded(errors.known(str(outcome["ended"])))
         return {**token, upstream.CLAIM: outcome["tokens"]}
 
     def _settled(self, key: str, now: float) -> dict[str, Any] | None:
@@ -245,13 +248,14 @@ class Refresher:
         try:
             answer = provider.refresh(current)
         except RefreshRefused as exc:
-            log.event(
+            events.emit(
                 "REFRESH_REFUSED",
                 "the upstream refused: the session ends",
+                signals.upstream_refresh_failed,
+                logged={"provider": provider.id, "reason": type(exc).__name__},
                 provider=provider.id,
-                reason=type(exc).__name__,
+                permanent=True,
             )
-            signals.send(signals.upstream_refresh_failed, provider=provider.id, permanent=True)
             return self._share(key, refresh_token, {"ended": ENDED})
         except RefreshUnavailable as exc:
             raise self._failed(key, str(exc) or type(exc).__name__, provider) from None
@@ -264,8 +268,12 @@ class Refresher:
             raise self._failed(key, "no access token in the answer", provider)
         claim = tokens.claim(provider.id, current)
         self._backoff.pop(key, None)
-        log.event("TOKENS_REFRESHED", "the access token was renewed", provider=provider.id)
-        signals.send(signals.upstream_refreshed, provider=provider.id)
+        events.emit(
+            "TOKENS_REFRESHED",
+            "the access token was renewed",
+            signals.upstream_refreshed,
+            provider=provider.id,
+        )
         return self._share(key, refresh_token, {"tokens": claim})
 
     def _share(self, key: str, refresh_token: str, outcome: dict[str, Any]) -> dict[str, Any]:
@@ -302,14 +310,14 @@ class Refresher:
         if self.store is not None:
             with suppress(StoreUnavailable):
                 self.store.set(f"refresh-backoff:{key}", f"{failures}:{now + delay}", delay)
-        log.event(
+        events.emit(
             "REFRESH_UNAVAILABLE",
             "the upstream could not refresh",
+            signals.upstream_refresh_failed,
+            logged={"provider": provider.id, "reason": reason, "retry_after": delay},
             provider=provider.id,
-            reason=reason,
-            retry_after=delay,
+            permanent=False,
         )
-        signals.send(signals.upstream_refresh_failed, provider=provider.id, permanent=False)
         return RefreshDeferred(delay, reason)
 
     def _remember_backoff(self, key: str, value: str) -> None:

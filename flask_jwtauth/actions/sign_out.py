@@ -38,4 +38,4 @@ def _has_session() -> bool:
     sign-out finishes instead of answering "the form has expired". A session that is only
     not vouched for right now (store or upstream down) still needs the token."""
     state = common.state()
-    return state.token is not None or state.error == "ServiceUnavailable"
+    return state.token is not None or state.error == ErrorCode.SERVICE_UNAVAILABLE

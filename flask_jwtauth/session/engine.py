@@ -23,7 +23,7 @@ from ..claims import Claims
 from ..clock import Clock, stamp
 from ..config import Settings
 from ..csrf import Csrf
-from ..errors import SESSION_ENDED, SessionUnavailable
+from ..errors import SESSION_ENDED, ErrorCode, SessionUnavailable
 from ..headers import private
 from ..refresh import RefreshDeferred, RefreshEnded, Refresher
 from .cookie import SessionCookie
@@ -141,8 +141,8 @@ class SessionEngine:
             try:
                 token = self._renewed(token, self.refresher)
             except RefreshEnded as ended:
-                log.event("SESSION_ENDED", "session ended", error=ended.code, sid=token.get("sid"))
-                state.forget(ended.code)
+                log.event("SESSION_ENDED", "session ended", error=ended.error, sid=token.get("sid"))
+                state.forget(ended.error)
                 return
             except RefreshDeferred as deferred:
                 self._unavailable(state, deferred.retry_after)
@@ -183,7 +183,7 @@ class SessionEngine:
         """No session for this request, and no change to the cookie: a 503, not a sign-out."""
         state.token = None
         state.write = Write.NOTHING
-        state.error = "ServiceUnavailable"
+        state.error = ErrorCode.SERVICE_UNAVAILABLE
         state.retry_after = retry_after
         state.session_ready = False
         state.session = None
@@ -301,4 +301,4 @@ def _code_of(exc: BaseException | None) -> str:
     codes for a session that ended (``RefreshAccessTokenError``, ...); otherwise the
     session simply expired."""
     code = getattr(exc, "code", None)
-    return code if code in SESSION_ENDED else "SessionExpired"
+    return code if code in SESSION_ENDED else ErrorCode.SESSION_EXPIRED

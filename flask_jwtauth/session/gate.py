@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import claims, log, signals
+from .. import claims, events, log, signals
 from ..claims import Claims
 from ..clock import Clock
 from ..config import SessionSettings
+from ..errors import ErrorCode
 from ..revocation import Revocation
 from ..stores import StoreUnavailable
 
@@ -25,14 +26,14 @@ class Refusal:
     is simply not a session); ``clear`` whether the cookie goes (a store that cannot answer
     now keeps it for the next try)."""
 
-    error: str | None
+    error: ErrorCode | None
     clear: bool = True
 
 
 MALFORMED = Refusal(None)
-EXPIRED = Refusal("SessionExpired")
-REVOKED = Refusal("SessionRevoked")
-UNAVAILABLE = Refusal("ServiceUnavailable", clear=False)
+EXPIRED = Refusal(ErrorCode.SESSION_EXPIRED)
+REVOKED = Refusal(ErrorCode.SESSION_REVOKED)
+UNAVAILABLE = Refusal(ErrorCode.SERVICE_UNAVAILABLE, clear=False)
 
 
 class Gate:
@@ -62,9 +63,13 @@ class Gate:
         s = self.settings
         now = self.clock()
         if claims.expired(found, now, s):
-            log.event("SESSION_EXPIRED", "session expired", sid=found.get("sid"))
-            if signals.session_expired.receivers:
-                signals.send(signals.session_expired, token=claims.own_copy(found))
+            events.emit(
+                "SESSION_EXPIRED",
+                "session expired",
+                signals.session_expired,
+                logged={"sid": found.get("sid")},
+                token=claims.own_copy(found),
+            )
             return EXPIRED
         if claims.not_yet_valid(found, now, s):
             log.event("SESSION_NOT_YET_VALID", "session issued in the future", sid=found.get("sid"))
@@ -88,7 +93,11 @@ class Gate:
             return UNAVAILABLE
         if not revoked:
             return None
-        log.event("SESSION_REVOKED", "session rejected", sid=found.get("sid"))
-        if signals.session_revoked.receivers:
-            signals.send(signals.session_revoked, token=claims.own_copy(found))
+        events.emit(
+            "SESSION_REVOKED",
+            "session rejected",
+            signals.session_revoked,
+            logged={"sid": found.get("sid")},
+            token=claims.own_copy(found),
+        )
         return REVOKED

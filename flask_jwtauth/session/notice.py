@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from flask import Response
 
-from ..errors import SESSION_ENDED
+from ..errors import SESSION_ENDED, ErrorCode, known
 from .state import RequestState, Write
 
 NOTICE_COOKIE = "jwtauth.session-expired"
@@ -28,7 +28,7 @@ class ExpiryNotice:
         """A request with no session cookie: did the last one end, and why?"""
         notice = cookies.get(NOTICE_COOKIE)
         if notice is not None:
-            state.notice = notice if notice in SESSION_ENDED else "SessionExpired"
+            state.notice = known(notice) if notice in SESSION_ENDED else ErrorCode.SESSION_EXPIRED
 
     def save(self, response: Response, state: RequestState, *, changed: bool) -> None:
         """Leave the notice when an ended session is cleared and no page said why yet (an

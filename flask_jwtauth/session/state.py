@@ -64,7 +64,7 @@ class RequestState:
     notice_shown: bool = False
     #: The token still needs its first-read work (upstream refresh, jwt callback).
     pending: bool = False
-    #: With ``error == "ServiceUnavailable"``: when to try again (seconds).
+    #: With ``error`` ``ServiceUnavailable``: when to try again (seconds).
     retry_after: int | None = None
     #: A next-auth v4 cookie adopted by this request, to clear on the response.
     clear_v4: str | None = None

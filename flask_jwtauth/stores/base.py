@@ -6,9 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from ..errors import ErrorCode, JWTAuthError
 
-class StoreUnavailable(Exception):
-    """The store did not answer within its timeout (down, unreachable, locked)."""
+
+class StoreUnavailable(JWTAuthError):
+    """The store did not answer within its timeout (down, unreachable, locked): what
+    depended on it answers 503, unless ``JWTAUTH_STORE_FAIL_OPEN``."""
+
+    error = ErrorCode.SERVICE_UNAVAILABLE
 
 
 class Store(Protocol):
