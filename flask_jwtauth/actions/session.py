@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Response, request
+from flask import Response
 
 from .. import flow, log
 from ..answers import Answer, data, render
 from ..errors import ErrorCode
-from ..forms import MalformedBody, header_token, json_body
 from ..proxies import get_session
-from ..state import ext
 from . import common
+from .dispatch import Posted, posted
 
 
 def render_session(answer: Answer) -> Response:
@@ -38,19 +35,15 @@ def update_session() -> Response:
     return render_session(update_answer())
 
 
-def update_answer() -> Answer:
+@posted(nested=True)
+def update_answer(post: Posted) -> Answer:
     """Body ``{"data": ...}`` (JSON, or form fields); CSRF token in ``X-CSRFToken`` (or
     ``csrfToken`` in the body). The jwt callback runs with ``trigger="update"`` and
-    ``session=<data>``; its result becomes the session (None ends it: ``null``)."""
-    try:
-        body: Any = json_body() if request.is_json else request.form.to_dict()
-    except MalformedBody:
-        return common.fail(True, ErrorCode.BAD_REQUEST)
-    if not isinstance(body, dict):
-        return common.fail(True, ErrorCode.BAD_REQUEST)
-    token = header_token() or body.get("csrfToken") or body.get("csrf_token")
-    if not ext().csrf.check(token):
+    ``session=<data>``; its result becomes the session (None ends it: ``null``). Always
+    JSON: it is an API for scripts."""
+    if not post.csrf_ok:
         return common.fail(True, ErrorCode.CSRF)
+    body = post.body
     if "data" in body:
         new = body["data"]
     else:

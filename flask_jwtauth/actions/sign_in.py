@@ -14,14 +14,14 @@ from dataclasses import replace
 from flask import Response, abort, request
 
 from .. import events, log, signals
-from ..answers import Answer, Page, render, wants_json
+from ..answers import Answer, Page, render
 from ..errors import ErrorCode
-from ..forms import MalformedBody, submitted
 from ..providers.base import Provider, Refused
 from ..state import ext
 from ..stores import StoreUnavailable
 from ..throttle import Throttle
 from . import common
+from .dispatch import Posted, posted
 from .outcome import answer, provider_request
 
 
@@ -30,17 +30,19 @@ def sign_in(provider: str) -> Response:
 
 
 def sign_in_answer(provider: str) -> Answer:
+    if provider not in ext().providers:
+        abort(404)  # before reading the body, as for any route that does not exist
+    return _begin(provider)
+
+
+@posted()
+def _begin(post: Posted, provider: str) -> Answer:
     app_state = ext()
-    found = app_state.providers.get(provider)
-    if found is None:
-        abort(404)
-    try:
-        data = submitted()
-    except MalformedBody:
-        return common.fail(True, ErrorCode.BAD_REQUEST)
-    as_json = wants_json(data)
+    found = app_state.providers[provider]
+    data = post.fields
+    as_json = post.as_json
     callback = common.callback_url(data)
-    if not app_state.csrf.check(data.get("csrf_token")):
+    if not post.csrf_ok:
         # Keep what the user typed, but only fields the provider says are not secret.
         fields = found.page().get("fields", ())
         values = {f.name: data.get(f.name, "")[:1024] for f in fields if not f.secret}

@@ -1,0 +1,86 @@
+"""What every POST to an auth endpoint does first, once, as Auth.js's dispatcher does before
+its actions: read the body (form fields or a JSON object), decide whether the client wants
+JSON back, and check the CSRF token. An endpoint then only decides what a failed check
+means for it (the sign-in page keeps what was typed, the sign-out page is shown again, an
+update answers JSON).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Concatenate, ParamSpec
+
+from flask import request
+from werkzeug.datastructures import MultiDict
+
+from ..answers import Answer, wants_json
+from ..errors import ErrorCode
+from ..forms import MalformedBody, header_token, json_body, submitted
+from ..session.state import request_state
+from ..state import ext
+from . import common
+
+P = ParamSpec("P")
+
+
+@dataclass(frozen=True)
+class Posted:
+    """``fields``: the flat fields (strings); ``body``: the JSON object as sent, nested
+    values included (an update's ``data``), or the form's fields; ``as_json``: answer with
+    JSON; ``csrf_ok``: the token matched (or there was nothing for it to protect)."""
+
+    fields: MultiDict[str, str]
+    body: dict[str, Any]
+    as_json: bool
+    csrf_ok: bool
+
+
+def posted(
+    *, nested: bool = False, session_only: bool = False
+) -> Callable[[Callable[Concatenate[Posted, P], Answer]], Callable[P, Answer]]:
+    """Wrap an endpoint ``view(posted, ...)``. A body that is not a flat object (``nested``:
+    an object whose values may nest) is answered 400 before the view runs. ``session_only``:
+    the token protects a session, so without one the check is moot (signing out of a
+    session that already ended)."""
+
+    def wrap(view: Callable[Concatenate[Posted, P], Answer]) -> Callable[P, Answer]:
+        @functools.wraps(view)
+        def run(*args: P.args, **kwargs: P.kwargs) -> Answer:
+            try:
+                fields, body = _read(nested)
+            except MalformedBody:
+                return common.fail(True, ErrorCode.BAD_REQUEST)
+            if session_only and not _has_session():
+                csrf_ok = True
+            else:
+                csrf_ok = ext().csrf.check(fields.get("csrf_token"))
+            return view(Posted(fields, body, wants_json(fields), csrf_ok), *args, **kwargs)
+
+        return run
+
+    return wrap
+
+
+def _read(nested: bool) -> tuple[MultiDict[str, str], dict[str, Any]]:
+    if not nested or not request.is_json:
+        fields = submitted()
+        return fields, fields.to_dict()
+    body = json_body()
+    if not isinstance(body, dict):
+        raise MalformedBody("expected a JSON object")
+    fields = MultiDict({k: v for k, v in body.items() if isinstance(v, str)})
+    token = header_token() or fields.get("csrfToken")
+    if token and not fields.get("csrf_token"):
+        fields["csrf_token"] = token
+    return fields, body
+
+
+def _has_session() -> bool:
+    """Is there a session to protect? Without one (it expired while the sign-out page was
+    open, say) a forged post could only clear cookies that no longer sign anyone in. A
+    session only not vouched for right now (store or upstream down) still needs the token."""
+    state = request_state()
+    assert state is not None, "the session hook did not run for this request"
+    return state.token is not None or state.error == ErrorCode.SERVICE_UNAVAILABLE
