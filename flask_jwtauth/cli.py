@@ -17,7 +17,7 @@ from werkzeug.http import parse_cookie
 from . import claims as claims_
 from . import startup_checks
 from .config import DEFAULTS
-from .cookies import read_token
+from .session.cookie import read_token
 from .state import ext as app_state
 from .tokens import InvalidToken
 

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from . import claims, events, log, signals, upstream
+from . import claims, log, signals, upstream
 from .callbacks import CallbackError, default_token, run_jwt
 from .claims import Claims
 from .errors import ErrorCode, JWTAuthError
@@ -49,7 +49,7 @@ def _state() -> RequestState:
 
 
 def _failed(provider: str, error: ErrorCode) -> SignInResult:
-    events.emit(
+    log.emit(
         "SIGN_IN_FAILED", "sign-in refused", signals.sign_in_failed, provider=provider, error=error
     )
     return SignInResult(False, error=error)
@@ -110,7 +110,7 @@ def complete(outcome: SignedIn) -> SignInResult:
         return _failed(provider, ErrorCode.ACCESS_DENIED)
     state.start(token, now)
     assert state.token is not None
-    events.emit(
+    log.emit(
         "SIGNED_IN",
         "signed in",
         signals.user_signed_in,
@@ -152,7 +152,7 @@ def sign_out() -> Claims | None:
             log.event(
                 "STORE_UNAVAILABLE", "sign-out could not revoke the session", exc_info=True, sid=sid
             )
-    events.emit(
+    log.emit(
         "SIGNED_OUT", "signed out", signals.user_signed_out, logged={"sid": sid}, token=ended
     )
     return ended

@@ -10,7 +10,7 @@ from typing import Any
 from . import claims
 from .claims import Claims
 from .config import Settings
-from .cookies import read_token
+from .session.cookie import read_token
 from .tokens import InvalidToken, JWECodec
 
 

@@ -14,7 +14,12 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Mapping
 from typing import Any
+
+from blinker import NamedSignal
+
+from . import signals
 
 logger = logging.getLogger("flask_jwtauth")
 
@@ -85,3 +90,26 @@ def enable_debug() -> None:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
         logger.addHandler(handler)
+
+
+# -- events that are logged and signalled ----------------------------------------------------
+#
+# One call for an event that is both logged and signalled (a sign-in failed, a user signed
+# in or out, a session expired...): the record and the blinker signal always go out together,
+# with the same facts. The record's metadata is given apart from the signal's arguments on
+# purpose: a signal hands receivers the objects (``user``, ``token``), a record only codes,
+# ids and reasons (never a token).
+
+
+def emit(
+    code: str,
+    message: str,
+    signal: NamedSignal,
+    *,
+    logged: Mapping[str, Any] | None = None,
+    **sent: Any,
+) -> None:
+    """Log ``code`` with ``message`` (metadata ``logged``; by default what the signal
+    carries), then send ``signal`` with ``sent`` (the app as sender)."""
+    event(code, message, stacklevel=3, **(dict(sent) if logged is None else dict(logged)))
+    signals.send(signal, **sent)

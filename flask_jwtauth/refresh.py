@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from . import errors, events, log, signals, upstream
+from . import errors, log, signals, upstream
 from .claims import Claims
 from .config import RefreshSettings
 from .errors import ErrorCode, JWTAuthError
@@ -248,7 +248,7 @@ class Refresher:
         try:
             answer = provider.refresh(current)
         except RefreshRefused as exc:
-            events.emit(
+            log.emit(
                 "REFRESH_REFUSED",
                 "the upstream refused: the session ends",
                 signals.upstream_refresh_failed,
@@ -268,7 +268,7 @@ class Refresher:
             raise self._failed(key, "no access token in the answer", provider)
         claim = tokens.claim(provider.id, current)
         self._backoff.pop(key, None)
-        events.emit(
+        log.emit(
             "TOKENS_REFRESHED",
             "the access token was renewed",
             signals.upstream_refreshed,
@@ -310,7 +310,7 @@ class Refresher:
         if self.store is not None:
             with suppress(StoreUnavailable):
                 self.store.set(f"refresh-backoff:{key}", f"{failures}:{now + delay}", delay)
-        events.emit(
+        log.emit(
             "REFRESH_UNAVAILABLE",
             "the upstream could not refresh",
             signals.upstream_refresh_failed,

@@ -13,11 +13,11 @@ from flask import Response, abort, request
 
 from ..answers import Answer, render, wants_json
 from ..errors import ErrorCode
-from ..forms import MalformedBody, submitted
 from ..providers.credentials import CredentialsProvider
 from ..state import ext
 from ..transaction import clear_transactions, load_transaction
 from . import common
+from .dispatch import MalformedBody, submitted
 from .outcome import answer, provider_request
 from .sign_in import sign_in_answer
 

@@ -6,7 +6,7 @@ import functools
 
 from flask import current_app, request
 
-from .. import events, flow, signals
+from .. import flow, log, signals
 from ..answers import Answer, CookieWriter, go
 from ..errors import ErrorCode
 from ..providers.base import Outcome, Provider, ProviderRequest, Redirect, Refused, SignedIn
@@ -29,7 +29,7 @@ def answer(provider: Provider, outcome: Outcome, *, as_json: bool, callback: str
     refused with Auth.js's code."""
     if isinstance(outcome, Refused):
         if outcome.detail:
-            events.emit(
+            log.emit(
                 "SIGN_IN_FAILED",
                 "sign-in refused",
                 signals.sign_in_failed,

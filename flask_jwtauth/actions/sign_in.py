@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from flask import Response, abort, request
 
-from .. import events, log, signals
+from .. import log, signals
 from ..answers import Answer, Page, render
 from ..errors import ErrorCode
 from ..providers.base import Provider, Refused
@@ -51,7 +51,7 @@ def _begin(post: Posted, provider: str) -> Answer:
     account = _account(found, data)
     address = request.remote_addr or "unknown"
     if throttle is not None and account and _refused(throttle, account, address):
-        events.emit(
+        log.emit(
             "SIGN_IN_THROTTLED",
             "too many failed sign-ins",
             signals.sign_in_throttled,

@@ -29,7 +29,7 @@ from ..refresh import RefreshDeferred, RefreshEnded, Refresher
 from .cookie import SessionCookie
 from .gate import Gate, Refusal
 from .migration import V4Migration
-from .notice import ExpiryNotice
+from .notice import NOTICE_COOKIE, ExpiryNotice
 from .state import WRITES, RequestState, Write, request_state, set_request_state
 
 
@@ -76,7 +76,8 @@ class SessionEngine:
         found = self.cookie.read(req.cookies, secure)
         if not found.present:
             if self.migration is None or not self._adopt(req.cookies, state):
-                self.notice.load(req.cookies, state)
+                if NOTICE_COOKIE in req.cookies:
+                    self.notice.load(req.cookies, state)
                 log.event("SESSION_NONE", "no session cookie", path=req.path)
             return
         token = found.claims
@@ -86,7 +87,9 @@ class SessionEngine:
             if not self.cookie.shared:
                 state.forget()
             return
-        refusal = self.gate.admit(token, well_formed=True)
+        # The clock's source itself, read once: the one time of this request's checks.
+        now = self.clock.source()
+        refusal = self.gate.admit(token, now, well_formed=True)
         if refusal is not None:
             self._refuse(state, refusal)
             return
@@ -94,7 +97,7 @@ class SessionEngine:
         state.pending = self.callbacks.jwt is not None or (
             self.refresher is not None and upstream.CLAIM in token
         )
-        if claims.due_to_roll(token, self.clock(), self.session_settings):
+        if claims.due_to_roll(token, now, self.session_settings):
             state.write = Write.ROLL
         elif found.mixed:
             state.write = Write.REWRITE
@@ -206,7 +209,8 @@ class SessionEngine:
             elif write is Write.CLEAR or write is Write.SIGNED_OUT:
                 self.cookie.clear(response, req)
                 changed = True
-            self.notice.save(response, state, changed=changed)
+            if state.notice or write is Write.CLEAR:
+                self.notice.save(response, state, changed=changed)
             if self.migration is not None:
                 self.migration.save(response, state, req)
             if state.csrf_cookie is not None or write is Write.ISSUE:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import claims, events, log, signals
+from .. import claims, log, signals
 from ..claims import Claims
 from ..clock import Clock
 from ..config import SessionSettings
@@ -50,20 +50,23 @@ class Gate:
         self.revocation = revocation
         self.fail_open = fail_open
 
-    @staticmethod
-    def well_formed(found: Claims) -> bool:
-        return claims.valid(found)
+    #: The shape alone (memoised with a decoded cookie, so checked once per value).
+    well_formed = staticmethod(claims.valid)
 
-    def admit(self, found: Claims, *, well_formed: bool = False) -> Refusal | None:
-        """None when ``found`` is a live session; else why not. ``well_formed``: the shape
-        was checked already (a memoised cookie value)."""
+    def admit(
+        self, found: Claims, now: float | None = None, *, well_formed: bool = False
+    ) -> Refusal | None:
+        """None when ``found`` is a live session at ``now`` (the app's clock when not
+        given); else why not. ``well_formed``: the shape was checked already (a memoised
+        cookie value)."""
         if not well_formed and not claims.valid(found):
             log.event("SESSION_INVALID", "session rejected: claims missing or mistyped")
             return MALFORMED
         s = self.settings
-        now = self.clock()
+        if now is None:
+            now = self.clock()
         if claims.expired(found, now, s):
-            events.emit(
+            log.emit(
                 "SESSION_EXPIRED",
                 "session expired",
                 signals.session_expired,
@@ -93,7 +96,7 @@ class Gate:
             return UNAVAILABLE
         if not revoked:
             return None
-        events.emit(
+        log.emit(
             "SESSION_REVOKED",
             "session rejected",
             signals.session_revoked,

@@ -17,9 +17,9 @@ from flask import Request, Response
 from .. import log
 from ..claims import Claims
 from ..config import Settings
-from ..cookies import read_token
 from ..foreign import chunk_names
 from ..tokens import InvalidToken, V4Decoder
+from .cookie import read_token
 from .state import RequestState
 
 #: next-auth v4's session cookie, over HTTP and HTTPS.
