@@ -74,6 +74,7 @@ def oct_key_id(key: bytes) -> str:
 
 #: One encoder, made once: ``json.dumps`` with ``separators`` builds a new one per call.
 _COMPACT = json.JSONEncoder(separators=(",", ":"))
+compact_json = _COMPACT.encode
 
 
 def _b64(data: bytes) -> bytes:
@@ -123,7 +124,11 @@ class JWECodec:
         through cryptography's one-shot AEAD, A256CBC-HS512 through joserfc's own model.
         ``decode`` is joserfc in full, and the tests round-trip both ways.
         """
-        payload = _COMPACT.encode(claims).encode()
+        return self.seal(_COMPACT.encode(claims).encode())
+
+    def seal(self, payload: bytes) -> str:
+        """The JWE of a JSON payload already serialised (a roll reuses all of it but the
+        times: see :class:`flask_jwtauth.session.cookie.SessionCookie`)."""
         aad = self._header_segment
         if self._aead is not None:
             iv = os.urandom(12)

@@ -14,6 +14,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from flask import Request, Response
 from werkzeug.http import http_date
@@ -22,7 +23,7 @@ from .. import log
 from ..claims import Claims
 from ..config import CookieSettings, Settings
 from ..startup_checks import HostCheck
-from ..tokens import InvalidToken, TokenCodec, build_codec
+from ..tokens import InvalidToken, JWECodec, TokenCodec, build_codec, compact_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +52,14 @@ class SessionCookie:
         }
         # One memo per name: the name is the key-derivation salt, so a value verified under
         # one name says nothing about the other. Only well-formed claims are kept.
-        self._memos = {
+        self._memos: dict[bool, Memo[str, Claims]] = {
             False: Memo(settings.session.memo_size),
             True: Memo(settings.session.memo_size),
         }
         self._well_formed = well_formed
+        #: id(claims) -> (those claims, their JSON without iat/exp and the closing brace),
+        #: for claims this process wrote by a roll: the next roll reuses the text.
+        self._bodies: Memo[int, tuple[Claims, str]] = Memo(settings.session.memo_size)
         #: Shared across sub-domains: a cookie we cannot read may be a sibling app's.
         self.shared = settings.cookies.domain is not None
         self._host_check = HostCheck(settings.cookies.domain)
@@ -110,14 +114,24 @@ class SessionCookie:
         max_age: int,
         secure: bool,
         *,
-        well_formed: bool = False,
+        rolled_from: Claims | None = None,
     ) -> None:
-        """Encode and set ``token``. ``well_formed``: the caller knows it passed the gate
-        (a roll re-stamps the times of claims the gate let in)."""
+        """Encode and set ``token``. ``rolled_from``: ``token`` is these claims, which the
+        gate let in, with new ``iat`` and ``exp`` (a roll): nothing to check again, and
+        their JSON but the times is reused (serialising is a third of a roll's cost)."""
         if self._host_check.domain is not None:
             self._host_check(req.host)
-        raw = self._codecs[secure].encode(token)
-        if well_formed or self._well_formed(token):
+        codec = self._codecs[secure]
+        if rolled_from is not None and isinstance(codec, JWECodec):
+            body = self._bodies.get(id(rolled_from))
+            text = body[1] if body is not None and body[0] is rolled_from else _untimed(token)
+            # Finite numbers (the gate's rule): repr is their JSON.
+            times = f'"iat":{token["iat"]!r},"exp":{token["exp"]!r}}}'
+            raw = codec.seal((text + times).encode())
+            self._bodies.put(id(token), (token, text))
+        else:
+            raw = codec.encode(token)
+        if rolled_from is not None or self._well_formed(token):
             # Read back from the memo on the next request, so only what the gate would let
             # in (the test client may write any claims it is given).
             self._memos[secure].put(raw, token)
@@ -246,7 +260,7 @@ def write_token(
     if len(token) <= size:
         # The common case, on the hot path when sessions roll: one header, its fixed
         # attributes formatted once at start-up (the token is base64url: nothing to quote).
-        response.headers.add("Set-Cookie", policy.header(name, token, max_age, secure))
+        _add_cookie_header(response, policy.header(name, token, max_age, secure))
         if f"{name}.0" in cookies:
             for stale in _existing_names(cookies, name) - {name}:
                 _expire(response, policy, stale, secure)
@@ -256,6 +270,18 @@ def write_token(
         response.headers.add("Set-Cookie", policy.header(key, value, max_age, secure))
     for stale in _existing_names(cookies, name) - chunks.keys():
         _expire(response, policy, stale, secure)
+
+
+def _add_cookie_header(response: Response, value: str) -> None:
+    """``response.headers.add("Set-Cookie", value)`` without Werkzeug's per-call check for
+    line breaks (a third of a re-issue's header cost): the value is base64url and
+    attributes fixed at start-up, so it has none. Falls back to ``add`` if Werkzeug's
+    ``Headers`` ever stops keeping a plain list."""
+    pairs = getattr(response.headers, "_list", None)
+    if isinstance(pairs, list):
+        pairs.append(("Set-Cookie", value))
+    else:
+        response.headers.add("Set-Cookie", value)
 
 
 _MAX_HEADER = 4093  # Werkzeug's max_cookie_size: a whole Set-Cookie value that browsers keep
@@ -299,9 +325,13 @@ _EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT"
 # -- the memo of verified values -------------------------------------------------------
 
 
-class Memo(OrderedDict[str, Claims]):
-    """Verified claims by exact cookie string, bounded, oldest entry evicted first. ``get``
-    is the dict's own (no Python call on the hot path).
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Memo(OrderedDict[K, V]):
+    """Verified claims by exact cookie string (and the like), bounded, oldest entry evicted
+    first. ``get`` is the dict's own (no Python call on the hot path).
 
     The claims it holds are shared by every request with that cookie: nothing handed to app
     code may be one of them (see :func:`flask_jwtauth.claims.own_copy`).
@@ -311,11 +341,17 @@ class Memo(OrderedDict[str, Claims]):
         super().__init__()
         self.size = size
 
-    def put(self, key: str, claims: Claims) -> None:
+    def put(self, key: K, value: V) -> None:
         if self.size == 0:
             return
         if len(self) >= self.size:
             # Another thread may evict at the same moment; losing that race is harmless.
             with contextlib.suppress(KeyError):
                 self.popitem(last=False)
-        self[key] = claims
+        self[key] = value
+
+
+def _untimed(token: Claims) -> str:
+    """``token``'s JSON without ``iat`` and ``exp``, open at the end for them."""
+    text = compact_json({k: v for k, v in token.items() if k != "iat" and k != "exp"})
+    return text[:-1] + "," if len(text) > 2 else "{"

@@ -226,6 +226,8 @@ class SessionEngine:
         s = self.session_settings
         now = stamp(self.clock())
         rolled = state.write is Write.ROLL
+        # Claims as the gate let them in, only re-stamped: nothing new to check or encode.
+        unchanged = token if rolled and token is state.loaded else None
         if rolled or state.write is Write.ISSUE or "exp" not in token:
             exp, max_age = claims.timestamps(token, now, s)
             token = {**token, "iat": now, "exp": exp}
@@ -238,8 +240,7 @@ class SessionEngine:
                 token = {**token, "exp": stamp(end)}
                 max_age = min(max_age, max(end - now, 0))
         lifetime = math.ceil(max_age) + self.notice.seconds
-        # A roll re-stamps the times of claims the gate let in: nothing to check again.
-        self.cookie.write(response, req, token, lifetime, state.secure, well_formed=rolled)
+        self.cookie.write(response, req, token, lifetime, state.secure, rolled_from=unchanged)
         state.token = token
         if rolled:
             log.event("SESSION_ROLLED", "cookie re-issued", sid=token.get("sid"), exp=token["exp"])
