@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..errors import ErrorCode, JWTAuthError
+from ..run import run_sync
 from ..upstream import Tokens
 
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
@@ -25,8 +26,8 @@ class ProviderRequest:
 
     ``form`` is the posted body (form fields or a flat JSON object), ``args`` the query
     string; ``callback_url`` the absolute URL of this provider's callback route (the OAuth
-    ``redirect_uri``); ``call`` runs a user function that may be ``async`` (Flask's
-    ``ensure_sync``).
+    ``redirect_uri``); ``call``, when given, replaces :func:`~flask_jwtauth.run.run_sync` as
+    what runs a user function that may be ``async``.
     """
 
     form: Mapping[str, str]
@@ -38,9 +39,8 @@ class ProviderRequest:
 
     def run(self, func: Any, *args: Any, **kwargs: Any) -> Any:
         """Call ``func`` (sync or async) the way Flask calls views."""
-        if self.call is None:
-            return func(*args, **kwargs)
-        return self.call(func)(*args, **kwargs)
+        runner = run_sync if self.call is None else self.call
+        return runner(func)(*args, **kwargs)
 
 
 @dataclass(frozen=True)
