@@ -32,6 +32,7 @@ from .proxies import (
     get_session,
     get_token,
 )
+from .run import AsyncSupportMissing
 from .signals import (
     session_expired,
     session_refreshed,
@@ -64,6 +65,7 @@ __all__ = [
     "Account",
     "AnonymousUser",
     "Apple",
+    "AsyncSupportMissing",
     "ConfigurationError",
     "CredentialField",
     "CredentialsProvider",

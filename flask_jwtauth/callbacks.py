@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import current_app
-
 from . import claims as claims_
 from .errors import ErrorCode, JWTAuthError
+from .run import check_async, is_async, run_sync
 
 logger = logging.getLogger("flask_jwtauth")
 
@@ -47,12 +46,14 @@ VOCABULARY = frozenset(
 
 def adapt(func: AnyCallable) -> AnyCallable:
     """Wrap ``func`` so that it receives only the keyword arguments it declares; an
-    ``async def`` callback runs the way Flask runs async views (``ensure_sync``)."""
-    if inspect.iscoroutinefunction(func):
+    ``async def`` callback runs through :func:`~flask_jwtauth.run.run_sync`, as Flask runs
+    async views (and registering one without asgiref installed says how to install it)."""
+    if is_async(func):
+        check_async(func, f"the callback {getattr(func, '__qualname__', func)!r}")
         coroutine = func
 
         def func(**kwargs: Any) -> Any:
-            return current_app.ensure_sync(coroutine)(**kwargs)
+            return run_sync(coroutine)(**kwargs)
 
         func.__signature__ = inspect.signature(coroutine)  # type: ignore[attr-defined]
     params = inspect.signature(func).parameters.values()

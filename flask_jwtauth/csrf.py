@@ -4,19 +4,23 @@ Flask-WTF keeps its token in Flask's signed ``session`` cookie, which every late
 the user would then carry and Flask would verify: a cost on every request for something only
 the auth endpoints need. Instead, as Auth.js does:
 
-- a signed-in user's token is bound to the session: an HMAC of the session id (``jti``)
-  under a key derived from the secret. It needs no cookie of its own, and a sign-in (a new
-  ``jti``) rotates it, so a token seen before signing in is worthless after;
+- a signed-in user's token is bound to the session: a signature (HMAC-SHA256) of the
+  session id (``jti``) under a key derived from the secret. It needs no cookie of its own,
+  and a sign-in (a new ``jti``) rotates it, so a token seen before signing in is worthless
+  after;
 - an anonymous visitor (the sign-in form) gets a double-submit cookie holding a random value
-  and its HMAC; the form carries the random value. Login CSRF stays defended: a third party
-  can neither read the cookie nor mint a pair that verifies. On HTTPS the cookie has the
-  ``__Host-`` prefix, so a sibling sub-domain cannot plant one.
+  and its signature; the form carries the random value. Login CSRF stays defended: a third
+  party can neither read the cookie nor mint a pair that verifies. On HTTPS the cookie has
+  the ``__Host-`` prefix, so a sibling sub-domain cannot plant one.
+
+Both are signed with itsdangerous (:mod:`flask_jwtauth.signing`), each with its own key. The
+session-bound token is itsdangerous's detached signature (``get_signature`` and
+``verify_signature``, which compares in constant time) rather than a signed value, because the
+token must be the signature alone: the ``jti`` it binds is already on the server side.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import secrets
 
@@ -26,49 +30,40 @@ from . import log
 from .config import CookieSettings
 from .errors import ErrorCode
 from .session.state import RequestState, request_state
-from .tokens import derive_signing_key
+from .signing import SignedValues, unsign
 
 _MAX_COOKIE = 128
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 class Csrf:
     """Issues and checks tokens for one app."""
 
-    def __init__(self, secret: bytes, cookies: CookieSettings) -> None:
-        self._key = derive_signing_key(secret, "flask_jwtauth.csrf-token")
+    def __init__(self, signed: SignedValues, cookies: CookieSettings) -> None:
+        self._session = signed.csrf_session
+        self._anonymous = signed.csrf_anonymous
         base = f"{cookies.name.split('.')[0]}.csrf-token"
         self._names = {False: base, True: f"__Host-{base}"}
 
-    def _mac(self, purpose: bytes, value: str) -> str:
-        return _b64(hmac.new(self._key, purpose + value.encode(), hashlib.sha256).digest())
+    def _bound(self, jti: str) -> str:
+        return self._session.get_signature(b"session:" + jti.encode()).decode("ascii")
 
     def _from_cookie(self, req: Request, state: RequestState) -> str | None:
         """The random value of a genuine anonymous CSRF cookie, or None. Its name follows
         the session cookie's secure choice, made once per request."""
-        raw = req.cookies.get(self._names[state.secure])
-        if raw is None or len(raw) > _MAX_COOKIE:
-            return None
-        value, _, mac = raw.partition(".")
-        if value and hmac.compare_digest(mac, self._mac(b"anonymous:", value)):
-            return value
-        return None
+        return unsign(self._anonymous, req.cookies.get(self._names[state.secure]), _MAX_COOKIE)
 
     def token(self) -> str:
         """The token to put in a form (or give to ``/auth/csrf``) for this request."""
         state = _state()
         jti = _session_id(state)
         if jti is not None:
-            return self._mac(b"session:", jti)
+            return self._bound(jti)
         if state.csrf_cookie is not None:
             return state.csrf_cookie.partition(".")[0]
         value = self._from_cookie(request, state)
         if value is None:
             value = secrets.token_urlsafe(32)
-            state.csrf_cookie = f"{value}.{self._mac(b'anonymous:', value)}"
+            state.csrf_cookie = self._anonymous.sign(value).decode("ascii")
         return value
 
     def check(self, submitted: object) -> bool:
@@ -79,10 +74,11 @@ class Csrf:
         state = _state()
         jti = _session_id(state)
         if jti is not None:
-            ok = hmac.compare_digest(submitted, self._mac(b"session:", jti))
+            ok = self._session.verify_signature(b"session:" + jti.encode(), submitted)
         else:
             value = self._from_cookie(request, state)
-            ok = value is not None and hmac.compare_digest(submitted, value)
+            # As bytes: compare_digest refuses str with non-ASCII characters (a TypeError).
+            ok = value is not None and hmac.compare_digest(submitted.encode(), value.encode())
         if not ok:
             log.event("CSRF_FAILED", "the CSRF token does not match", path=request.path)
         return ok

@@ -26,6 +26,8 @@ from .refresh import Refresher
 from .revocation import Revocation
 from .session.engine import SessionEngine
 from .session.gate import Gate
+from .session.notice import ExpiryNotice
+from .signing import SignedValues
 from .state import JWTAuthState, ext
 from .stores import MemoryStore, Store, StoreUnavailable, open_store
 from .theme import button_text_color, link_color
@@ -72,13 +74,15 @@ class JWTAuth:
                 "JWTAUTH_CONSUMER", "a consumer signs no one in: give it no providers"
             )
         startup_checks.report(startup_checks.config_warnings(app, settings, by_id.values()))
-        csrf = Csrf(settings.secrets[0], settings.cookies)
+        signed = SignedValues(settings.secrets)
+        csrf = Csrf(signed, settings.cookies)
         now = Clock(clock or self.clock)
         store, revocation, throttle = _state_stores(app, settings, now)
         fail_open = settings.store.fail_open
         refresher = Refresher(by_id, settings.refresh, store, fail_open=fail_open, clock=now)
         gate = Gate(settings.session, now, revocation, fail_open=fail_open)
-        engine = SessionEngine(settings, self.callbacks, now, csrf, gate, refresher)
+        notice = ExpiryNotice(settings.session.expiry_notice, signed.notice)
+        engine = SessionEngine(settings, self.callbacks, now, csrf, gate, notice, refresher)
         app_state = JWTAuthState(
             settings,
             now,
@@ -86,6 +90,7 @@ class JWTAuth:
             by_id,
             self.callbacks,
             csrf,
+            signed,
             transaction.codec(settings.secrets),
             ForeignCookies(settings, now),
             revocation,

@@ -18,6 +18,7 @@ from .foreign import ForeignCookies
 from .providers.base import Provider
 from .revocation import Revocation
 from .session.engine import SessionEngine
+from .signing import SignedValues
 from .throttle import Throttle
 from .tokens import JWECodec
 
@@ -33,6 +34,8 @@ class JWTAuthState:
     providers: dict[str, Provider]
     callbacks: Callbacks
     csrf: Csrf
+    #: The app's short signed values (CSRF, the expiry notice, the sign-in form's values).
+    signed: SignedValues
     #: Seals the OAuth round trip's transaction cookie.
     transactions: JWECodec
     foreign: ForeignCookies

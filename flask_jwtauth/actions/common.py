@@ -9,13 +9,14 @@ of a redirect: NextAuth's ``signIn(..., {redirect: false})``.
 
 from __future__ import annotations
 
-import base64
 import functools
-import json
+import hashlib
+import hmac
 from collections.abc import Mapping
 from typing import Any
 
 from flask import Response, request, url_for
+from itsdangerous import BadData
 
 from .. import log
 from ..answers import Answer, failed, go
@@ -92,13 +93,18 @@ def fail(
 
 def remember_values(response: Response, values: dict[str, str]) -> None:
     """Keep what the user typed (never a password) for the sign-in page the redirect leads
-    to: a one-minute cookie scoped to that page, read once."""
-    data = json.dumps({k: v[:256] for k, v in list(values.items())[:8]})
-    if len(data) > 2048:
+    to: a one-minute cookie scoped to that page, read once.
+
+    Signed (:mod:`flask_jwtauth.signing`) and bound to this visitor's CSRF token (the
+    anonymous cookie's, or the session's), so that neither an altered cookie nor a genuine
+    one that a sibling sub-domain or a script planted from another browser fills the form."""
+    kept = {k: v[:256] for k, v in list(values.items())[:8]}
+    signed = ext().signed.form_values.dumps([_visitor(), kept])
+    if len(signed) > _MAX_VALUES:
         return
     response.set_cookie(
         VALUES_COOKIE,
-        base64.urlsafe_b64encode(data.encode()).decode(),
+        signed,
         max_age=60,
         path=request.script_root + ext().settings.pages.sign_in_url,
         httponly=True,
@@ -108,17 +114,30 @@ def remember_values(response: Response, values: dict[str, str]) -> None:
 
 
 def recall_values() -> dict[str, str]:
-    """The values :func:`remember_values` kept, if any and well-formed."""
+    """The values :func:`remember_values` kept for this visitor, if any; a cookie that does
+    not verify, or was kept for someone else, reads as none."""
     raw = request.cookies.get(VALUES_COOKIE)
-    if not raw or len(raw) > 4096:
+    if not raw or len(raw) > _MAX_VALUES:
         return {}
     try:
-        data = json.loads(base64.urlsafe_b64decode(raw.encode()))
-    except (ValueError, UnicodeError):
+        data = ext().signed.form_values.loads(raw)
+    except BadData:
         return {}
-    if not isinstance(data, dict):
+    if not (isinstance(data, list) and len(data) == 2 and isinstance(data[1], dict)):
         return {}
-    return {str(k): v for k, v in data.items() if isinstance(v, str)}
+    if not isinstance(data[0], str) or not hmac.compare_digest(data[0], _visitor()):
+        return {}
+    return {str(k): v for k, v in data[1].items() if isinstance(v, str)}
+
+
+#: The values cookie's bound (a cookie holds 4 kB with its name and attributes).
+_MAX_VALUES = 3072
+
+
+def _visitor() -> str:
+    """Who the values were kept for: a digest of this request's CSRF token (never the token
+    itself, which the cookie would otherwise carry a second time)."""
+    return hashlib.sha256(ext().csrf.token().encode()).hexdigest()[:32]
 
 
 def forget_values(response: Response) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from flask import current_app, request
+from flask import request
 
 from .. import flow, log, signals
 from ..answers import Answer, CookieWriter, go
@@ -19,7 +19,6 @@ def provider_request(provider: Provider, form: dict[str, str]) -> ProviderReques
         form=form,
         args=request.args.to_dict(),
         callback_url=common.external("jwtauth.callback", provider=provider.id),
-        call=current_app.ensure_sync,
         native=request._get_current_object(),  # type: ignore[attr-defined]
     )
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..errors import ErrorCode, JWTAuthError
+from ..run import run_sync
 from ..upstream import Tokens
 
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
@@ -25,22 +26,19 @@ class ProviderRequest:
 
     ``form`` is the posted body (form fields or a flat JSON object), ``args`` the query
     string; ``callback_url`` the absolute URL of this provider's callback route (the OAuth
-    ``redirect_uri``); ``call`` runs a user function that may be ``async`` (Flask's
-    ``ensure_sync``).
+    ``redirect_uri``). A user function that may be ``async`` runs through :meth:`run`, the
+    package's one runner (:func:`~flask_jwtauth.run.run_sync`).
     """
 
     form: Mapping[str, str]
     args: Mapping[str, str]
     callback_url: str
-    call: Any = None
     #: The framework's own request object, for user hooks that want it (``authorize``).
     native: Any = None
 
     def run(self, func: Any, *args: Any, **kwargs: Any) -> Any:
         """Call ``func`` (sync or async) the way Flask calls views."""
-        if self.call is None:
-            return func(*args, **kwargs)
-        return self.call(func)(*args, **kwargs)
+        return run_sync(func)(*args, **kwargs)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from wtforms import Form, HiddenField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from ..errors import ErrorCode, JWTAuthError
+from ..run import check_async, run_sync
 from ..upstream import Tokens, from_claim
 from .base import (
     Outcome,
@@ -201,6 +202,8 @@ class CredentialsProvider(Provider):
             raise TypeError("CredentialsProvider(authorize=...) must be callable")
         if refresh is not None and not callable(refresh):
             raise TypeError("CredentialsProvider(refresh=...) must be callable")
+        check_async(authorize, f"CredentialsProvider(id={id!r}): authorize")
+        check_async(refresh, f"CredentialsProvider(id={id!r}): refresh")
         self.authorize = authorize
         self.refresh_hook = refresh
         self.fields: tuple[CredentialField, ...] = (
@@ -257,18 +260,14 @@ class CredentialsProvider(Provider):
         return SignedIn(user=user, account=account, credentials=credentials)
 
     def refresh(self, account: Mapping[str, Any]) -> Tokens:
-        """The app's ``refresh(tokens)`` hook, sync or ``async``."""
+        """The app's ``refresh(tokens)`` hook, sync or ``async`` (:func:`run_sync`: no
+        request is at hand to run it, as there is for ``authorize``)."""
         if self.refresh_hook is None:
             raise RefreshRefused(f"provider {self.id!r} has no refresh hook")
         current = from_claim(dict(account))
         if current is None:
             raise RefreshRefused("no tokens to refresh")
-        hook = self.refresh_hook
-        if inspect.iscoroutinefunction(hook):
-            from asgiref.sync import async_to_sync
-
-            hook = async_to_sync(hook)
-        answer = hook(current)
+        answer = run_sync(self.refresh_hook)(current)
         if not isinstance(answer, Tokens):
             raise RefreshUnavailable(
                 f"refresh() of provider {self.id!r} returned {type(answer).__name__}, "

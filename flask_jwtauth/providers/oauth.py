@@ -25,6 +25,7 @@ from joserfc.jwk import KeySet
 
 from ..config import ConfigurationError
 from ..errors import ErrorCode
+from ..run import check_async
 from .base import (
     Outcome,
     Provider,
@@ -84,6 +85,7 @@ class OAuthProvider(Provider):
         self.token_url = token_url
         self.userinfo_url = userinfo_url
         self.scope = scope
+        check_async(profile, f"{type(self).__name__}(id={id!r}): profile")
         self.profile_hook = profile
         self.timeout = timeout
         self.form_post = form_post
@@ -186,7 +188,7 @@ class OAuthProvider(Provider):
             profile = self._profile(session, token, endpoints, transaction)
         except (OAuthError, JoseError, requests.RequestException, ValueError, KeyError) as exc:
             return Refused(_CALLBACK_ERROR, f"{type(exc).__name__}: {exc}")
-        user = (self.profile_hook or default_profile)(profile)
+        user = request.run(self.profile_hook or default_profile, profile)
         user_id = user.get("id") if isinstance(user, dict) else getattr(user, "id", None)
         if user_id is None:
             return Refused(_CALLBACK_ERROR, "the profile has no id")

@@ -43,6 +43,7 @@ class SessionEngine:
         clock: Clock,
         csrf: Csrf,
         gate: Gate,
+        notice: ExpiryNotice,
         refresher: Refresher | None = None,
     ) -> None:
         self.session_settings = settings.session
@@ -51,7 +52,7 @@ class SessionEngine:
         self.csrf = csrf
         self.gate = gate
         self.cookie = SessionCookie(settings, gate.well_formed)
-        self.notice = ExpiryNotice(settings.session.expiry_notice)
+        self.notice = notice
         #: A consumer reads sessions a peer issues and never writes a cookie: not its
         #: own, not a renewal (its peer renews), not a notice.
         self.read_only = settings.consumer
