@@ -87,7 +87,10 @@ def complete(outcome: SignedIn) -> SignInResult:
                 return SignInResult(False, url=verdict)
         now = app_state.clock()
         minted = claims.mint(_user_claims(outcome.user), now)
-        tokens = upstream.from_account(outcome.account)
+        # Only an account with an access token hands over upstream tokens (OAuth, or an
+        # authorize() that returned Tokens); a plain credentials account has none.
+        account = outcome.account
+        tokens = upstream.from_account(account) if "access_token" in account else None
         # Kept in the token only when it is encrypted (a JWS cookie can be read by whoever
         # holds it); renewed when due; the jwt callback may drop them.
         if tokens is not None and app_state.settings.token.format == "jwe":

@@ -8,6 +8,7 @@ new kind of provider never touches the views.
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ class ProviderRequest:
 
     def run(self, func: Any, *args: Any, **kwargs: Any) -> Any:
         """Call ``func`` (sync or async) the way Flask calls views."""
+        if not inspect.iscoroutinefunction(func):
+            return func(*args, **kwargs)  # a plain function is simply called
         return run_sync(func)(*args, **kwargs)
 
 
