@@ -180,7 +180,7 @@ def run_jwt(
     if not claims_.valid(out, issued=False):
         raise CallbackError(
             "the jwt callback returned claims of the wrong type (exp, iat, auth_time and nbf "
-            "must be numbers of seconds; sub a string)"
+            "must be numbers of seconds; sub a non-empty string)"
         )
     return out
 

@@ -184,7 +184,9 @@ def _state_stores(
         except (ValueError, StoreUnavailable) as exc:
             raise ConfigurationError("JWTAUTH_STORE_URL", str(exc)) from None
     lifetime = settings.session.jwt_max_age + settings.session.leeway
-    revocation = Revocation(store, lifetime) if config.revocation and store is not None else None
+    revocation = (
+        Revocation(store, lifetime, clock) if config.revocation and store is not None else None
+    )
     throttle = None
     if config.throttle:
         throttle = Throttle(store or MemoryStore(clock=clock), config.throttle_window)

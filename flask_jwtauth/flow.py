@@ -175,8 +175,11 @@ def revoke_session(session_id: str) -> None:
 
 
 def revoke_user(user_id: str) -> None:
-    """End every session of a user that started before now ("sign out everywhere": a
-    stolen laptop, a password change); sessions started afterwards are not affected."""
+    """End every session of a user that started before now, to the millisecond ("sign out
+    everywhere": a stolen laptop, a password change); sessions started afterwards are not
+    affected. A session with no sign-in time (``auth_time``: one an Auth.js peer minted)
+    cannot show when it started, so it is refused while the revocation lives (the token's
+    maximum age)."""
     _revocation().revoke_user(str(user_id), ext().clock())
 
 

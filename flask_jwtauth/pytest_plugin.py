@@ -6,8 +6,9 @@ They build on the suite's own ``app`` fixture (the Flask convention, as pytest-f
     A new test client, signed in as ``user`` through the real flow when one is given. Each
     call is a new client with its own cookies.
 ``jwtauth_clock``
-    The app's sessions run on a clock frozen at the real time for the test; ``advance(s)``
-    moves it (expiry, rolling, an access token due for refresh) without sleeping.
+    The app runs on a clock frozen at the real time for the test; ``advance(s)`` moves it
+    (expiry, rolling, an access token due for refresh, throttling windows and other entries
+    of a memory or SQLite store) without sleeping. Redis keeps its own time.
 
 Nothing is imported from the app until a fixture is used, so the plugin costs nothing to
 suites that do not use it.

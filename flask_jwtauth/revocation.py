@@ -16,6 +16,7 @@ import contextlib
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 
 from .claims import Claims
 from .stores import Store
@@ -33,10 +34,13 @@ def session_id(claims: Claims) -> str | None:
 
 
 class Revocation:
-    def __init__(self, store: Store, lifetime: int) -> None:
+    def __init__(self, store: Store, lifetime: int, clock: Callable[[], float]) -> None:
         self.store = store
+        #: The app's clock: a verdict is also stale once it has moved on (a test's clock
+        #: moved past a revocation's life), not only after real time.
+        self.clock = clock
         self._ttl = float(max(lifetime, 1))
-        self._cache: OrderedDict[tuple[object, ...], tuple[bool, float]] = OrderedDict()
+        self._cache: OrderedDict[tuple[object, ...], tuple[bool, float, float]] = OrderedDict()
         #: Moves at every local revocation: a verdict asked for before it is not cached.
         self._generation = 0
         self._lock = threading.Lock()
@@ -47,7 +51,7 @@ class Revocation:
         key = (session_id(claims), claims.get("sub"), claims.get("auth_time"))
         now = time.monotonic()
         cached = self._cache.get(key)
-        if cached is not None and cached[1] > now:
+        if cached is not None and cached[1] > now and 0 <= self.clock() - cached[2] < CACHE_SECONDS:
             return cached[0]
         generation = self._generation
         verdict = self._ask(claims)
@@ -57,7 +61,7 @@ class Revocation:
             if len(self._cache) >= _CACHE_SIZE:
                 with contextlib.suppress(KeyError):
                     self._cache.popitem(last=False)
-            self._cache[key] = (verdict, now + CACHE_SECONDS)
+            self._cache[key] = (verdict, now + CACHE_SECONDS, self.clock())
         return verdict
 
     def _ask(self, claims: Claims) -> bool:

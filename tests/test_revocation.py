@@ -404,3 +404,26 @@ def test_issue18_a_revocation_made_here_is_refused_at_once_despite_a_lookup_in_f
     assert answers and answers[0] in (200, 401)  # A started before the revocation: either
     response = client.get("/api/me")
     assert response.status_code == 401, response.get_json()
+
+
+def test_a_verdict_kept_in_this_process_goes_stale_with_the_apps_clock(
+    make_app: AppFactory, clock: Clock
+) -> None:
+    """The half-second reuse of a verdict follows the app's clock too: once a test moves it
+    past the revocation's life, the same session (no ``auth_time``, same id) is let in at
+    once, not half a second of real time later."""
+    app = revocable(make_app, "memory://", JWTAUTH_SESSION_MAX_AGE=60)
+    with app.app_context():
+        revoke_user("1")
+    clock.advance(1)
+
+    def minted() -> str:
+        claims = {**AUTHJS_USER, "iat": clock.now, "exp": clock.now + 60, "jti": "one-session"}
+        return JWECodec((SECRET.encode(),), COOKIE).encode(claims)
+
+    client = app.test_client()
+    client.set_cookie(COOKIE, minted())
+    assert client.get("/api/me").status_code == 401  # revoked, and the verdict is kept
+    clock.advance(3600)  # the revocation entry has long expired
+    client.set_cookie(COOKIE, minted())
+    assert client.get("/api/me").status_code == 200

@@ -9,7 +9,6 @@ written by either side reads on the other.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -163,6 +162,7 @@ class CookiePolicy:
     samesite: str
     chunk_size: int
     _tails: dict[bool, tuple[str, str]] = field(default_factory=dict, compare=False, repr=False)
+    _named: dict[bool, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_settings(cls, settings: CookieSettings) -> CookiePolicy:
@@ -180,7 +180,7 @@ class CookiePolicy:
 
     def name_for(self, secure: bool) -> str:
         """Secure cookies carry the ``__Secure-`` prefix, as Auth.js names them."""
-        return f"__Secure-{self.name}" if secure else self.name
+        return self._named[secure]
 
     def __post_init__(self) -> None:
         # Every fixed attribute, formatted once, completely, before the policy is shared
@@ -188,6 +188,7 @@ class CookiePolicy:
         # rather than sliced out of Werkzeug's output: Werkzeug drops a Domain's leading dot,
         # which once shifted the slices and fused "Max-Age=...; Secure" into one attribute.
         domain = f"; Domain={self.domain.lstrip('.')}" if self.domain else ""
+        self._named.update({False: self.name, True: f"__Secure-{self.name}"})
         for flag in (False, True):
             secure = "; Secure" if flag else ""
             tail = f"{secure}; HttpOnly; Path={self.path}; SameSite={self.samesite}"
@@ -204,7 +205,7 @@ class CookiePolicy:
     @property
     def names(self) -> tuple[str, str]:
         """Both possible names; the JWE key is derived per name (it is the HKDF salt)."""
-        return self.name, self.name_for(True)
+        return self._named[False], self._named[True]
 
 
 def read_token(cookies: Mapping[str, str], name: str) -> str | None:
@@ -345,9 +346,13 @@ class Memo(OrderedDict[K, V]):
         if self.size == 0:
             return
         if len(self) >= self.size:
-            # Another thread may evict at the same moment; losing that race is harmless.
-            with contextlib.suppress(KeyError):
+            # try/except, not contextlib.suppress: free when nothing is raised, and this runs
+            # on every re-issue once the memo is full. Another thread may evict at the same
+            # moment; losing that race is harmless.
+            try:  # noqa: SIM105
                 self.popitem(last=False)
+            except KeyError:
+                pass
         self[key] = value
 
 

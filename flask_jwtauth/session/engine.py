@@ -225,7 +225,7 @@ class SessionEngine:
         token = state.token
         assert token is not None
         s = self.session_settings
-        now = stamp(self.clock())
+        now = stamp(self.clock.source())
         rolled = state.write is Write.ROLL
         # Claims as the gate let them in, only re-stamped: nothing new to check or encode.
         unchanged = token if rolled and token is state.loaded else None
