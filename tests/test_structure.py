@@ -80,3 +80,18 @@ def test_public_api_is_exported_from_the_package() -> None:
     for name in flask_jwtauth.__all__:
         assert getattr(flask_jwtauth, name) is not None
     assert sorted(flask_jwtauth.__all__) == sorted(set(flask_jwtauth.__all__))
+
+
+def test_no_merge_conflict_markers_are_left() -> None:
+    """A merge resolved in a hurry once left its markers in SECURITY.md."""
+    root = PACKAGE.parent
+    files = [root / "README.md", root / "SECURITY.md", *(root / "docs").rglob("*.md")]
+    files += [*PACKAGE.rglob("*.py"), *PACKAGE.rglob("*.html"), *(root / "tests").glob("*.py")]
+    markers = ("<" * 7 + " ", ">" * 7 + " ", "=" * 7 + "\n")
+    found = [
+        f"{path.relative_to(root)}:{number}"
+        for path in files
+        for number, line in enumerate(path.read_text().splitlines(keepends=True), 1)
+        if line.startswith(markers)
+    ]
+    assert found == []
