@@ -13,6 +13,8 @@ def private(response: Response) -> Response:
     # ``__setitem__`` each rescan case-insensitively, several times the cost of all this.
     cache_control = vary = None
     for key, value in headers:
+        if len(key) not in (4, 13):  # neither name's length: no need to compare case
+            continue
         lowered = key.lower()
         if lowered == "cache-control":
             cache_control = value
