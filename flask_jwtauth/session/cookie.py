@@ -123,7 +123,11 @@ class SessionCookie:
         codec = self._codecs[secure]
         if rolled_from is not None and isinstance(codec, JWECodec):
             body = self._bodies.get(id(rolled_from))
-            text = body[1] if body is not None and body[0] is rolled_from else _untimed(token)
+            if body is not None and body[0] is rolled_from:
+                text = body[1]
+            else:  # claims decoded from a cookie: their text, for the next roll of them too
+                text = _untimed(token)
+                self._bodies.put(id(rolled_from), (rolled_from, text))
             # Finite numbers (the gate's rule): repr is their JSON.
             times = f'"iat":{token["iat"]!r},"exp":{token["exp"]!r}}}'
             raw = codec.seal((text + times).encode())

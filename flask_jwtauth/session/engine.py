@@ -15,7 +15,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response
+from flask.globals import _cv_request
 
 from .. import claims, log, signals, upstream
 from ..callbacks import CallbackError, Callbacks, base_user, default_session, run_jwt, run_session
@@ -72,7 +73,8 @@ class SessionEngine:
     def load(self) -> None:
         state = RequestState(self)
         set_request_state(state)
-        req = request._get_current_object()  # type: ignore[attr-defined]
+        # Flask's context variable rather than the request proxy: a few times cheaper.
+        req = _cv_request.get().request
         secure = state.secure = self.cookie.is_secure(req)
         found = self.cookie.read(req.cookies, secure)
         if not found.present:
@@ -203,7 +205,7 @@ class SessionEngine:
         if not self.read_only:
             write = state.write
             changed = False
-            req = request._get_current_object()  # type: ignore[attr-defined]
+            req = _cv_request.get().request
             if write in WRITES and state.token is not None:
                 self._write(response, state, req)
                 changed = True
