@@ -304,9 +304,11 @@ def targets(rows: list[Row]) -> dict[str, Any]:
         "flask_login_overhead_us": round(login, 1),
         "steady_overhead_us": round(steady, 1),
         "rolling_overhead_us": round(rolling, 1),
-        "steady_le_half_of_flask_login": steady <= login / 2,
+        # Issue 18's targets: the steady state at most 0.3x Flask-Login's overhead, a
+        # re-issue on every request at most 0.6x (the earlier 0.5x and "below" are met).
+        "steady_le_0.3x_of_flask_login": steady <= login * 0.3,
         "steady_le_quarter_of_flask_login": steady <= login / 4,
-        "rolling_lt_flask_login": rolling < login,
+        "rolling_le_0.6x_of_flask_login": rolling <= login * 0.6,
         "revocation_added_us": added,
     }
 
@@ -332,7 +334,8 @@ def table(rows: list[Row]) -> str:
 
 def print_report(rows: list[Row], goals: dict[str, Any], args: argparse.Namespace) -> None:
     print(
-        f"Flask test client, {args.rounds} rounds x {args.requests} requests per contender, "
+        f"The app's WSGI callable, a browser's Cookie header, {args.rounds} rounds x "
+        f"{args.requests} requests per contender, "
         "interleaved; median µs/request (p25-p75 over batches)"
     )
     print(", ".join(f"{k} {v}" for k, v in environment().items()))
@@ -344,9 +347,15 @@ def print_report(rows: list[Row], goals: dict[str, Any], args: argparse.Namespac
     print()
     login, steady = goals["flask_login_overhead_us"], goals["steady_overhead_us"]
     lines = (
-        ("target ", "steady overhead <= 0.5x", login / 2, steady, "steady_le_half_of"),
+        ("target ", "steady overhead <= 0.3x", login * 0.3, steady, "steady_le_0.3x_of"),
         ("stretch", "steady overhead <= 0.25x", login / 4, steady, "steady_le_quarter_of"),
-        ("target ", "UPDATE_AGE=0 overhead <", login, goals["rolling_overhead_us"], "rolling_lt"),
+        (
+            "target ",
+            "UPDATE_AGE=0 overhead <= 0.6x",
+            login * 0.6,
+            goals["rolling_overhead_us"],
+            "rolling_le_0.6x_of",
+        ),
     )
     for kind, what, limit, value, key in lines:
         ok = verdict(goals[f"{key}_flask_login"])
