@@ -66,14 +66,7 @@ class Gate:
         if now is None:
             now = self.clock()
         if claims.expired(found, now, s):
-            log.emit(
-                "SESSION_EXPIRED",
-                "session expired",
-                signals.session_expired,
-                logged={"sid": found.get("sid")},
-                token=claims.own_copy(found),
-            )
-            return EXPIRED
+            return _ended(EXPIRED, found, "SESSION_EXPIRED", "session expired")
         if claims.not_yet_valid(found, now, s):
             log.event("SESSION_NOT_YET_VALID", "session issued in the future", sid=found.get("sid"))
             return MALFORMED
@@ -96,11 +89,16 @@ class Gate:
             return UNAVAILABLE
         if not revoked:
             return None
-        log.emit(
-            "SESSION_REVOKED",
-            "session rejected",
-            signals.session_revoked,
-            logged={"sid": found.get("sid")},
-            token=claims.own_copy(found),
-        )
-        return REVOKED
+        return _ended(REVOKED, found, "SESSION_REVOKED", "session rejected")
+
+
+_SIGNALS = {EXPIRED: signals.session_expired, REVOKED: signals.session_revoked}
+
+
+def _ended(refusal: Refusal, found: Claims, code: str, message: str) -> Refusal:
+    """Log and signal a session that ended without its user signing out (receivers get a
+    copy of its claims)."""
+    signal = _SIGNALS[refusal]
+    token = claims.own_copy(found) if signal.receivers else found
+    log.emit(code, message, signal, logged={"sid": found.get("sid")}, token=token)
+    return refusal
