@@ -20,6 +20,7 @@ from .providers import (
     RefreshUnavailable,
     Refused,
     SignedIn,
+    account_id,
 )
 from .providers.oauth import OAuthProvider, OIDCProvider
 from .providers.presets import Apple, GitHub, GitLab, Google, Keycloak, MicrosoftEntraID
@@ -66,6 +67,7 @@ __all__ = [
     "AnonymousUser",
     "Apple",
     "AsyncSupportMissing",
+    "account_id",
     "ConfigurationError",
     "CredentialField",
     "CredentialsProvider",

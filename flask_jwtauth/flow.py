@@ -10,14 +10,14 @@ invitation, an admin's "log in as"), as Flask-Login's ``login_user`` and Auth.js
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from . import claims, log, signals, upstream
 from .callbacks import CallbackError, default_token, run_jwt
 from .claims import Claims
 from .errors import ErrorCode, JWTAuthError
-from .providers.base import SignedIn
+from .providers.base import SignedIn, account_id
 from .revocation import Revocation, session_id
 from .session.state import RequestState, request_state
 from .state import ext
@@ -73,6 +73,11 @@ def complete(outcome: SignedIn) -> SignInResult:
     app_state = ext()
     callbacks = app_state.callbacks
     provider = str(outcome.account.get("provider", "custom"))
+    user = outcome.user
+    if outcome.scoped and isinstance(user, dict):
+        subject = str(outcome.account.get("providerAccountId") or user.get("id"))
+        user = {**user, "id": account_id(provider, subject)}
+        outcome = replace(outcome, user=user)
     try:
         if callbacks.sign_in is not None:
             verdict = callbacks.sign_in(
@@ -87,6 +92,9 @@ def complete(outcome: SignedIn) -> SignInResult:
                 return SignInResult(False, url=verdict)
         now = app_state.clock()
         minted = claims.mint(_user_claims(outcome.user), now)
+        # Which provider vouched for this session (Auth.js's account.provider): with the
+        # id, who the user is to the app.
+        minted["provider"] = provider
         # Only an account with an access token hands over upstream tokens (OAuth, or an
         # authorize() that returned Tokens); a plain credentials account has none.
         account = outcome.account

@@ -24,18 +24,22 @@ import requests
 
 HERE = Path(__file__).parent / "oidc"
 REDIRECT = "http://127.0.0.1:5000/auth/callback/oidc"
+#: Where the provider sends the browser back: our callback route, for any provider id.
+CALLBACK_BASE = "http://127.0.0.1:5000/auth/callback/"
+#: Two more provider ids on the same OP, for one app with two OpenID providers.
+REDIRECTS = [REDIRECT, f"{CALLBACK_BASE}idp-a", f"{CALLBACK_BASE}idp-b"]
 CLIENTS = [
     {
         "client_id": "app",
         "client_secret": "app-secret-0123456789abcdef0123456789",
-        "redirect_uris": [REDIRECT],
+        "redirect_uris": REDIRECTS,
         "grant_types": ["authorization_code", "refresh_token"],
         "token_endpoint_auth_method": "client_secret_basic",
     },
     {
         "client_id": "other-app",
         "client_secret": "other-secret-0123456789abcdef01234567",
-        "redirect_uris": [REDIRECT],
+        "redirect_uris": REDIRECTS,
         "grant_types": ["authorization_code", "refresh_token"],
         "token_endpoint_auth_method": "client_secret_basic",
     },
@@ -151,7 +155,7 @@ def authorize_in_browser(
         response = browser.get(url, allow_redirects=False, timeout=5)
         if response.is_redirect:
             url = urljoin(url, response.headers["Location"])
-            if url.startswith(REDIRECT):
+            if url.startswith(CALLBACK_BASE):
                 return url
             continue
         html = response.text
@@ -166,6 +170,6 @@ def authorize_in_browser(
         posted = browser.post(action, data=fields, allow_redirects=False, timeout=5)
         assert posted.is_redirect, posted.text[:500]
         url = urljoin(action, posted.headers["Location"])
-        if url.startswith(REDIRECT):
+        if url.startswith(CALLBACK_BASE):
             return url
     raise AssertionError("the provider never sent the browser back")

@@ -14,9 +14,17 @@ from conftest import AppFactory
 from flask import Flask
 from flask.testing import FlaskClient
 from oidc_server import CLIENTS, REDIRECT, OpenIDProvider, authorize_in_browser, openid_provider  # noqa: F401
-from support import csrf_token, session_cookie
+from support import authorize, csrf_token, session_cookie
 
-from flask_jwtauth import ConfigurationError, RefreshRefused, RefreshUnavailable, get_token
+from flask_jwtauth import (
+    ConfigurationError,
+    CredentialsProvider,
+    RefreshRefused,
+    RefreshUnavailable,
+    account_id,
+    get_token,
+    revoke_user,
+)
 from flask_jwtauth.providers.oauth import OAuthProvider, OIDCProvider
 
 BASE = "http://127.0.0.1:5000"
@@ -80,7 +88,8 @@ def test_the_whole_dance_signs_in_with_the_providers_claims(
     assert back.status_code == 302 and back.headers["Location"] == "/dashboard"
     session = client.get("/api/me", base_url=BASE).get_json()
     assert session["user"] == {
-        "id": "zoe", "name": "User zoe", "email": "zoe@example.test", "image": None,
+        "id": account_id("oidc", "zoe"), "name": "User zoe", "email": "zoe@example.test",
+        "image": None,
     }  # fmt: skip
     token = client.get("/auth/session", base_url=BASE).get_json()
     assert "refresh_token" not in str(token)  # kept in the token, never shown to the browser
@@ -292,3 +301,81 @@ def test_an_authorization_response_from_another_issuer_is_refused(
     assert back.status_code == 302
     assert "error=OAuthCallbackError" in back.headers["Location"]
     assert session_cookie(client) is None
+
+
+# -- one identity per provider account (issue 19, item 1) ------------------------------------
+
+
+def _two_doors(make_app: AppFactory, op: OpenIDProvider, **options: Any) -> Flask:
+    """Credentials (the app's own user "1" is ann) and two OpenID providers on one OP."""
+    doors = [
+        OIDCProvider(
+            name, name, issuer=op.issuer, client_id=APP["client_id"],
+            client_secret=APP["client_secret"], scope="openid email profile", **options,
+        )
+        for name in ("idp-a", "idp-b")
+    ]  # fmt: skip
+    app, _ = make_app(
+        providers=[CredentialsProvider(authorize=authorize), *doors],
+        JWTAUTH_URL=BASE,
+        JWTAUTH_REVOCATION=True,
+        JWTAUTH_STORE_URL="memory://",
+    )
+    return app
+
+
+def _via(app: Flask, provider: str, login: str) -> FlaskClient:
+    client = app.test_client()
+    response = client.post(
+        f"/auth/sign-in/{provider}",
+        data={"csrf_token": csrf_token(client, BASE), "callbackUrl": "/dashboard"},
+        base_url=BASE,
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    back = finish(client, authorize_in_browser(response.headers["Location"], login=login))
+    assert back.status_code == 302, back.get_data(as_text=True)
+    return client
+
+
+def test_the_same_subject_at_two_providers_or_the_app_is_three_users(
+    make_app: AppFactory, openid_provider: OpenIDProvider
+) -> None:
+    """Subject "1" at two OpenID providers and the app's own user "1" were one user to the
+    app and to revoke_user: now each provider account has its own id, stable across
+    sign-ins, and the provider is in the token."""
+    app = _two_doors(make_app, openid_provider)
+    at_a, at_b = _via(app, "idp-a", "1"), _via(app, "idp-b", "1")
+    local = app.test_client()
+    local.post(
+        "/auth/sign-in/credentials",
+        data={"csrf_token": csrf_token(local, BASE), "username": "ann", "password": "pw-ann"},
+        base_url=BASE,
+    )
+    ids = [c.get("/api/me", base_url=BASE).get_json()["user"]["id"] for c in (at_a, at_b, local)]
+    assert ids == [account_id("idp-a", "1"), account_id("idp-b", "1"), "1"]
+    assert len(set(ids)) == 3
+    assert _via(app, "idp-a", "1").get("/api/me", base_url=BASE).get_json()["user"]["id"] == ids[0]
+    with app.test_request_context():
+        revoke_user("1")  # the app's own user 1 signs out everywhere
+    assert local.get("/api/me", base_url=BASE).status_code == 401
+    assert at_a.get("/api/me", base_url=BASE).status_code == 200
+    assert at_b.get("/api/me", base_url=BASE).status_code == 200
+    with app.test_request_context():
+        revoke_user(ids[0])
+    assert at_a.get("/api/me", base_url=BASE).status_code == 401
+    assert at_b.get("/api/me", base_url=BASE).status_code == 200
+
+
+def test_a_profile_hook_maps_the_account_to_the_apps_own_user(
+    make_app: AppFactory, openid_provider: OpenIDProvider
+) -> None:
+    """An app that maps provider accounts to its users keeps its own id: the profile hook
+    (or the jwt callback setting ``token["sub"]``) says who the user is."""
+    known = {("idp-a", "zoe"): "42"}
+
+    def profile(claims: dict[str, Any]) -> dict[str, Any]:
+        return {"id": known[("idp-a", claims["sub"])], "name": claims.get("name")}
+
+    app = _two_doors(make_app, openid_provider, profile=profile)
+    client = _via(app, "idp-a", "zoe")
+    assert client.get("/api/me", base_url=BASE).get_json()["user"]["id"] == "42"

@@ -9,6 +9,7 @@ from .base import (
     RefreshUnavailable,
     Refused,
     SignedIn,
+    account_id,
 )
 from .credentials import CredentialField, CredentialsProvider, CredentialsSignin
 
@@ -24,4 +25,5 @@ __all__ = [
     "RefreshUnavailable",
     "Refused",
     "SignedIn",
+    "account_id",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -51,12 +52,32 @@ class SignedIn:
     ``account`` is NextAuth's account (``provider``, ``type``, ``providerAccountId`` and, for
     OAuth, ``access_token``, ``refresh_token``, ``expires_at``, ``id_token``, ``scope``,
     ``token_type``); ``profile`` what the provider said about the user.
+
+    ``scoped``: the user's id is the provider's own subject (``providerAccountId``), not the
+    app's: the flow replaces it with :func:`account_id`, so that subject ``1001`` at two
+    providers, or an OpenID subject ``"1"`` and the app's own user ``"1"``, are different
+    users. A provider whose user came from the app (``authorize()``, a ``profile`` hook that
+    maps the account to the app's user) leaves it False: the app's id is kept as it is.
     """
 
     user: Any
     account: dict[str, Any]
     profile: dict[str, Any] | None = None
     credentials: dict[str, str] | None = None
+    scoped: bool = False
+
+
+#: The namespace of :func:`account_id` (a UUID of our own, fixed forever: changing it would
+#: change every provider user's id).
+_ACCOUNTS = uuid.UUID("6f1d6c2e-4b5a-5d3e-9a41-8c2b7e0f1a93")
+
+
+def account_id(provider: str, subject: str) -> str:
+    """The app-wide id of a provider's account: a name-based UUID (RFC 9562 v5) of the
+    provider and its subject. Stable (the same account signs in as the same user each time,
+    so ``revoke_user`` and the app's data keep working) and distinct per provider, as Auth.js
+    v5 mints its own ids rather than trusting a provider's."""
+    return str(uuid.uuid5(_ACCOUNTS, f"{provider}\0{subject}"))
 
 
 @dataclass(frozen=True)

@@ -192,10 +192,12 @@ class OAuthProvider(Provider):
         user_id = user.get("id") if isinstance(user, dict) else getattr(user, "id", None)
         if user_id is None:
             return Refused(_CALLBACK_ERROR, "the profile has no id")
+        subject = profile.get("sub", profile.get("id"))
         account = {
             "provider": self.id,
             "type": self.type,
-            "providerAccountId": str(user_id),
+            # The provider's own id of the account, whatever the profile hook made of it.
+            "providerAccountId": str(subject if subject is not None else user_id),
             **{
                 k: token.get(k)
                 for k in (
@@ -210,7 +212,10 @@ class OAuthProvider(Provider):
             },
             **_refresh_expiry(token),
         }
-        return SignedIn(user=user, account=account, profile=profile)
+        # The default mapping's id is the provider's subject: the flow makes it one that
+        # cannot collide with another provider's or the app's. A profile hook's is the app's.
+        scoped = self.profile_hook is None
+        return SignedIn(user=user, account=account, profile=profile, scoped=scoped)
 
     def _profile(
         self,
