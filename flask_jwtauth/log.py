@@ -40,6 +40,7 @@ CODES: dict[str, int] = {
     # upstream tokens
     "TOKENS_REFRESHED": logging.INFO,
     "TOKENS_DROPPED": logging.INFO,
+    "TOKENS_EXPIRED": logging.INFO,
     "REFRESH_REFUSED": logging.INFO,
     "REFRESH_UNAVAILABLE": logging.WARNING,
     "REFRESH_ERROR": logging.ERROR,

@@ -7,10 +7,11 @@ from typing import Any, cast
 from flask import request
 from werkzeug.local import LocalProxy
 
+from . import log
 from .claims import own_copy
 from .session.state import request_state
 from .state import ext
-from .upstream import of
+from .upstream import expired, of
 
 
 class SessionUser(dict[str, Any]):
@@ -70,7 +71,14 @@ def access_token() -> str | None:
         return None
     state.accessed = True
     found = of(state.token)
-    return str(found["access_token"]) if found is not None else None
+    if found is None:
+        return None
+    if expired(state.token, state.engine.clock()):
+        # Not renewed here (a consumer, or a sibling app without the provider, leaves that
+        # to the app that signed the user in): no token rather than a dead one.
+        log.event("TOKENS_EXPIRED", "the access token has expired and was not renewed here")
+        return None
+    return str(found["access_token"])
 
 
 def current_user_value() -> SessionUser | AnonymousUser:

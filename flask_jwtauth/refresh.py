@@ -133,7 +133,11 @@ class Refresher:
             raise RefreshEnded()
         refresh_token = current.get("refresh_token")
         provider = self.providers.get(str(current.get("provider")))
-        if not isinstance(refresh_token, str) or not refresh_token or provider is None:
+        if provider is None:
+            # Another app's tokens (a sibling on a shared cookie that has the provider):
+            # not ours to renew, nor to strip. access_token() hides an expired one.
+            return token
+        if not isinstance(refresh_token, str) or not refresh_token:
             return self._without_refresh(token, current, now)
         key = _digest(refresh_token)
         outcome = self._settled(key, now)
@@ -148,8 +152,8 @@ class Refresher:
     # -- the pieces ----------------------------------------------------------------------
 
     def _without_refresh(self, token: Claims, current: dict[str, Any], now: float) -> Claims:
-        """Nothing to renew with (no refresh token, or its provider is gone): an access token
-        that has expired is dropped, so no view sees it; the session itself goes on."""
+        """Nothing to renew with (our provider, no refresh token): an access token that has
+        expired is dropped, so no view sees it; the session itself goes on."""
         if now < current.get("expires_at", now + 1):
             return token
         log.event("TOKENS_DROPPED", "the access token expired and cannot be refreshed")

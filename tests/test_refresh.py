@@ -332,3 +332,67 @@ def test_issue18_a_late_cookie_never_gets_a_stashed_access_token_that_has_expire
     body = response.get_json()
     assert body["access_token"] != stashed, "the view got the stashed, expired access token"
     assert body["expires_at"] > clock.now, body
+
+
+# -- a sibling app that cannot refresh (issue 19, item 8c) ----------------------------------
+
+
+def _signed_in_with_tokens(clock: FakeClock) -> tuple[Flask, FlaskClient]:
+    """The main app: credentials with upstream tokens that expire in 30 s, and a refresh."""
+    from flask_jwtauth import CredentialsProvider, JWTAuth, Tokens, access_token
+
+    def authorize(credentials: dict[str, str]) -> Any:
+        tokens = Tokens("access-1", expires_at=clock.now + 30, refresh_token="refresh-1")
+        return {"id": "1", "name": "Ann"}, tokens
+
+    def refresh(tokens: Tokens) -> Tokens:
+        return Tokens("access-2", expires_at=clock.now + 30, refresh_token="refresh-2")
+
+    main = Flask("main")
+    main.config.update(JWTAUTH_SECRET=SIBLING_SECRET, JWTAUTH_STORE_URL="memory://")
+    JWTAuth(main, [CredentialsProvider(authorize=authorize, refresh=refresh)], clock=clock)
+
+    @main.get("/api/token")
+    def main_token() -> Any:
+        return {"access_token": access_token()}
+
+    client = main.test_client()
+    attempt_sign_in(client, "ann", "pw")
+    assert client.get_cookie(COOKIE) is not None
+    return main, client
+
+
+SIBLING_SECRET = "sibling-secret-Rk4Tn8Wq2Zx6Mv3Hb9Ls5Jd7"
+
+
+@pytest.mark.parametrize("consumer", [False, True], ids=["no-provider", "consumer"])
+def test_an_app_that_cannot_refresh_neither_strips_nor_hands_out_an_expired_token(
+    clock: FakeClock, consumer: bool
+) -> None:
+    """The sub-domain recipe (``JWTAuth(api)`` with no provider) used to rewrite the shared
+    cookie without the upstream tokens once the access token expired (TOKENS_DROPPED), so
+    the main app's access_token() was None and nothing refreshed; a consumer handed views
+    the expired token. Now the sibling leaves the cookie alone and access_token() is None
+    there, and the main app still refreshes."""
+    from flask_jwtauth import JWTAuth, access_token
+
+    _, browser = _signed_in_with_tokens(clock)
+    api = Flask("api")
+    api.config.update(JWTAUTH_SECRET=SIBLING_SECRET, JWTAUTH_CONSUMER=consumer)
+    JWTAuth(api, [], clock=clock)
+
+    @api.get("/api/token")
+    def token() -> Any:
+        return {"access_token": access_token()}
+
+    cookie = browser.get_cookie(COOKIE)
+    assert cookie is not None
+    sibling = api.test_client()
+    sibling.set_cookie(COOKIE, cookie.value)
+    assert sibling.get("/api/token").get_json() == {"access_token": "access-1"}
+    clock.advance(31)
+    answer = sibling.get("/api/token")
+    assert answer.get_json() == {"access_token": None}
+    assert set_cookie(answer) is None  # the shared cookie is not rewritten
+    # Back on the main app, with the cookie as the sibling left it: renewed.
+    assert browser.get("/api/token").get_json() == {"access_token": "access-2"}

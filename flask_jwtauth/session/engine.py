@@ -177,12 +177,14 @@ class SessionEngine:
         refresh token it brought, so no view ever gets an expired access token."""
         if not refresher.due(token, self.clock()):
             return token
-        token = refresher.renew(token)
-        if upstream.expired(token, self.clock()):
-            token = refresher.renew(token)
-            if upstream.expired(token, self.clock()):
+        renewed = refresher.renew(token)
+        if renewed is not token and upstream.expired(renewed, self.clock()):
+            renewed = refresher.renew(renewed)
+            if upstream.expired(renewed, self.clock()):
                 raise RefreshDeferred(1, "the upstream answered an expired access token")
-        return token
+        # The same token back: not ours to renew (a sibling app's provider); access_token()
+        # hides it once expired.
+        return renewed
 
     @staticmethod
     def _unavailable(state: RequestState, retry_after: int) -> None:
