@@ -5,9 +5,12 @@ and end sessions."""
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import sys
 from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import unquote_plus
 
 import click
 from flask import current_app
@@ -34,11 +37,14 @@ def make_secret(size: int) -> None:
 @jwtauth_cli.command("decode")
 @click.argument("token", required=False)
 @click.option("--secure", is_flag=True, help="The token came from the __Secure- cookie.")
-def decode(token: str | None, secure: bool) -> None:
+@click.option("--reveal", is_flag=True, help="Print the upstream tokens in clear too.")
+def decode(token: str | None, secure: bool, reveal: bool) -> None:
     """Decrypt/verify a session cookie and print its claims, with times in human terms.
 
     TOKEN (or stdin) is the cookie's value, or a whole ``Cookie:`` header as a browser's
     developer tools show it: the session cookie (chunks joined) is picked out of it.
+    Upstream tokens (``access_token``, ``refresh_token``, ``id_token``, ``accessToken``...,
+    in the ``upstream`` claim or anywhere else) are masked unless ``--reveal``.
     """
     ext = app_state(current_app)  # the command is registered by JWTAuth itself
     raw = (token or sys.stdin.read()).strip()
@@ -48,7 +54,11 @@ def decode(token: str | None, secure: bool) -> None:
         claims = ext.engine.cookie.codec(secure).decode(raw)
     except InvalidToken as exc:
         raise click.ClickException(f"not a valid session token for this app: {exc}") from None
-    click.echo(json.dumps(claims, indent=2, sort_keys=True))
+    masked = [0]
+    shown = claims if reveal else _masked_tokens(claims, masked)
+    click.echo(json.dumps(shown, indent=2, sort_keys=True))
+    if masked[0]:
+        click.echo(f"{masked[0]} upstream token(s) masked; --reveal prints them", err=True)
     now = ext.clock()
     for key in ("iat", "auth_time", "exp"):
         value = claims.get(key)
@@ -68,6 +78,26 @@ def _from_cookie_header(header: str, names: tuple[str, str], secure: bool) -> tu
         if found:
             return found, is_secure
     raise click.ClickException(f"no {names[0]} or {names[1]} cookie in that header")
+
+
+def _masked_tokens(value: Any, count: list[int]) -> Any:
+    """``value`` (claims) with every string under a key named ``...token`` (any case, ``_``
+    or not) masked; ``count[0]`` counts them."""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if isinstance(item, str) and _TOKEN_NAME.search(str(key)):
+                count[0] += 1
+                out[key] = f"<masked, {len(item)} characters>"
+            else:
+                out[key] = _masked_tokens(item, count)
+        return out
+    if isinstance(value, list):
+        return [_masked_tokens(item, count) for item in value]
+    return value
+
+
+_TOKEN_NAME = re.compile(r"token$", re.IGNORECASE)
 
 
 def _when(stamp: float, now: float) -> str:
@@ -105,10 +135,46 @@ def _masked(key: str, value: object) -> str:
     if any(part in key for part in _SECRET_KEYS):
         count = len(value) if isinstance(value, (list, tuple)) else 1
         return f"<{count} secret value{'s' if count != 1 else ''}, masked>"
-    if key == "JWTAUTH_STORE_URL" and isinstance(value, str) and "@" in value:
-        scheme, _, rest = value.partition("://")
-        return repr(f"{scheme}://***@{rest.split('@', 1)[1]}")
+    if isinstance(value, str) and "://" in value:
+        return repr(masked_url(value))
+    if isinstance(value, (list, tuple)) and any(isinstance(v, str) and "://" in v for v in value):
+        return repr(type(value)(masked_url(v) if isinstance(v, str) else v for v in value))
     return repr(value)
+
+
+#: Query keys whose values are secrets: any key holding one of these words, in any case.
+_SECRET_WORDS = ("password", "passwd", "pwd", "token", "secret", "key", "auth", "credential")
+#: A query pair: its value runs to the next '&' (a '#' in a password stays masked with it).
+_PAIR = re.compile(r"([?&])([^=&#]*)=([^&]*)")
+
+
+def masked_url(url: str) -> str:
+    """``url`` with its secrets masked: the password of its userinfo (all of the userinfo
+    when it has no ``user:``), and the values of query keys that name a secret
+    (``?password=``, redis-py's form for a unix socket; ``token``, ``api_key``...).
+
+    A raw '@' in a password is common (clients split at the last '@', as
+    :func:`urllib.parse.urlsplit` does), and so is a raw '/', '?' or '#' that makes
+    ``urlsplit`` end the userinfo early: the userinfo here runs to the last '@' of the URL.
+    An '@' further on (in a query value) only masks more. The URL is not re-assembled by
+    :func:`urllib.parse.urlunsplit`, which rewrites ``unix:///path`` as ``unix:/path``.
+    """
+    url = _PAIR.sub(_masked_pair, url)
+    scheme, sep, rest = url.partition("://")
+    userinfo, at, rest = rest.rpartition("@")
+    if not sep or not at:
+        return url
+    user, colon, _ = userinfo.partition(":")
+    if colon and not re.search(r"[/?#]", user):
+        return f"{scheme}://{user}:***@{rest}"
+    return f"{scheme}://***@{rest}"
+
+
+def _masked_pair(match: re.Match[str]) -> str:
+    key = unquote_plus(match.group(2)).lower()
+    if any(word in key for word in _SECRET_WORDS):
+        return f"{match.group(1)}{match.group(2)}=***"
+    return match.group(0)
 
 
 @jwtauth_cli.command("check")

@@ -8,13 +8,21 @@ text; the message reads ``[CODE] what happened (key=value ...)``. ``JWTAUTH_DEBU
 Never a secret, a token, a cookie value or a password: metadata holds codes, ids (``sub``,
 ``sid``), provider ids, paths and reasons written by this package, and a test feeds
 recognisable secrets through every path and searches every record for them.
+
+One record, one line: a reason can quote what a visitor sent (joserfc echoes a JWE header's
+``alg`` into its error), so control characters and line separators in messages, metadata and
+exception messages are written escaped (``\\n``, ``\\x85``, ``\\u2028``), and a visitor
+cannot add a line that reads like another record.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
+import traceback
 from collections.abc import Mapping
+from types import TracebackType
 from typing import Any
 
 from blinker import NamedSignal
@@ -67,21 +75,85 @@ def event(
     code: str, message: str, *, exc_info: bool = False, stacklevel: int = 2, **metadata: Any
 ) -> None:
     """Log ``code`` at its level, when that level is on. ``stacklevel`` as :mod:`logging`'s:
-    the record names the caller (2), or its caller (3, for :func:`events.emit`)."""
+    the record names the caller (2), or its caller (3, for :func:`events.emit`). The message
+    and every metadata value are escaped (see :func:`escape`)."""
     level = CODES[code]
     if not logger.isEnabledFor(level):
         return
-    details = " ".join(f"{k}={v}" for k, v in metadata.items() if v is not None)
+    metadata = {k: escape(v) if isinstance(v, str) else v for k, v in metadata.items()}
+    details = " ".join(f"{k}={escape(str(v))}" for k, v in metadata.items() if v is not None)
     logger.log(
         level,
         "[%s] %s%s",
         code,
-        message,
+        escape(message),
         f" ({details})" if details else "",
         exc_info=exc_info,
         extra={"code": code, "metadata": metadata},
         stacklevel=stacklevel,
     )
+
+
+# -- one record, one line ----------------------------------------------------------------------
+
+#: C0 and C1 controls, DEL, and the Unicode line and paragraph separators: everything
+#: ``str.splitlines``, a terminal or a log viewer may break a line at or act upon.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape(text: str) -> str:
+    """``text`` with its control characters and line separators written as ``repr`` writes
+    them (``\\n``, ``\\x1b``, ``\\u2028``); anything else, quotes and backslashes included,
+    as it is."""
+    return _CONTROL.sub(_escaped, text)
+
+
+_ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+
+
+def exception_text(exc_info: _ExcInfo) -> str:
+    """The traceback :class:`logging.Formatter` would write, with each exception's message
+    kept on its own line: its line breaks are escaped. The traceback's own lines (frames,
+    source lines, "During handling...") are indented or fixed text. Notes an app adds to an
+    exception (``add_note``) come one line each and are written as they are."""
+    out: list[str] = []
+    for chunk in traceback.TracebackException(*exc_info).format():
+        start, end = len(chunk) - len(chunk.lstrip("\n")), len(chunk.rstrip("\n"))
+        lines = chunk[start:end].split("\n")
+        if all(line[:1].isspace() for line in lines):  # frames, exception groups
+            body = "\n".join(escape(line) for line in lines)
+        else:  # an exception's message (or a header line): one line
+            body = escape(chunk[start:end])
+        out.append(chunk[:start] + body + chunk[end:])
+    return "".join(out).removesuffix("\n")
+
+
+class _OneLine(logging.Filter):
+    """On the package's logger: records that do not come through :func:`event` (an
+    ``authorize()`` that raised) get their message escaped too, and every record with an
+    exception gets its traceback text (``exc_text``) written by :func:`exception_text`, which
+    :class:`logging.Formatter` uses as it is."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if _CONTROL.search(message):
+            record.msg, record.args = escape(message), ()
+        info = record.exc_info
+        if info and info[0] is not None and info[1] is not None and not record.exc_text:
+            record.exc_text = exception_text((info[0], info[1], info[2]))
+        return True
+
+
+logger.addFilter(_OneLine())
 
 
 def enable_debug() -> None:

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from support import COOKIE, set_cookie
 
 from flask_jwtauth import ConfigurationError
+from flask_jwtauth.errors import ErrorCode
 
 API = "/api/auth"
 
@@ -123,3 +124,19 @@ def test_off_unless_configured_and_never_on_our_own_prefix(make_app: AppFactory)
     assert app.test_client().get(f"{API}/session").status_code == 404
     with pytest.raises(ConfigurationError, match="JWTAUTH_AUTHJS_API_URL"):
         make_app(JWTAUTH_AUTHJS_API_URL="/auth")
+
+
+@pytest.mark.parametrize("code", [*(c.value for c in ErrorCode), "NoSuchCode", ""])
+def test_issue19_no_query_string_makes_the_error_route_answer_5xx(app: Flask, code: str) -> None:
+    """``/api/auth/error?error=Configuration`` answered 500; ours answered 200. The page only
+    reports: the request that failed already carried its status."""
+    client = app.test_client()
+    ours = client.get(f"/auth/error?error={code}")
+    theirs = client.get(f"{API}/error?error={code}")
+    assert ours.status_code < 500 and theirs.status_code < 500, (ours, theirs)
+    if theirs.status_code != 302:  # sign-in failures go to the sign-in page, as next-auth's
+        assert theirs.status_code == ours.status_code
+        assert theirs.get_data(as_text=True) == ours.get_data(as_text=True)
+    if code == "Configuration":
+        assert theirs.status_code == 200
+        assert "problem with the server configuration" in theirs.get_data(as_text=True)

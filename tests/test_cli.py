@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import pytest
 from conftest import AppFactory
-from support import SECRET, FakeClock
+from flask import Flask
+from support import SECRET, FakeClock, attempt_sign_in, cookie_value
 
-from flask_jwtauth import JWTAuth, JWTAuthTestClient
+from flask_jwtauth import CredentialsProvider, JWTAuth, JWTAuthTestClient, Tokens
+
+ACCESS = "ACCESS-canary-token"
+REFRESH = "REFRESH-canary-token"
 
 
 def test_secret_prints_a_fresh_random_value(make_app: AppFactory) -> None:
@@ -95,7 +101,7 @@ def test_config_shows_effective_settings_with_secrets_masked(make_app: AppFactor
     assert "masked" in lines["JWTAUTH_SECRET"]
     assert "hunter2" not in result.output and "gh-secret-value" not in result.output
     assert SECRET not in result.output
-    assert "redis://***@cache:6379/0" in lines["JWTAUTH_STORE_URL"]
+    assert "redis://:***@cache:6379/0" in lines["JWTAUTH_STORE_URL"]
 
 
 def test_check_fails_a_pipeline_on_a_warning(make_app: AppFactory) -> None:
@@ -106,3 +112,105 @@ def test_check_fails_a_pipeline_on_a_warning(make_app: AppFactory) -> None:
     failed = bad.test_cli_runner().invoke(args=["jwtauth", "check"])
     assert failed.exit_code == 1
     assert "JWTAUTH_COOKIE_SECURE" in failed.output
+
+
+# -- issue 19, item 5: what the CLI prints ----------------------------------------------------
+
+
+def _config_line(app: Flask, key: str) -> str:
+    result = app.test_cli_runner().invoke(args=["jwtauth", "config"])
+    assert result.exit_code == 0, result.output
+    return dict(line.split(" = ", 1) for line in result.output.splitlines())[key]
+
+
+@pytest.mark.parametrize(
+    ("url", "shown", "hidden"),
+    [
+        # redis-py's documented form for a unix socket: the password in the query
+        (
+            "unix:///run/redis.sock?db=0&password=hunter2-query",
+            "unix:///run/redis.sock?db=0&password=***",
+            "hunter2",
+        ),
+        (
+            "redis://cache:6379/0?PassWord=hunter2-case&Auth_Token=tok-value-1",
+            "redis://cache:6379/0?PassWord=***&Auth_Token=***",
+            "hunter2",
+        ),
+        # a raw '@' in the password: the last '@' before the host ends the userinfo
+        ("redis://app:p@ss@hunter2-tail@cache:6379/0", "redis://app:***@cache:6379/0", "hunter2"),
+        ("rediss://:hunter2%40enc@cache:6380/1", "rediss://:***@cache:6380/1", "hunter2"),
+        ("redis://hunter2-alone@cache:6379", "redis://***@cache:6379", "hunter2"),
+        # a raw '/' or '?' in the password: urlsplit would end the userinfo there
+        ("redis://app:pa/hunter2?x@cache/0", "redis://app:***@cache/0", "hunter2"),
+        # an '@' in a query value: more is masked, never less
+        (
+            "redis://cache/0?client_name=a@b&password=hunter2-q",
+            "redis://***@b&password=***",
+            "hunter2",
+        ),
+        (
+            "redis://app:hunter2-both@cache/0?socket_timeout=5&secret=s3&api_key=k",
+            "redis://app:***@cache/0?socket_timeout=5&secret=***&api_key=***",
+            "hunter2",
+        ),
+    ],
+)
+def test_issue19_config_masks_every_secret_of_a_store_url(
+    make_app: AppFactory, url: str, shown: str, hidden: str
+) -> None:
+    app, _ = make_app()
+    app.config["JWTAUTH_STORE_URL"] = url  # set after start-up: only the printing is tested
+    line = _config_line(app, "JWTAUTH_STORE_URL")
+    assert hidden not in line and "tok-value" not in line and "s3&" not in line, line
+    assert line == f"{shown!r}  (set)"
+
+
+def test_issue19_config_masks_secrets_in_any_url_setting(make_app: AppFactory) -> None:
+    app, _ = make_app(JWTAUTH_URL="https://app.example.com")
+    app.config["JWTAUTH_PROVIDER_IDP_ISSUER"] = "https://sso.example.com/?token=hunter2-tok"
+    line = _config_line(app, "JWTAUTH_PROVIDER_IDP_ISSUER")
+    assert "hunter2" not in line and "token=***" in line
+    assert _config_line(app, "JWTAUTH_URL") == "'https://app.example.com'  (set)"
+
+
+def _signed_in_with_upstream_tokens(make_app: AppFactory) -> tuple[Flask, str]:
+    def authorize(credentials: dict[str, str]) -> Any:
+        tokens = Tokens(ACCESS, expires_at=1_700_003_600, refresh_token=REFRESH)
+        return {"id": "7", "name": "Ann"}, tokens
+
+    app, auth = make_app(providers=[CredentialsProvider(authorize=authorize)])
+
+    @auth.jwt_callback
+    def also_at_the_top(token: dict[str, Any], account: Any = None) -> dict[str, Any]:
+        if account:  # as Auth.js apps keep them: accessToken, id_token...
+            token["accessToken"] = ACCESS + "-top"
+            token["id_token"] = "ID-canary-token"
+        return token
+
+    client = app.test_client()
+    assert attempt_sign_in(client, "ann", "pw").status_code == 302
+    token = cookie_value(client)
+    assert token is not None
+    return app, token
+
+
+def test_issue19_decode_masks_upstream_tokens_unless_revealed(make_app: AppFactory) -> None:
+    app, token = _signed_in_with_upstream_tokens(make_app)
+    runner = app.test_cli_runner()
+    masked = runner.invoke(args=["jwtauth", "decode", token])
+    assert masked.exit_code == 0, masked.output
+    for canary in (ACCESS, REFRESH, "ID-canary"):
+        assert canary not in masked.output
+    claims = json.loads(masked.stdout)
+    assert claims["sub"] == "7" and claims["upstream"]["expires_at"] == 1_700_003_600
+    assert "masked" in claims["upstream"]["access_token"]
+    assert "masked" in claims["upstream"]["refresh_token"]
+    assert "masked" in claims["accessToken"] and "masked" in claims["id_token"]
+    assert "--reveal" in masked.stderr
+    shown = runner.invoke(args=["jwtauth", "decode", "--reveal", token])
+    assert shown.exit_code == 0, shown.output
+    claims = json.loads(shown.stdout)
+    assert claims["upstream"]["access_token"] == ACCESS
+    assert claims["upstream"]["refresh_token"] == REFRESH
+    assert claims["accessToken"] == ACCESS + "-top"

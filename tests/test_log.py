@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import logging
+import re
 from typing import Any
 
 import pytest
@@ -21,6 +25,7 @@ from flask_jwtauth import (
     revoke_session,
 )
 from flask_jwtauth.log import CODES
+from flask_jwtauth.providers.oauth import OAuthProvider
 
 SECRET = "SECRET-canary-0123456789abcdefghijklmnop"
 PASSWORD = "PASSWORD-canary-xyz"
@@ -212,3 +217,93 @@ def test_no_secret_password_token_or_cookie_in_any_record(
         for canary in canaries:
             assert canary not in text, (record.code, text)  # type: ignore[attr-defined]
     assert len(records) > 20
+
+
+# -- issue 19, item 4: log forging ------------------------------------------------------------
+
+#: Line breaks a log viewer, a file or ``str.splitlines`` honours.
+BREAKS = ["\n", "\r\n", "\r", "\u2028", "\u2029", "\x85", "\x0b", "\x1e"]
+FORGED = re.compile(r"^\s*(?:(?:DEBUG|INFO|WARNING|ERROR|CRITICAL)\s+)?(?:\S+\s+)?\[[A-Z_]+\]")
+
+
+def _lines(record: logging.LogRecord) -> list[str]:
+    """The record as a file handler writes it (traceback included), one entry per line."""
+    text = logging.Formatter("%(levelname)s %(name)s %(message)s").format(record)
+    return text.splitlines()
+
+
+def _forged(records: Records) -> list[str]:
+    return [line for r in records for line in _lines(r)[1:] if FORGED.match(line)]
+
+
+def _crafted_transaction(alg: str) -> str:
+    """A compact JWE whose header's ``alg`` joserfc echoes into its error message."""
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    header = json.dumps({"alg": alg, "enc": "A256GCM"}).encode()
+    return ".".join([b64(header), "", b64(b"\0" * 12), b64(b"x"), b64(b"\0" * 16)])
+
+
+@pytest.mark.parametrize("newline", BREAKS)
+def test_issue19_a_crafted_transaction_cookie_cannot_forge_a_log_line(
+    make_app: AppFactory, records: Records, newline: str
+) -> None:
+    provider = OAuthProvider(
+        "idp",
+        "IdP",
+        client_id="client",
+        client_secret="client-secret",
+        authorization_url="http://127.0.0.1:9/authorize",
+        token_url="http://127.0.0.1:9/token",
+    )
+    app, _ = make_app(providers=[provider], JWTAUTH_DEBUG=True)
+    forged = f"x{newline}INFO flask_jwtauth [SIGNED_IN] signed in (provider=idp sub=admin)"
+    state = "anything"
+    name = "jwtauth.tx." + hashlib.sha256(state.encode()).hexdigest()[:16]
+    client = app.test_client()  # anonymous: no session, no sign-in started
+    client.set_cookie(name, _crafted_transaction(forged), path="/auth/callback/idp")
+    back = client.get(f"/auth/callback/idp?state={state}&code=x")
+    assert back.status_code == 302 and "OAuthCallbackError" in back.headers["Location"]
+    rejected = [r for r in records if getattr(r, "code", "") == "OAUTH_TRANSACTION_INVALID"]
+    assert rejected and "[SIGNED_IN]" in rejected[0].getMessage()  # the text is kept, escaped
+    assert "SIGNED_IN" not in codes(records)
+    for record in records:
+        assert len(record.getMessage().splitlines()) == 1, record.getMessage()
+        for value in getattr(record, "metadata", {}).values():
+            assert len(str(value).splitlines()) <= 1, value
+    assert not _forged(records)
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r", "\u2028"])
+def test_issue19_an_exception_message_cannot_forge_a_line_in_the_traceback(
+    make_app: AppFactory, records: Records, newline: str
+) -> None:
+    """An app's ``authorize()`` raising with what the visitor typed: the traceback the
+    record carries keeps its lines, the message in it stays on one."""
+
+    def authorize(credentials: dict[str, str]) -> Any:
+        raise LookupError(f"no account {credentials['username']}")
+
+    app, _ = make_app(providers=[CredentialsProvider(authorize=authorize)], JWTAUTH_DEBUG=True)
+    client = app.test_client()
+    forged = f"x{newline}INFO flask_jwtauth [SIGNED_IN] signed in (sub=admin){newline}"
+    attempt_sign_in(client, forged, "pw")
+    raised = [r for r in records if r.exc_info]
+    assert raised
+    lines = _lines(raised[0])
+    assert lines[1] == "Traceback (most recent call last):"
+    assert not _forged(records)
+    assert any(line.startswith("LookupError: no account x\\") for line in lines)
+
+
+def test_issue19_escape_keeps_ordinary_text_and_writes_controls_as_repr_does() -> None:
+    from flask_jwtauth.log import escape
+
+    assert escape("plain ünïcode / path?x=1 'quoted' \\ tab") == (
+        "plain ünïcode / path?x=1 'quoted' \\ tab"
+    )
+    assert escape("a\nb\r\tc\x00d\x7fe\x85f\u2028g\u2029h") == (
+        "a\\nb\\r\\tc\\x00d\\x7fe\\x85f\\u2028g\\u2029h"
+    )

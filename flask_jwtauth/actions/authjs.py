@@ -20,7 +20,7 @@ from ..errors import ErrorCode
 from ..headers import private
 from ..proxies import get_session
 from ..state import ext
-from . import common
+from . import common, pages
 from .callback import callback_answer
 from .info import csrf, provider_list
 from .session import render_session, update_answer
@@ -84,8 +84,14 @@ def signout_page() -> Response:
 
 
 def error_page() -> Response:
-    """``/error?error=Code``: where next-auth sends a failure; ours shows it."""
-    return render(failed(request.args.get("error", ErrorCode.DEFAULT), as_json=False))
+    """``/error?error=Code``: where next-auth sends a failure. As next-auth's route, a sign-in
+    failure goes to the sign-in page and an app's own error page gets the code; any other
+    code is answered as our ``/auth/error`` answers it: the page, with the code's status
+    capped below 500 (a query string alone never makes a 5xx)."""
+    answer = failed(request.args.get("error", ErrorCode.DEFAULT), as_json=False)
+    if answer.location is None:
+        return pages.error_page()
+    return render(answer)
 
 
 def signin(provider: str) -> Response:
