@@ -18,6 +18,7 @@ from flask_jwtauth import (
     CredentialsSignin,
     JWTAuth,
     Provider,
+    RefreshOutcomeUnknown,
     RefreshRefused,
     RefreshUnavailable,
     Tokens,
@@ -86,6 +87,9 @@ def refresh_backend(tokens: Tokens) -> Tokens:
         )
     except upstream_client.UpstreamRefused as exc:
         raise RefreshRefused(exc.error) from None
+    except upstream_client.UpstreamTimedOut as exc:
+        # Sent, never answered: it may have spent the token (JWTAUTH_REFRESH_REUSE_GRACE).
+        raise RefreshOutcomeUnknown(str(exc)) from None
     except upstream_client.UpstreamUnavailable as exc:
         raise RefreshUnavailable(str(exc)) from None
     return _tokens(grant)

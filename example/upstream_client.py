@@ -43,6 +43,11 @@ class UpstreamUnavailable(UpstreamError):
     """No usable answer now (timeout, connection, 5xx, malformed); worth retrying later."""
 
 
+class UpstreamTimedOut(UpstreamUnavailable):
+    """The request was sent and no answer came in time: the upstream may still have acted
+    on it (spent a refresh token)."""
+
+
 @dataclass(frozen=True)
 class Grant:
     """Tokens from the upstream. Expiry times are absolute, on the caller's clock."""
@@ -145,8 +150,10 @@ def _url(base_url: str, path: str) -> str:
 def _send(method: str, url: str, timeout: Timeout, **kwargs: Any) -> requests.Response:
     try:
         return requests.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
+    except requests.ConnectTimeout:
+        raise UpstreamUnavailable(f"the upstream could not be reached in time ({url})") from None
     except requests.Timeout:
-        raise UpstreamUnavailable(f"the upstream did not answer in time ({method} {url})") from None
+        raise UpstreamTimedOut(f"the upstream did not answer in time ({method} {url})") from None
     except requests.RequestException as exc:
         # The exception's text names the host and the reason, never the body we sent.
         raise UpstreamUnavailable(f"the upstream is unreachable: {type(exc).__name__}") from None

@@ -49,6 +49,7 @@ CODES: dict[str, int] = {
     "TOKENS_REFRESHED": logging.INFO,
     "TOKENS_DROPPED": logging.INFO,
     "TOKENS_EXPIRED": logging.INFO,
+    "REFRESH_UNANSWERED": logging.WARNING,
     "REFRESH_REFUSED": logging.INFO,
     "REFRESH_UNAVAILABLE": logging.WARNING,
     "REFRESH_ERROR": logging.ERROR,

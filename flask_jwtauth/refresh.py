@@ -36,7 +36,7 @@ from . import errors, log, signals, upstream
 from .claims import Claims
 from .config import RefreshSettings
 from .errors import ErrorCode, JWTAuthError
-from .providers.base import Provider, RefreshRefused, RefreshUnavailable
+from .providers.base import Provider, RefreshOutcomeUnknown, RefreshRefused, RefreshUnavailable
 from .stores import Store, StoreUnavailable
 
 Clock = Callable[[], float]
@@ -118,6 +118,8 @@ class Refresher:
         self._stash: dict[str, tuple[float, dict[str, Any]]] = {}
         #: key -> (until, failures): refreshes not to try again before ``until``.
         self._backoff: dict[str, tuple[float, int]] = {}
+        #: key -> when a refresh with that token first went unanswered.
+        self._unknown: dict[str, float] = {}
 
     def due(self, token: Claims, now: float) -> bool:
         return upstream.due(token, now, self.settings.margin)
@@ -261,6 +263,8 @@ class Refresher:
                 permanent=True,
             )
             return self._share(key, refresh_token, {"ended": ENDED})
+        except RefreshOutcomeUnknown as exc:
+            return self._unanswered(key, refresh_token, provider, str(exc) or "no answer")
         except RefreshUnavailable as exc:
             raise self._failed(key, str(exc) or type(exc).__name__, provider) from None
         except Exception:
@@ -279,6 +283,43 @@ class Refresher:
             provider=provider.id,
         )
         return self._share(key, refresh_token, {"tokens": claim})
+
+    def _unanswered(
+        self, key: str, refresh_token: str, provider: Provider, reason: str
+    ) -> dict[str, Any]:
+        """The refresh was sent and never answered: the upstream may have spent the token,
+        and a rotating one revokes the whole family at its second use. Used again only
+        within ``JWTAUTH_REFRESH_REUSE_GRACE`` of the first try (the upstream's own reuse
+        interval); past it, the session ends rather than reuse the token blindly."""
+        now = self.clock()
+        first = self._first_unanswered(key, now)
+        if now - first < self.settings.reuse_grace:
+            raise self._failed(key, f"{reason} (retried within the reuse grace)", provider)
+        log.emit(
+            "REFRESH_UNANSWERED",
+            "the refresh went unanswered: the session ends rather than reuse the token",
+            signals.upstream_refresh_failed,
+            logged={"provider": provider.id, "reason": reason},
+            provider=provider.id,
+            permanent=True,
+        )
+        return self._share(key, refresh_token, {"ended": ENDED})
+
+    def _first_unanswered(self, key: str, now: float) -> float:
+        """When this refresh token first went unanswered, here or in another process."""
+        first = self._unknown.setdefault(key, now)
+        if len(self._unknown) > _LOCAL_STASH_LIMIT:
+            self._unknown = {key: first}
+        if self.store is None:
+            return first
+        ttl = float(self.settings.reuse_grace + self.settings.stash)
+        try:
+            if not self.store.add(f"refresh-unanswered:{key}", repr(first), ttl):
+                found = self.store.get(f"refresh-unanswered:{key}")
+                first = min(first, float(found)) if found is not None else first
+        except (StoreUnavailable, ValueError):
+            pass  # this process's own memory of it is what there is
+        return first
 
     def _share(self, key: str, refresh_token: str, outcome: dict[str, Any]) -> dict[str, Any]:
         if self.store is not None:

@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from example.upstream_client import (
     UpstreamRefused,
+    UpstreamTimedOut,
     UpstreamUnavailable,
     get_resource,
     password_grant,
@@ -27,6 +28,7 @@ from flask_jwtauth import (
     CredentialsProvider,
     CredentialsSignin,
     JWTAuth,
+    RefreshOutcomeUnknown,
     RefreshRefused,
     RefreshUnavailable,
     Tokens,
@@ -70,6 +72,8 @@ def create_app(
             grant = refresh_grant(upstream_url, tokens.refresh_token, TIMEOUT, clock=clock)
         except UpstreamRefused as exc:
             raise RefreshRefused(exc.error) from None
+        except UpstreamTimedOut as exc:
+            raise RefreshOutcomeUnknown(str(exc)) from None
         except UpstreamUnavailable as exc:
             raise RefreshUnavailable(str(exc)) from None
         return tokens_of(grant)

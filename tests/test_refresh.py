@@ -9,6 +9,7 @@ the upstream's own injected delays that make requests overlap.
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -80,7 +81,8 @@ def test_sign_in_keeps_the_tokens_in_the_session_and_out_of_the_browsers_view(
     assert kept["refresh_expires_at"] - kept["expires_at"] == 600 - ACCESS_TTL
     session = client.get("/auth/session").get_json()
     assert "at_" not in str(session) and "rt_" not in str(session)
-    assert "at_" not in cookie(client)  # encrypted
+    assert kept["access_token"] not in cookie(client)  # encrypted (the bare "at_" prefix
+    # may turn up by chance in 600 characters of base64)
     response = client.get("/api/resource")
     assert response.status_code == 200
     assert response.get_json()["access_token"] == kept["access_token"]
@@ -234,8 +236,11 @@ def test_an_upstream_refusing_an_expired_refresh_token_ends_the_session(
 
 
 def test_a_timeout_answers_503_keeps_the_session_and_backs_off(
-    app: Flask, upstream: Upstream, clock: FakeClock
+    upstream: Upstream, clock: FakeClock
 ) -> None:
+    """Within the upstream's reuse grace (JWTAUTH_REFRESH_REUSE_GRACE), a refresh that went
+    unanswered is a transient failure: 503, the session kept, retried after the backoff."""
+    app = create_app(upstream.url, clock, JWTAUTH_REFRESH_REUSE_GRACE=60)
     client = signed_in(app)
     kept = cookie(client)
     clock.advance(DUE + 1)
@@ -396,3 +401,53 @@ def test_an_app_that_cannot_refresh_neither_strips_nor_hands_out_an_expired_toke
     assert set_cookie(answer) is None  # the shared cookie is not rewritten
     # Back on the main app, with the cookie as the sibling left it: renewed.
     assert browser.get("/api/token").get_json() == {"access_token": "access-2"}
+
+
+# -- a refresh sent but never answered (issue 19, item 8b) ---------------------------------
+
+
+def test_a_refresh_the_upstream_processed_after_we_gave_up_is_not_reused(
+    app: Flask, upstream: Upstream, clock: FakeClock
+) -> None:
+    """The upstream stalls past the app's timeout, then rotates the token anyway. The spent
+    refresh token used to be sent again after the backoff: reuse, the family revoked, the
+    session ended by the upstream. Without a reuse grace it is not sent again: the session
+    ends here, and the upstream sees no reuse."""
+    failures: list[bool] = []
+    upstream_refresh_failed.connect(
+        lambda sender, provider, permanent: failures.append(permanent), app, False
+    )
+    client = signed_in(app)
+    clock.advance(DUE + 1)
+    upstream.delay_next(1, 1500, then="process")  # past the app's 0.5 s timeout
+    response = client.get("/api/resource", headers={"Accept": "application/json"})
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "RefreshAccessTokenError"
+    upstream.wait_for_stats(lambda s: s["refreshes_succeeded"] == 1)  # it did rotate
+    clock.advance(120)
+    assert client.get("/api/resource").status_code == 401  # signed out, nothing resent
+    stats = upstream.stats()
+    assert stats["refresh_grants"] == 1
+    assert stats["reuse_detections"] == 0 and stats["families_revoked"] == 0
+    assert failures == [True]
+
+
+def test_a_refresh_that_never_reached_the_upstream_is_transient(
+    app: Flask, upstream: Upstream, clock: FakeClock
+) -> None:
+    """A refused connection (nothing was sent) is transient whatever the grace: 503 and the
+    session kept, so the refresh happens once the upstream answers again."""
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    client = signed_in(app)
+    clock.advance(DUE + 1)
+    down = create_app(f"http://127.0.0.1:{closed}", clock)  # the same app, upstream down
+    kept = cookie(client)
+    other = down.test_client()
+    other.set_cookie(COOKIE, kept)
+    first = other.get("/api/resource", headers={"Accept": "application/json"})
+    assert first.status_code == 503 and first.get_json()["error"] == "ServiceUnavailable"
+    assert set_cookies(first) == []
+    assert client.get("/api/resource").status_code == 200  # the upstream is back: renewed
+    assert upstream.stats()["refreshes_succeeded"] == 1

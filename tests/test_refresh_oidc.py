@@ -24,7 +24,12 @@ from flask_jwtauth.providers.oauth import OIDCProvider
 BASE = "http://127.0.0.1:5000"
 
 
-def make(op: OpenIDProvider, clock: FakeClock | None = None, **config: Any) -> Flask:
+def make(
+    op: OpenIDProvider,
+    clock: FakeClock | None = None,
+    refresh_timeout: float = 30.0,
+    **config: Any,
+) -> Flask:
     provider = OIDCProvider(
         "oidc",
         "Test OP",
@@ -33,6 +38,7 @@ def make(op: OpenIDProvider, clock: FakeClock | None = None, **config: Any) -> F
         client_secret=CLIENTS[0]["client_secret"],
         scope="openid email profile offline_access",
         timeout=1.0,
+        refresh_timeout=refresh_timeout,
     )
     app = Flask(__name__)
     # Its access tokens live 60 s: with a longer margin, the first read after sign-in is due.
@@ -131,10 +137,27 @@ def test_a_revoked_grant_ends_the_session(
     assert first
 
 
+def test_a_refresh_has_its_own_generous_timeout(
+    openid_provider: OpenIDProvider,  # noqa: F811
+) -> None:
+    """A provider answering the refresh in 2.5 s is slower than the sign-in's 1 s timeout,
+    but within the refresh's own (30 s by default): renewed, not a 503 that would leave a
+    spent refresh token behind."""
+    app = make(openid_provider)
+    client = signed_in(app)
+    openid_provider.delay_token_endpoint(2500)
+    try:
+        response = client.get("/api/token", base_url=BASE)
+    finally:
+        openid_provider.delay_token_endpoint(0)
+    assert response.status_code == 200 and response.get_json()["access_token"]
+
+
 def test_a_provider_slower_than_the_timeout_answers_503_and_keeps_the_session(
     openid_provider: OpenIDProvider,  # noqa: F811
 ) -> None:
-    app = make(openid_provider)
+    """Past the refresh timeout, within the provider's reuse grace: 503, session kept."""
+    app = make(openid_provider, refresh_timeout=1.0, JWTAUTH_REFRESH_REUSE_GRACE=60)
     client = signed_in(app)
     kept = cookie(client)
     openid_provider.delay_token_endpoint(2500)  # past the provider's 1 s timeout

@@ -156,6 +156,14 @@ DEFAULTS: dict[str, Key] = {
         "After the upstream fails to answer, refreshes wait 2, 4, 8... seconds, up to "
         "this (503 with Retry-After meanwhile; the session is kept).",
     ),
+    "JWTAUTH_REFRESH_REUSE_GRACE": Key(
+        0,
+        "A refresh sent but never answered (a read timeout) may have spent the refresh "
+        "token; a rotating upstream takes a second use for theft and revokes the family. "
+        "So it is retried only within this many seconds of the first try: set it to the "
+        "upstream's own reuse interval (Auth0, Okta, Keycloak offer one); with 0 the "
+        "session ends instead (RefreshAccessTokenError).",
+    ),
     # -- theme
     "JWTAUTH_THEME_APP_NAME": Key(None, "Name shown on the built-in pages."),
     "JWTAUTH_THEME_BRAND_COLOR": Key("#346df1", "Button and accent colour."),

@@ -18,6 +18,8 @@ class RefreshSettings:
     wait: int
     stash: int
     backoff_max: int
+    #: Seconds during which a refresh token whose last use went unanswered may be used again.
+    reuse_grace: int
 
 
 def load_refresh(config: Mapping[str, Any]) -> RefreshSettings:
@@ -27,6 +29,7 @@ def load_refresh(config: Mapping[str, Any]) -> RefreshSettings:
         "JWTAUTH_REFRESH_WAIT",
         "JWTAUTH_REFRESH_STASH",
         "JWTAUTH_REFRESH_BACKOFF_MAX",
+        "JWTAUTH_REFRESH_REUSE_GRACE",
     ):
         found = duration(config, key, default(key), allow_none=False)
         assert found is not None
@@ -40,4 +43,5 @@ def load_refresh(config: Mapping[str, Any]) -> RefreshSettings:
         wait=values["JWTAUTH_REFRESH_WAIT"],
         stash=max(values["JWTAUTH_REFRESH_STASH"], 1),
         backoff_max=values["JWTAUTH_REFRESH_BACKOFF_MAX"],
+        reuse_grace=values["JWTAUTH_REFRESH_REUSE_GRACE"],
     )

@@ -124,6 +124,12 @@ class RefreshUnavailable(JWTAuthError):
     error = ErrorCode.SERVICE_UNAVAILABLE
 
 
+class RefreshOutcomeUnknown(RefreshUnavailable):
+    """The refresh reached the upstream but no answer came back (a read timeout): the
+    upstream may have spent the refresh token. Raise it from a refresh hook for that case;
+    the token is then used again only within ``JWTAUTH_REFRESH_REUSE_GRACE``."""
+
+
 class Provider:
     """A sign-in method. Subclasses override :meth:`begin` and, for round trips,
     :meth:`complete`; :meth:`configure` reads per-app settings at ``init_app``."""

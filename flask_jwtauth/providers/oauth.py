@@ -31,6 +31,7 @@ from .base import (
     Provider,
     ProviderRequest,
     Redirect,
+    RefreshOutcomeUnknown,
     RefreshRefused,
     RefreshUnavailable,
     Refused,
@@ -75,6 +76,7 @@ class OAuthProvider(Provider):
         scope: str = "",
         profile: Profile | None = None,
         timeout: float = 5.0,
+        refresh_timeout: float = 30.0,
         form_post: bool = False,
         logo: str | None = None,
     ) -> None:
@@ -88,6 +90,9 @@ class OAuthProvider(Provider):
         check_async(profile, f"{type(self).__name__}(id={id!r}): profile")
         self.profile_hook = profile
         self.timeout = timeout
+        #: The refresh-token grant's own, generous timeout: a refresh given up on while the
+        #: upstream still processes it leaves a spent refresh token behind.
+        self.refresh_timeout = refresh_timeout
         self.form_post = form_post
         self.logo = logo
 
@@ -246,10 +251,15 @@ class OAuthProvider(Provider):
             raise RefreshRefused("no refresh token")
         try:
             token = self._session().refresh_token(
-                self._endpoints()["token"], refresh_token=refresh_token, timeout=self.timeout
+                self._endpoints()["token"],
+                refresh_token=refresh_token,
+                timeout=(self.timeout, self.refresh_timeout),
             )
         except OAuthError as exc:
             raise RefreshRefused(str(exc.error)) from exc
+        except requests.ReadTimeout as exc:
+            # Sent and never answered: the provider may have rotated the token already.
+            raise RefreshOutcomeUnknown(f"no answer within {self.refresh_timeout} s") from exc
         except (requests.RequestException, RuntimeError, ValueError) as exc:
             raise RefreshUnavailable(type(exc).__name__) from exc
         # Authlib sets expires_at from expires_in; without either, the token has no known
