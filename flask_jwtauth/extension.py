@@ -29,7 +29,7 @@ from .session.gate import Gate
 from .session.notice import ExpiryNotice
 from .signing import SignedValues
 from .state import JWTAuthState, ext
-from .stores import MemoryStore, Store, StoreUnavailable, open_store
+from .stores import MemoryStore, Store, StoreUnavailable, default_prefix, open_store
 from .theme import button_text_color, link_color
 from .throttle import Throttle
 
@@ -172,15 +172,17 @@ def _state_stores(
 ) -> tuple[Store | None, Revocation | None, Throttle | None]:
     """The store behind revocation, throttling and refresh: the configured one; for
     revocation without one, an SQLite file in the instance folder; throttling alone counts
-    in memory, and refreshes are then single-flight within the process only."""
+    in memory, and refreshes are then single-flight within the process only. Every key of
+    a configured store starts with the app's prefix (``JWTAUTH_STORE_PREFIX``)."""
     config = settings.store
     url = config.url
     if url is None and config.revocation:
         url = f"sqlite:///{os.path.join(app.instance_path, 'jwtauth.db')}"
     store = None
     if url is not None:
+        prefix = config.prefix or default_prefix(settings.secrets[0])
         try:
-            store = open_store(url, timeout=config.timeout, clock=clock)
+            store = open_store(url, timeout=config.timeout, clock=clock, prefix=prefix)
         except (ValueError, StoreUnavailable) as exc:
             raise ConfigurationError("JWTAUTH_STORE_URL", str(exc)) from None
     lifetime = settings.session.jwt_max_age + settings.session.leeway

@@ -123,6 +123,13 @@ DEFAULTS: dict[str, Key] = {
         "Sessions can be ended early: sign-out revokes the session, and revoke_session() / "
         "revoke_user() / flask jwtauth revoke end others. One store lookup per request.",
     ),
+    "JWTAUTH_STORE_PREFIX": Key(
+        None,
+        "What every store key starts with (revocations, throttle counts, refresh locks), so "
+        "apps sharing a Redis keep apart; apps with the same prefix share. Set it to keep "
+        "entries across a change of the first secret.",
+        derived="'jwtauth:' + 12 hex digits derived from the first secret",
+    ),
     "JWTAUTH_STORE_TIMEOUT": Key(0.5, "Longest a request waits for the store (seconds)."),
     "JWTAUTH_STORE_FAIL_OPEN": Key(
         False,
