@@ -274,3 +274,23 @@ def test_issue19_the_default_sqlite_file_is_readable_by_its_owner_only(tmp_path:
     for name in files:
         mode = stat.S_IMODE((instance / name).stat().st_mode)
         assert mode == 0o600, f"{name}: {oct(mode)}"
+
+
+def test_issue19_a_memory_store_keeps_at_most_its_bound(clock: FakeClock) -> None:
+    """Full: expired entries go first, then the oldest; the newest are always kept."""
+    from flask_jwtauth.stores import MemoryStore
+
+    store = MemoryStore(clock=clock, max_entries=100)
+    for n in range(50):
+        store.set(f"short{n}", "x", 1)
+    for n in range(50):
+        store.set(f"long{n}", "x", 60)
+    clock.advance(2)
+    for n in range(10):
+        store.incr(f"new{n}", 60)
+    assert len(store) == 60  # the expired went, nothing live did
+    assert store.get_many(["long0", "long49", "new9"]) == ["x", "x", "1"]
+    for n in range(1000):
+        store.set(f"flood{n}", "x", 60)
+    assert len(store) <= 100
+    assert store.get("flood999") == "x" and store.get("long0") is None

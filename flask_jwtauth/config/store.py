@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .defaults import default
-from .values import ConfigurationError, duration, flag, optional_str
+from .values import ConfigurationError, duration, flag, optional_str, positive_int
 
 _SCHEMES = ("memory", "sqlite", "redis", "rediss", "unix")
 #: Printable ASCII without spaces: it ends up in Redis key names and log lines.
@@ -27,6 +27,10 @@ class StoreSettings:
     #: What every key of every store starts with; None: derived from the first secret
     #: (:func:`flask_jwtauth.stores.default_prefix`).
     prefix: str | None = None
+    #: The bound of an in-process memory store.
+    memory_max_entries: int = 100_000
+    #: IPv6 clients are throttled by this network prefix (bits).
+    throttle_ipv6_prefix: int = 64
 
 
 def _prefix(config: Mapping[str, Any]) -> str | None:
@@ -39,6 +43,16 @@ def _prefix(config: Mapping[str, Any]) -> str | None:
             key,
             "expected 1 to 100 printable ASCII characters without spaces (e.g. 'shop:'), "
             f"got {value!r}",
+        )
+    return value
+
+
+def _ipv6_prefix(config: Mapping[str, Any]) -> int:
+    key = "JWTAUTH_THROTTLE_IPV6_PREFIX"
+    value = config.get(key, default(key))
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 128:
+        raise ConfigurationError(
+            key, f"expected a prefix length in bits from 1 to 128 (64: a /64), got {value!r}"
         )
     return value
 
@@ -66,4 +80,11 @@ def load_store(config: Mapping[str, Any]) -> StoreSettings:
         throttle=flag(config, "JWTAUTH_THROTTLE", default("JWTAUTH_THROTTLE")),
         throttle_window=max(window, 1),
         prefix=_prefix(config),
+        memory_max_entries=positive_int(
+            config,
+            "JWTAUTH_STORE_MEMORY_MAX_ENTRIES",
+            default("JWTAUTH_STORE_MEMORY_MAX_ENTRIES"),
+            100,
+        ),
+        throttle_ipv6_prefix=_ipv6_prefix(config),
     )

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from ..tokens import derive_signing_key
 from .base import Store, StoreUnavailable
-from .memory import MemoryStore
+from .memory import DEFAULT_MAX_ENTRIES, MemoryStore
 from .prefixed import PrefixedStore
 from .sqlite import SQLiteStore
 
@@ -46,14 +46,15 @@ def open_store(
     timeout: float = 0.5,
     clock: Callable[[], float] | None = None,
     prefix: str = LEGACY_PREFIX,
+    max_entries: int = DEFAULT_MAX_ENTRIES,
 ) -> Store:
-    """The store a URL names, every key under ``prefix``; ValueError (with what is
-    accepted) for anything else."""
+    """The store a URL names, every key under ``prefix`` (a memory store holds at most
+    ``max_entries``); ValueError (with what is accepted) for anything else."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     store: Store
     if scheme == "memory":
-        store = MemoryStore(clock=clock)
+        store = MemoryStore(clock=clock, max_entries=max_entries)
     elif scheme == "sqlite":
         path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
         if not path:
