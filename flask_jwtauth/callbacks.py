@@ -141,6 +141,8 @@ class Callbacks:
     #: ``unauthorized_handler``.
     unauthorized: AnyCallable | None = None
     forbidden: AnyCallable | None = None
+    #: ``key(account) -> str``: which sign-in names the throttle counts as one account.
+    throttle_key: Callable[[str], Any] | None = None
 
 
 class CallbackError(JWTAuthError):

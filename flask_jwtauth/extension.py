@@ -29,7 +29,7 @@ from .session.gate import Gate
 from .session.notice import ExpiryNotice
 from .signing import SignedValues
 from .state import JWTAuthState, ext
-from .stores import MemoryStore, Store, StoreUnavailable, open_store
+from .stores import MemoryStore, Store, StoreUnavailable, default_prefix, open_store
 from .theme import button_text_color, link_color
 from .throttle import Throttle
 
@@ -77,7 +77,7 @@ class JWTAuth:
         signed = SignedValues(settings.secrets)
         csrf = Csrf(signed, settings.cookies)
         now = Clock(clock or self.clock)
-        store, revocation, throttle = _state_stores(app, settings, now)
+        store, revocation, throttle = _state_stores(app, settings, now, self.callbacks)
         fail_open = settings.store.fail_open
         refresher = Refresher(by_id, settings.refresh, store, fail_open=fail_open, clock=now)
         gate = Gate(settings.session, now, revocation, fail_open=fail_open)
@@ -144,6 +144,16 @@ class JWTAuth:
         self.callbacks.forbidden = adapt(func)
         return func
 
+    def throttle_key(self, func: F) -> F:
+        """``key(account) -> str``: the name the failed-sign-in throttle counts ``account``
+        (what the form's first non-secret field says) under, for an app whose user lookup
+        treats names its own way (``ann+tag@example.com`` is ``ann@example.com``). It
+        replaces the default (NFKC, casefold, strip): fold the name as the lookup does.
+        A plain function, called before ``authorize()``; raising or returning something
+        other than a string answers ``Configuration``."""
+        self.callbacks.throttle_key = func
+        return func
+
     def redirect_callback(self, func: F) -> F:
         """``redirect(url, base_url)``: where to go after sign-in/out (same-origin enforced)."""
         self.callbacks.redirect = adapt(func)
@@ -168,19 +178,27 @@ def _providers(chosen: Iterable[Provider], app: Flask) -> dict[str, Provider]:
 
 
 def _state_stores(
-    app: Flask, settings: Settings, clock: Clock
+    app: Flask, settings: Settings, clock: Clock, callbacks: Callbacks
 ) -> tuple[Store | None, Revocation | None, Throttle | None]:
     """The store behind revocation, throttling and refresh: the configured one; for
     revocation without one, an SQLite file in the instance folder; throttling alone counts
-    in memory, and refreshes are then single-flight within the process only."""
+    in memory, and refreshes are then single-flight within the process only. Every key of
+    a configured store starts with the app's prefix (``JWTAUTH_STORE_PREFIX``)."""
     config = settings.store
     url = config.url
     if url is None and config.revocation:
         url = f"sqlite:///{os.path.join(app.instance_path, 'jwtauth.db')}"
     store = None
     if url is not None:
+        prefix = config.prefix or default_prefix(settings.secrets[0])
         try:
-            store = open_store(url, timeout=config.timeout, clock=clock)
+            store = open_store(
+                url,
+                timeout=config.timeout,
+                clock=clock,
+                prefix=prefix,
+                max_entries=config.memory_max_entries,
+            )
         except (ValueError, StoreUnavailable) as exc:
             raise ConfigurationError("JWTAUTH_STORE_URL", str(exc)) from None
     lifetime = settings.session.jwt_max_age + settings.session.leeway
@@ -189,7 +207,13 @@ def _state_stores(
     )
     throttle = None
     if config.throttle:
-        throttle = Throttle(store or MemoryStore(clock=clock), config.throttle_window)
+        throttle = Throttle(
+            store or MemoryStore(clock=clock, max_entries=config.memory_max_entries),
+            config.throttle_window,
+            secret=settings.secrets[0],
+            ipv6_prefix=config.throttle_ipv6_prefix,
+            callbacks=callbacks,
+        )
     return store, revocation, throttle
 
 

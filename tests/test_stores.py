@@ -243,3 +243,54 @@ def test_sqlite_connections_of_finished_threads_are_closed(tmp_path: Path) -> No
         thread.join()
     assert len(list(fds.iterdir())) <= before + 3
     store.close()
+
+
+def test_issue19_the_default_sqlite_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    """Revocation on, no store URL: the file JWTAuth creates in the instance folder (and the
+    WAL files SQLite adds beside it) is 0600 whatever the umask, not world-readable 0644."""
+    import os
+    import stat
+
+    from flask import Flask
+    from support import SECRET, authorize, sign_in
+
+    from flask_jwtauth import CredentialsProvider, JWTAuth, revoke_user
+
+    instance = tmp_path / "instance"
+    app = Flask("store_mode", instance_path=str(instance))
+    app.config.update(TESTING=True, JWTAUTH_SECRET=SECRET, JWTAUTH_REVOCATION=True)
+    previous = os.umask(0o022)
+    try:
+        JWTAuth(app, providers=[CredentialsProvider(authorize=authorize)])
+        client = app.test_client()
+        sign_in(client)
+        with app.app_context():
+            revoke_user("2")  # a write: the WAL file exists now
+        assert client.get("/auth/session").status_code == 200
+    finally:
+        os.umask(previous)
+    files = sorted(p.name for p in instance.iterdir())
+    assert "jwtauth.db" in files and "jwtauth.db-wal" in files, files
+    for name in files:
+        mode = stat.S_IMODE((instance / name).stat().st_mode)
+        assert mode == 0o600, f"{name}: {oct(mode)}"
+
+
+def test_issue19_a_memory_store_keeps_at_most_its_bound(clock: FakeClock) -> None:
+    """Full: expired entries go first, then the oldest; the newest are always kept."""
+    from flask_jwtauth.stores import MemoryStore
+
+    store = MemoryStore(clock=clock, max_entries=100)
+    for n in range(50):
+        store.set(f"short{n}", "x", 1)
+    for n in range(50):
+        store.set(f"long{n}", "x", 60)
+    clock.advance(2)
+    for n in range(10):
+        store.incr(f"new{n}", 60)
+    assert len(store) == 60  # the expired went, nothing live did
+    assert store.get_many(["long0", "long49", "new9"]) == ["x", "x", "1"]
+    for n in range(1000):
+        store.set(f"flood{n}", "x", 60)
+    assert len(store) <= 100
+    assert store.get("flood999") == "x" and store.get("long0") is None

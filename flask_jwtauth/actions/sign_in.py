@@ -15,6 +15,7 @@ from flask import Response, abort, request
 
 from .. import log, signals
 from ..answers import Answer, Page, render
+from ..callbacks import CallbackError
 from ..errors import ErrorCode
 from ..providers.base import Provider, Refused
 from ..state import ext
@@ -50,7 +51,14 @@ def _begin(post: Posted, provider: str) -> Answer:
     throttle = app_state.throttle
     account = _account(found, data)
     address = request.remote_addr or "unknown"
-    if throttle is not None and account and _refused(throttle, account, address):
+    refused = False
+    if throttle is not None and account:
+        try:
+            refused = _refused(throttle, account, address)
+        except CallbackError:  # the app's @auth.throttle_key failed
+            log.event("SIGN_IN_ERROR", "the throttle_key callback failed", exc_info=True)
+            return common.fail(as_json, ErrorCode.CONFIGURATION, callback=callback)
+    if refused and throttle is not None:
         log.emit(
             "SIGN_IN_THROTTLED",
             "too many failed sign-ins",

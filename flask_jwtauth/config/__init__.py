@@ -18,17 +18,16 @@ from .sections import (
     CookieSettings,
     PageSettings,
     SessionSettings,
-    StoreSettings,
     Theme,
     TokenSettings,
     load_access,
     load_cookies,
     load_pages,
     load_session,
-    load_store,
     load_theme,
     load_token,
 )
+from .store import StoreSettings, load_store
 from .values import ConfigurationError, compile_paths, flag, secret_list
 
 __all__ = [

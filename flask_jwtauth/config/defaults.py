@@ -123,6 +123,18 @@ DEFAULTS: dict[str, Key] = {
         "Sessions can be ended early: sign-out revokes the session, and revoke_session() / "
         "revoke_user() / flask jwtauth revoke end others. One store lookup per request.",
     ),
+    "JWTAUTH_STORE_PREFIX": Key(
+        None,
+        "What every store key starts with (revocations, throttle counts, refresh locks), so "
+        "apps sharing a Redis keep apart; apps with the same prefix share. Set it to keep "
+        "entries across a change of the first secret.",
+        derived="'jwtauth:' + 12 hex digits derived from the first secret",
+    ),
+    "JWTAUTH_STORE_MEMORY_MAX_ENTRIES": Key(
+        100_000,
+        "Most entries an in-process memory store keeps (memory://, and the throttle's store "
+        "when no URL is set): expired ones are swept, the oldest dropped when it is full.",
+    ),
     "JWTAUTH_STORE_TIMEOUT": Key(0.5, "Longest a request waits for the store (seconds)."),
     "JWTAUTH_STORE_FAIL_OPEN": Key(
         False,
@@ -135,6 +147,11 @@ DEFAULTS: dict[str, Key] = {
         "limits (5 per account and address, 50 per address, 100 per account, per window).",
     ),
     "JWTAUTH_THROTTLE_WINDOW": Key(15 * 60, "How long failed sign-ins are counted (seconds)."),
+    "JWTAUTH_THROTTLE_IPV6_PREFIX": Key(
+        64,
+        "IPv6 clients are counted by network, this many leading bits (a home or a server "
+        "gets a whole /64); IPv4 clients by address.",
+    ),
     # -- upstream access tokens
     "JWTAUTH_REFRESH_MARGIN": Key(
         10,

@@ -1,37 +1,73 @@
 """State stores, chosen by one URL (``JWTAUTH_STORE_URL``): ``memory://``,
 ``sqlite:///path/to/file.db`` (the embedded default), ``redis://`` / ``rediss://`` /
-``unix://`` (redis-py)."""
+``unix://`` (redis-py).
+
+Every key starts with a prefix (``JWTAUTH_STORE_PREFIX``), by default one derived from the
+app's first secret: two apps with different secrets on one store neither see nor touch each
+other's entries; two instances of one app (the same secret) share them."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from ..tokens import derive_signing_key
 from .base import Store, StoreUnavailable
-from .memory import MemoryStore
+from .memory import DEFAULT_MAX_ENTRIES, MemoryStore
+from .prefixed import PrefixedStore
 from .sqlite import SQLiteStore
 
-__all__ = ["MemoryStore", "SQLiteStore", "Store", "StoreUnavailable", "open_store"]
+__all__ = [
+    "MemoryStore",
+    "PrefixedStore",
+    "SQLiteStore",
+    "Store",
+    "StoreUnavailable",
+    "default_prefix",
+    "open_store",
+]
+
+#: The prefix of every key before there was a setting (Redis only).
+LEGACY_PREFIX = "jwtauth:"
+
+
+def default_prefix(secret: bytes) -> str:
+    """``jwtauth:`` + 12 hex digits of a key derived from ``secret`` (HKDF, its own label):
+    the same for every instance of an app, different for an app with another secret, and
+    telling nothing about the secret."""
+    digest = hashlib.sha256(derive_signing_key(secret, "flask_jwtauth.store-prefix"))
+    return f"{LEGACY_PREFIX}{digest.hexdigest()[:12]}:"
 
 
 def open_store(
-    url: str, *, timeout: float = 0.5, clock: Callable[[], float] | None = None
+    url: str,
+    *,
+    timeout: float = 0.5,
+    clock: Callable[[], float] | None = None,
+    prefix: str = LEGACY_PREFIX,
+    max_entries: int = DEFAULT_MAX_ENTRIES,
 ) -> Store:
-    """The store a URL names; ValueError (with what is accepted) for anything else."""
+    """The store a URL names, every key under ``prefix`` (a memory store holds at most
+    ``max_entries``); ValueError (with what is accepted) for anything else."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
+    store: Store
     if scheme == "memory":
-        return MemoryStore(clock=clock)
-    if scheme == "sqlite":
+        store = MemoryStore(clock=clock, max_entries=max_entries)
+    elif scheme == "sqlite":
         path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
         if not path:
             raise ValueError(f"{url!r}: write sqlite:///relative.db or sqlite:////absolute.db")
-        return SQLiteStore(path, timeout=timeout, clock=clock)
-    if scheme in ("redis", "rediss", "unix"):
+        store = SQLiteStore(path, timeout=timeout, clock=clock)
+    elif scheme in ("redis", "rediss", "unix"):
         from .redis import RedisStore
 
-        return RedisStore(url, timeout=timeout)
-    raise ValueError(
-        f"{url!r}: unknown store; use memory://, sqlite:///path.db, redis://host:port/db, "
-        "rediss://... or unix://..."
-    )
+        # Redis prefixes its keys itself: one string concatenation less per call.
+        return RedisStore(url, timeout=timeout, prefix=prefix)
+    else:
+        raise ValueError(
+            f"{url!r}: unknown store; use memory://, sqlite:///path.db, redis://host:port/db, "
+            "rediss://... or unix://..."
+        )
+    return PrefixedStore(store, prefix) if prefix else store

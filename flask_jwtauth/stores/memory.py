@@ -1,20 +1,41 @@
-"""One process's store: for tests and single-process apps."""
+"""One process's store: for tests and single-process apps.
+
+Bounded: at most ``max_entries`` keys (``JWTAUTH_STORE_MEMORY_MAX_ENTRIES``). Expired
+entries are swept as writes go on (a full pass once per half the store's size in writes, so
+the cost per write stays constant); when the store is full, expired entries go first, then
+the oldest tenth. A flood of failed sign-ins from ever new addresses then costs a bounded
+amount of memory (about 200 bytes an entry), at the price of forgetting the oldest counts:
+apps that need exact counts under such a flood share a SQLite or Redis store.
+"""
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Callable, Sequence
 
 Clock = Callable[[], float]
 
+DEFAULT_MAX_ENTRIES = 100_000
+_SWEEP_AT_LEAST = 1000
+
 
 class MemoryStore:
-    def __init__(self, clock: Clock | None = None) -> None:
+    def __init__(
+        self, clock: Clock | None = None, *, max_entries: int = DEFAULT_MAX_ENTRIES
+    ) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
         self._clock = clock or time.time
+        #: key -> (value, expiry), in insertion order: the first is the oldest.
         self._data: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
-        self._writes = 0
+        self._max = max_entries
+        self._since_sweep = 0
+
+    def __len__(self) -> int:
+        return len(self._data)
 
     def _live(self, key: str, now: float) -> str | None:
         found = self._data.get(key)
@@ -34,12 +55,27 @@ class MemoryStore:
             now = self._clock()
             return [self._live(key, now) for key in keys]
 
+    def _sweep(self, now: float) -> None:
+        for stale in [k for k, (_, at) in self._data.items() if at <= now]:
+            del self._data[stale]
+        self._since_sweep = 0
+
     def _put(self, key: str, value: str, ttl: float, now: float) -> None:
-        self._data[key] = (value, now + ttl)
-        self._writes += 1
-        if self._writes % 1000 == 0:
-            for stale in [k for k, (_, at) in self._data.items() if at <= now]:
-                del self._data[stale]
+        data = self._data
+        if key not in data:
+            self._since_sweep += 1
+            if self._since_sweep >= max(_SWEEP_AT_LEAST, len(data) // 2):
+                self._sweep(now)
+            if len(data) >= self._max:
+                self._sweep(now)
+                if len(data) >= self._max:
+                    # Full of live entries: the oldest tenth goes, in one pass.
+                    drop = max(1, self._max // 10)
+                    for old in list(itertools.islice(data, drop)):
+                        del data[old]
+        else:
+            del data[key]  # a rewrite is the newest entry again
+        data[key] = (value, now + ttl)
 
     def set(self, key: str, value: str, ttl: float) -> None:
         with self._lock:

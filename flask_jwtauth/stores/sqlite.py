@@ -3,10 +3,15 @@
 WAL mode and a busy timeout let processes read while one writes; each thread has its own
 connection, closed when the thread ends; expired rows are swept every so often, so the
 table stays bounded.
+
+A file this store creates is readable and writable by its owner only (0600, whatever the
+umask): it holds revoked session ids, user ids and throttle counts. SQLite gives the WAL and
+shared-memory files beside it the same mode. An existing file keeps the mode it has.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -34,6 +39,7 @@ class SQLiteStore:
         self._writes = 0
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(path)
         with self._guard():
             connection = self._connection()
             connection.execute("PRAGMA journal_mode=WAL")
@@ -124,6 +130,20 @@ class SQLiteStore:
         if held is not None:
             held.connection.close()
             self._local.held = None
+
+
+def _create_private(path: str) -> None:
+    """Create the file 0600 before SQLite would create it with the umask's mode (0644)."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StoreUnavailable(f"sqlite: cannot create {path}: {exc}") from exc
+    try:
+        os.fchmod(fd, 0o600)  # a umask that takes owner bits away does not weaken it either
+    finally:
+        os.close(fd)
 
 
 class _Held:
