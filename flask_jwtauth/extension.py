@@ -32,6 +32,7 @@ from .state import JWTAuthState, ext
 from .stores import MemoryStore, Store, StoreUnavailable, default_prefix, open_store
 from .theme import button_text_color, link_color
 from .throttle import Throttle
+from .workers import share_refreshes_across_workers
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -80,6 +81,8 @@ class JWTAuth:
         store, revocation, throttle = _state_stores(app, settings, now, self.callbacks)
         fail_open = settings.store.fail_open
         refresher = Refresher(by_id, settings.refresh, store, fail_open=fail_open, clock=now)
+        if store is None and not settings.consumer and any(p.refreshes for p in by_id.values()):
+            share_refreshes_across_workers(app, refresher, settings, now)
         gate = Gate(settings.session, now, revocation, fail_open=fail_open)
         notice = ExpiryNotice(settings.session.expiry_notice, signed.notice)
         engine = SessionEngine(settings, self.callbacks, now, csrf, gate, notice, refresher)

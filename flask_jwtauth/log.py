@@ -50,6 +50,7 @@ CODES: dict[str, int] = {
     "TOKENS_DROPPED": logging.INFO,
     "TOKENS_EXPIRED": logging.INFO,
     "REFRESH_UNANSWERED": logging.WARNING,
+    "REFRESH_SHARED": logging.INFO,
     "REFRESH_REFUSED": logging.INFO,
     "REFRESH_UNAVAILABLE": logging.WARNING,
     "REFRESH_ERROR": logging.ERROR,

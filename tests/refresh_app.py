@@ -43,7 +43,10 @@ TIMEOUT = 0.5
 
 
 def create_app(
-    upstream_url: str, clock: Callable[[], float] = time.time, **config: Any
+    upstream_url: str,
+    clock: Callable[[], float] = time.time,
+    instance_path: str | None = None,
+    **config: Any,
 ) -> Flask:
     def tokens_of(grant: Any) -> Tokens:
         return Tokens(
@@ -78,7 +81,7 @@ def create_app(
             raise RefreshUnavailable(str(exc)) from None
         return tokens_of(grant)
 
-    app = Flask(__name__)
+    app = Flask(__name__, instance_path=instance_path)
     app.config.update(JWTAUTH_SECRET=SECRET, JWTAUTH_URL="http://127.0.0.1", **config)
     provider = CredentialsProvider(authorize=authorize, refresh=refresh)
     JWTAuth(app, providers=[provider], clock=clock)

@@ -4,10 +4,14 @@ service. Counted on the upstream's side: one refresh, no reuse detected."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -106,3 +110,77 @@ def test_without_a_shared_store_each_process_refreshes_on_its_own(upstream: Upst
     assert stats["refresh_grants"] == 2
     assert stats["reuse_detections"] == 1
     assert statuses.count(200) < 20
+
+
+# -- gunicorn workers with no store configured (issue 19, item 8a) ---------------------------
+
+
+@contextmanager
+def gunicorn(upstream: Upstream, instance: Path, workers: int = 4) -> Iterator[str]:
+    """``gunicorn -w 4`` serving the refresh app, no store configured; stopped on the way
+    out."""
+    executable = shutil.which("gunicorn", path=str(Path(sys.executable).parent))
+    if executable is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("gunicorn is missing (the test extra installs it)")
+        pytest.skip("gunicorn is not installed in this environment")
+    port = _free_port()
+    # A margin longer than the access token's life: the first read after sign-in is due.
+    factory = (
+        f"refresh_app:create_app({upstream.url!r}, instance_path={str(instance)!r}, "
+        "JWTAUTH_REFRESH_MARGIN=3600)"
+    )
+    log = tempfile.TemporaryFile("w+")  # noqa: SIM115  (closed in the finally below)
+    process = subprocess.Popen(
+        [executable, "-w", str(workers), "-b", f"127.0.0.1:{port}", "--chdir", str(HERE), factory],
+        stdout=log,
+        stderr=log,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(f"{url}/auth/csrf", timeout=1)
+                break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    log.seek(0)
+                    pytest.fail(f"gunicorn did not start: {log.read()[-2000:]}")
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_gunicorn_workers_without_a_store_refresh_once(
+    upstream: Upstream, tmp_path: Path
+) -> None:
+    """Four gunicorn workers and no JWTAUTH_STORE_URL used to turn one expiring access token
+    into four upstream refreshes, a reuse detection and the family revoked. The server says
+    it runs several processes (wsgi.multiprocess): refreshes then go through the instance
+    folder's SQLite file, single-flight across the workers."""
+    with gunicorn(upstream, tmp_path / "instance") as url:
+        # Every worker has served a request before the burst (each sees the server's flag).
+        for _ in range(16):
+            requests.get(f"{url}/auth/csrf", timeout=5)
+        cookie = sign_in(url)
+        upstream.delay_next(1, 300, then="process")
+        statuses = [r.status_code for r in burst([url], cookie)]
+    stats = upstream.stats()
+    assert stats["refresh_grants"] == 1, stats
+    assert stats["reuse_detections"] == 0 and stats["families_revoked"] == 0
+    assert statuses == [200] * 20
+    assert (tmp_path / "instance" / "jwtauth.db").exists()

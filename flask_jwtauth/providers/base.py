@@ -154,6 +154,11 @@ class Provider:
         """``GET|POST /auth/callback/<id>``: the provider hands the user back."""
         return Refused(ErrorCode.OAUTH_CALLBACK_ERROR, f"provider {self.id!r} has no callback")
 
+    @property
+    def refreshes(self) -> bool:
+        """Can this provider renew upstream tokens (does it override :meth:`refresh`)?"""
+        return type(self).refresh is not Provider.refresh
+
     def refresh(self, account: Mapping[str, Any]) -> Mapping[str, Any] | Tokens:
         """New upstream tokens for the session's current ones (``access_token``,
         ``refresh_token``, ``expires_at``...): a mapping in NextAuth's account shape, or

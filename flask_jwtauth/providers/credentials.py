@@ -259,6 +259,10 @@ class CredentialsProvider(Provider):
             account["provider"] = self.id
         return SignedIn(user=user, account=account, credentials=credentials)
 
+    @property
+    def refreshes(self) -> bool:
+        return self.refresh_hook is not None
+
     def refresh(self, account: Mapping[str, Any]) -> Tokens:
         """The app's ``refresh(tokens)`` hook, sync or ``async`` (:func:`run_sync`: no
         request is at hand to run it, as there is for ``authorize``)."""
