@@ -275,7 +275,7 @@ class OIDCProvider(OAuthProvider):
     """OpenID Connect: endpoints discovered from the issuer, the ID token validated
     (signature against the JWKS, kept ``jwks_max_age`` seconds (an hour; or
     ``JWTAUTH_PROVIDER_<ID>_JWKS_MAX_AGE``) and refetched once for an unknown ``kid``;
-    ``iss``, ``aud``, ``exp``, ``iat``, ``nonce``: see :mod:`.openid`)."""
+    ``iss``, ``aud``, ``azp``, ``exp``, ``iat``, ``nonce``: see :mod:`.openid`)."""
 
     type: ClassVar[str] = "oidc"
 

@@ -7,7 +7,8 @@ verifying within the key set's lifetime, not at the next restart. An ID token si
 key the cached set lacks (a rotation at the provider) fetches the set once more at once.
 
 The ID token's claims are checked as OpenID Connect Core 3.1.3.7 says: ``iss``, ``aud``,
-``exp``, ``iat``, ``sub``, ``nonce``.
+``exp``, ``iat``, ``sub``, ``nonce``, and ``azp``: when present it names us, and an ID token
+issued to several audiences must have it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any, Generic, TypeVar, cast
 
 import requests
 from joserfc import jwt
-from joserfc.errors import JoseError
+from joserfc.errors import InvalidClaimError, JoseError, MissingClaimError
 from joserfc.jwk import KeySet, KeySetSerialization
 
 T = TypeVar("T")
@@ -116,3 +117,11 @@ def check_claims(claims: dict[str, Any], *, issuer: str, client_id: str, nonce: 
         sub={"essential": True},
         nonce={"essential": True, "value": nonce},
     ).validate(claims)
+    # OIDC Core 3.1.3.7 (4, 5): the party the token was issued to, when there are several.
+    azp = claims.get("azp")
+    audiences = claims["aud"]
+    if azp is None:
+        if isinstance(audiences, list) and len(audiences) > 1:
+            raise MissingClaimError("azp")
+    elif azp != client_id:
+        raise InvalidClaimError("azp")
