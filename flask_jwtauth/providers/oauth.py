@@ -55,14 +55,23 @@ Profile = Callable[[dict[str, Any]], Any]
 
 
 def default_profile(profile: Mapping[str, Any]) -> dict[str, Any]:
-    """NextAuth's default mapping: id, name, email, image."""
+    """NextAuth's default mapping: id, name, email, image; but an address the provider says
+    it has not verified (``email_verified`` false) is not the user's email: an app keying
+    accounts by email would hand its owner's account to whoever typed it at the provider.
+    It stays in ``profile`` for the app's own ``profile=`` mapping or callbacks."""
     user_id = profile.get("sub", profile.get("id"))
     return {
         "id": None if user_id is None else str(user_id),
         "name": profile.get("name") or profile.get("login") or profile.get("preferred_username"),
-        "email": profile.get("email"),
+        "email": None if _unverified(profile) else profile.get("email"),
         "image": profile.get("picture") or profile.get("avatar_url"),
     }
+
+
+def _unverified(profile: Mapping[str, Any]) -> bool:
+    """``email_verified`` false, or "false" (some providers send the claim as a string)."""
+    said = profile.get("email_verified")
+    return said is False or (isinstance(said, str) and said.strip().lower() == "false")
 
 
 class OAuthProvider(Provider):
