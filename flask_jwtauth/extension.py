@@ -66,7 +66,8 @@ class JWTAuth:
     ) -> None:
         if "jwtauth" in app.extensions:
             raise RuntimeError("JWTAuth is already set up on this app")
-        by_id = _providers(providers if providers is not None else self.providers, app)
+        now = Clock(clock or self.clock)
+        by_id = _providers(providers if providers is not None else self.providers, app, now)
         settings = load_settings(app.config)
         if settings.debug:
             log.enable_debug()
@@ -77,7 +78,6 @@ class JWTAuth:
         startup_checks.report(startup_checks.config_warnings(app, settings, by_id.values()))
         signed = SignedValues(settings.secrets)
         csrf = Csrf(signed, settings.cookies)
-        now = Clock(clock or self.clock)
         store, revocation, throttle = _state_stores(app, settings, now, self.callbacks)
         fail_open = settings.store.fail_open
         refresher = Refresher(by_id, settings.refresh, store, fail_open=fail_open, clock=now)
@@ -168,7 +168,7 @@ def _session_unavailable(exc: SessionUnavailable) -> Any:
     return deny(503, ErrorCode.SERVICE_UNAVAILABLE)
 
 
-def _providers(chosen: Iterable[Provider], app: Flask) -> dict[str, Provider]:
+def _providers(chosen: Iterable[Provider], app: Flask, clock: Clock) -> dict[str, Provider]:
     by_id: dict[str, Provider] = {}
     for provider in chosen:
         if not isinstance(provider, Provider):
@@ -176,6 +176,7 @@ def _providers(chosen: Iterable[Provider], app: Flask) -> dict[str, Provider]:
         if provider.id in by_id:
             raise ConfigurationError("providers", f"two providers have the id {provider.id!r}")
         provider.configure(app.config)
+        provider.clock = clock
         by_id[provider.id] = provider
     return by_id
 

@@ -108,7 +108,13 @@ class OpenIDProvider:
         return found
 
     def delay_token_endpoint(self, ms: int) -> None:
-        requests.post(f"{self.issuer}/__control", params={"delay": ms}, timeout=5)
+        self.control(delay=ms)
+
+    def control(self, **values: str | int) -> None:
+        """Script the provider until changed or restarted (server.mjs lists the controls):
+        ``control(email_verified="false")``, ``control(id_token_aud="app,other-app")``..."""
+        answer = requests.post(f"{self.issuer}/__control", params=values, timeout=5)
+        answer.raise_for_status()
 
 
 def require_oidc_provider() -> None:

@@ -185,6 +185,18 @@ def _verifier(app: Flask, client: FlaskClient) -> str:
     return str(payload["tx"]["code_verifier"])
 
 
+def issued_id_token(app: Flask, provider: OIDCProvider, login: str = "alice") -> tuple[str, str]:
+    """An ID token the provider issues now for a sign-in begun in ``app`` (the code exchanged
+    as our callback would), and the nonce it must answer: to check it ourselves."""
+    client = app.test_client()
+    url = start(client)
+    code = parse_qs(urlsplit(authorize_in_browser(url, login=login)).query)["code"][0]
+    token = provider._session(REDIRECT).fetch_token(
+        provider._endpoints()["token"], code=code, code_verifier=_verifier(app, client), timeout=2
+    )
+    return str(token["id_token"]), parse_qs(urlsplit(url).query)["nonce"][0]
+
+
 def test_provider_down_at_start_and_at_callback(
     make_app: AppFactory,
     openid_provider: OpenIDProvider,

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from ..clock import Clock
 from ..errors import ErrorCode, JWTAuthError
 from ..run import run_sync
 from ..upstream import Tokens
@@ -141,6 +142,9 @@ class Provider:
             raise ValueError(f"provider id {id!r}: use lowercase letters, digits, '-' and '_'")
         self.id = id
         self.name = name
+        #: The app's clock, given at ``init_app`` (the wall clock before): caches and timers
+        #: ask it, so a test that moves the app's time moves the provider's too.
+        self.clock = Clock()
 
     def configure(self, config: Mapping[str, Any]) -> None:
         """Read this provider's settings from the app's config; raise ``ConfigurationError``

@@ -13,17 +13,17 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import Any, ClassVar
 
 import requests
 from authlib.common.security import generate_token
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
-from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 
 from ..config import ConfigurationError
+from ..config.values import duration
 from ..errors import ErrorCode
 from ..run import check_async
 from .base import (
@@ -37,25 +37,42 @@ from .base import (
     Refused,
     SignedIn,
 )
+from .openid import (
+    DISCOVERY_MAX_AGE,
+    JWKS_MAX_AGE,
+    Published,
+    check_claims,
+    discovery_document,
+    endpoints,
+    key_set,
+    verify_signature,
+)
 
 logger = logging.getLogger("flask_jwtauth")
 #: Every way a callback from the provider can fail, in Auth.js's one code.
 _CALLBACK_ERROR = ErrorCode.OAUTH_CALLBACK_ERROR
 
 Profile = Callable[[dict[str, Any]], Any]
-_ID_TOKEN_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"]
-_CACHE_SECONDS = 3600
 
 
 def default_profile(profile: Mapping[str, Any]) -> dict[str, Any]:
-    """NextAuth's default mapping: id, name, email, image."""
+    """NextAuth's default mapping: id, name, email, image; but an address the provider says
+    it has not verified (``email_verified`` false) is not the user's email: an app keying
+    accounts by email would hand its owner's account to whoever typed it at the provider.
+    It stays in ``profile`` for the app's own ``profile=`` mapping or callbacks."""
     user_id = profile.get("sub", profile.get("id"))
     return {
         "id": None if user_id is None else str(user_id),
         "name": profile.get("name") or profile.get("login") or profile.get("preferred_username"),
-        "email": profile.get("email"),
+        "email": None if _unverified(profile) else profile.get("email"),
         "image": profile.get("picture") or profile.get("avatar_url"),
     }
+
+
+def _unverified(profile: Mapping[str, Any]) -> bool:
+    """``email_verified`` false, or "false" (some providers send the claim as a string)."""
+    said = profile.get("email_verified")
+    return said is False or (isinstance(said, str) and said.strip().lower() == "false")
 
 
 class OAuthProvider(Provider):
@@ -280,20 +297,35 @@ def _refresh_expiry(token: Mapping[str, Any]) -> dict[str, int]:
 
 class OIDCProvider(OAuthProvider):
     """OpenID Connect: endpoints discovered from the issuer, the ID token validated
-    (signature against the JWKS, refetched once for an unknown ``kid``; ``iss``, ``aud``,
-    ``exp``, ``iat``, ``nonce``)."""
+    (signature against the JWKS, kept ``jwks_max_age`` seconds (an hour; or
+    ``JWTAUTH_PROVIDER_<ID>_JWKS_MAX_AGE``) and refetched once for an unknown ``kid``;
+    ``iss``, ``aud``, ``azp``, ``exp``, ``iat``, ``nonce``: see :mod:`.openid`)."""
 
     type: ClassVar[str] = "oidc"
 
-    def __init__(self, id: str, name: str, *, issuer: str | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        id: str,
+        name: str,
+        *,
+        issuer: str | None = None,
+        jwks_max_age: float | timedelta | None = None,
+        **options: Any,
+    ) -> None:
         options.setdefault("scope", "openid email profile")
         super().__init__(id, name, **options)
         self.issuer = issuer.rstrip("/") if issuer else None
-        self._discovery: tuple[float, dict[str, Any]] | None = None
-        self._jwks: KeySet | None = None
+        self.jwks_max_age = jwks_max_age
+        self._discovery = Published(
+            lambda data: discovery_document(data, self.issuer), DISCOVERY_MAX_AGE
+        )
+        self._jwks = Published(key_set, JWKS_MAX_AGE)
 
     def configure(self, config: Mapping[str, Any]) -> None:
         super().configure(config)
+        key = self._key("JWKS_MAX_AGE")
+        given = config.get(key, JWKS_MAX_AGE) if self.jwks_max_age is None else self.jwks_max_age
+        self._jwks.max_age = duration({key: given}, key, JWKS_MAX_AGE, allow_none=False) or 0
         if self.issuer is None:
             value = config.get(self._key("ISSUER"))
             if not isinstance(value, str) or not value.startswith(("https://", "http://")):
@@ -303,29 +335,11 @@ class OIDCProvider(OAuthProvider):
             self.issuer = value.rstrip("/")
 
     def _metadata(self) -> dict[str, Any]:
-        cached = self._discovery
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        response = requests.get(
-            f"{self.issuer}/.well-known/openid-configuration", timeout=self.timeout
-        )
-        response.raise_for_status()
-        data = response.json()
-        if not isinstance(data, dict) or data.get("issuer", "").rstrip("/") != self.issuer:
-            raise ValueError("the discovery document names another issuer")
-        self._discovery = (time.monotonic() + _CACHE_SECONDS, data)
-        return data
+        url = f"{self.issuer}/.well-known/openid-configuration"
+        return self._discovery.get(url, now=self.clock(), timeout=self.timeout)[0]
 
     def _endpoints(self) -> dict[str, str]:
-        data = self._metadata()
-        found = {
-            "authorization": data["authorization_endpoint"],
-            "token": data["token_endpoint"],
-            "jwks": data["jwks_uri"],
-        }
-        if data.get("userinfo_endpoint"):
-            found["userinfo"] = data["userinfo_endpoint"]
-        return found
+        return endpoints(self._metadata())
 
     def _wrong_issuer(self, params: Mapping[str, str]) -> str | None:
         """RFC 9207: a provider that says it sends ``iss`` in its authorization response
@@ -350,34 +364,16 @@ class OIDCProvider(OAuthProvider):
             params["prompt"] = "consent"  # how providers agree to issue a refresh token
         return params
 
-    def _keys(self, refetch: bool = False) -> KeySet:
-        if self._jwks is None or refetch:
-            response = requests.get(self._endpoints()["jwks"], timeout=self.timeout)
-            response.raise_for_status()
-            self._jwks = KeySet.import_key_set(response.json())
-        return self._jwks
-
     def _id_claims(self, id_token: str, nonce: str | None) -> dict[str, Any]:
         if not nonce or not self.issuer or not self.client_id:
             raise ValueError("no nonce, issuer or client id to check the ID token against")
-        try:
-            decoded = jwt.decode(id_token, self._keys(), algorithms=_ID_TOKEN_ALGORITHMS)
-        except JoseError:
-            # A key we have not seen (rotation at the provider): fetch the set once more.
-            decoded = jwt.decode(
-                id_token, self._keys(refetch=True), algorithms=_ID_TOKEN_ALGORITHMS
-            )
-        registry = jwt.JWTClaimsRegistry(
-            leeway=60,
-            iss={"essential": True, "value": self.issuer},
-            aud={"essential": True, "value": self.client_id},
-            exp={"essential": True},
-            iat={"essential": True},
-            sub={"essential": True},
-            nonce={"essential": True, "value": nonce},
+        jwks = self._endpoints()["jwks"]
+        decoded = verify_signature(
+            id_token, self._jwks, jwks, now=self.clock(), timeout=self.timeout
         )
-        registry.validate(decoded.claims)
-        return dict(decoded.claims)
+        claims = dict(decoded.claims)
+        check_claims(claims, issuer=self.issuer, client_id=self.client_id, nonce=nonce)
+        return claims
 
     def _profile(
         self,
