@@ -206,9 +206,9 @@ def _state_stores(
         except (ValueError, StoreUnavailable) as exc:
             raise ConfigurationError("JWTAUTH_STORE_URL", str(exc)) from None
     lifetime = settings.session.jwt_max_age + settings.session.leeway
-    revocation = (
-        Revocation(store, lifetime, clock) if config.revocation and store is not None else None
-    )
+    revocation = None
+    if config.revocation and store is not None:
+        revocation = Revocation(store, lifetime, clock, _earlier_views(store, settings))
     throttle = None
     if config.throttle:
         throttle = Throttle(
@@ -219,6 +219,16 @@ def _state_stores(
             callbacks=callbacks,
         )
     return store, revocation, throttle
+
+
+def _earlier_views(store: Store, settings: Settings) -> list[Store]:
+    """The store under the default prefixes of the older secrets of a rotation (the first
+    secret names the default prefix): revocations made before the newest secret came first
+    are still read. None with an explicit JWTAUTH_STORE_PREFIX, which does not move."""
+    with_prefix = getattr(store, "with_prefix", None)
+    if settings.store.prefix is not None or with_prefix is None:
+        return []
+    return [with_prefix(default_prefix(secret)) for secret in settings.secrets[1:]]
 
 
 def _exempt_from_csrf_protect(app: Flask, blueprint: Blueprint) -> None:

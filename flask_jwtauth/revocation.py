@@ -16,7 +16,7 @@ import contextlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from .claims import Claims
 from .stores import Store
@@ -34,8 +34,18 @@ def session_id(claims: Claims) -> str | None:
 
 
 class Revocation:
-    def __init__(self, store: Store, lifetime: int, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        lifetime: int,
+        clock: Callable[[], float],
+        earlier: Sequence[Store] = (),
+    ) -> None:
         self.store = store
+        #: Revocations are written to ``store``, read there and in ``earlier``: the same
+        #: store under the prefixes of the app's older secrets, so a rotation of
+        #: JWTAUTH_SECRET (whose first secret names the default prefix) forgets none.
+        self._stores = (store, *earlier)
         #: The app's clock: a verdict is also stale once it has moved on (a test's clock
         #: moved past a revocation's life), not only after real time.
         self.clock = clock
@@ -65,10 +75,16 @@ class Revocation:
         return verdict
 
     def _ask(self, claims: Claims) -> bool:
+        """Revoked in the store, or in one of the ``earlier`` views of it (the key prefixes
+        of the app's older secrets, while a rotation lists them)."""
         sid = session_id(claims)
         sub = claims.get("sub")
         keys = [f"revoked:sid:{sid}", f"revoked:user:{sub}"]
-        by_sid, not_before = self.store.get_many(keys)
+        return any(self._ask_one(store, claims, sid, keys) for store in self._stores)
+
+    @staticmethod
+    def _ask_one(store: Store, claims: Claims, sid: str | None, keys: list[str]) -> bool:
+        by_sid, not_before = store.get_many(keys)
         if by_sid is not None and sid is not None:
             return True
         if not_before is None:

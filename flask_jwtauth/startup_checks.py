@@ -51,13 +51,6 @@ def config_warnings(
             "upstream access and refresh tokens are not kept in them (they would be readable "
             "in the cookie) and are never refreshed; use 'jwe' to keep them"
         )
-    store = settings.store
-    if len(settings.secrets) > 1 and store.prefix is None and (store.url or store.revocation):
-        found.append(
-            "JWTAUTH_SECRET lists several secrets and JWTAUTH_STORE_PREFIX is not set: store "
-            "keys follow the first secret, so revocations made before it became first are no "
-            "longer seen; set JWTAUTH_STORE_PREFIX to keep them across a rotation"
-        )
     if app.config.get("WTF_CSRF_ENABLED") is False:
         found.append(
             "WTF_CSRF_ENABLED = False turns off Flask-WTF's checks on the app's own forms "

@@ -427,3 +427,36 @@ def test_a_verdict_kept_in_this_process_goes_stale_with_the_apps_clock(
     clock.advance(3600)  # the revocation entry has long expired
     client.set_cookie(COOKIE, minted())
     assert client.get("/api/me").status_code == 200
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])
+def test_revocations_survive_a_rotation_of_the_secret(
+    make_app: AppFactory,
+    clock: Clock,
+    tmp_path: Path,
+    kind: str,
+    request: pytest.FixtureRequest,
+) -> None:
+    """The default store prefix follows the first secret: putting a new secret first used
+    to hide every revocation made before (a revoked cookie re-encrypted later would live
+    again). Revocations are now also read under the older secrets' prefixes."""
+    if kind == "redis":
+        url = request.getfixturevalue("redis_server").url
+    else:
+        url = f"sqlite:///{tmp_path}/store.db"
+    new = "rotated-secret-Hq7Lm3Vx9Rt2Bz6Nc4Kw8Pj5"
+    before = revocable(make_app, url)
+    client = before.test_client()
+    sign_in(client)
+    cookie = client.get_cookie(COOKIE)
+    assert cookie is not None
+    with before.test_request_context():
+        revoke_user("1")
+    after = revocable(make_app, url, JWTAUTH_SECRET=[new, SECRET])
+    replay = after.test_client()
+    replay.set_cookie(COOKIE, cookie.value)
+    assert replay.get("/api/me").status_code == 401
+    clock.advance(1)
+    fresh = after.test_client()
+    sign_in(fresh)
+    assert fresh.get("/api/me").status_code == 200  # signed in after the revocation

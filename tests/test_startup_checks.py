@@ -123,22 +123,3 @@ def test_signed_tokens_keep_no_upstream_tokens(
     make_app(JWTAUTH_TOKEN_FORMAT="jws")  # no provider that hands tokens over: nothing said
     assert warnings(caplog) == []
 
-
-def test_issue19_a_rotation_without_a_store_prefix_is_told(
-    make_app: AppFactory, caplog: pytest.LogCaptureFixture, tmp_path: Any
-) -> None:
-    """Store keys follow the first secret unless JWTAUTH_STORE_PREFIX is set: putting a new
-    secret first would hide the revocations made before."""
-    other = "another-secret-9f8e7d6c5b4a39281706f5e4d3c2b1a0"
-    url = f"sqlite:///{tmp_path}/store.db"
-    make_app(JWTAUTH_SECRET=[other, SECRET], JWTAUTH_REVOCATION=True, JWTAUTH_STORE_URL=url)
-    assert any("JWTAUTH_STORE_PREFIX is not set" in m for m in warnings(caplog))
-    caplog.clear()
-    make_app(
-        JWTAUTH_SECRET=[other, SECRET],
-        JWTAUTH_REVOCATION=True,
-        JWTAUTH_STORE_URL=url,
-        JWTAUTH_STORE_PREFIX="shop:",
-    )
-    make_app(JWTAUTH_SECRET=[other, SECRET])  # no store: nothing to lose
-    assert warnings(caplog) == []

@@ -126,8 +126,9 @@ DEFAULTS: dict[str, Key] = {
     "JWTAUTH_STORE_PREFIX": Key(
         None,
         "What every store key starts with (revocations, throttle counts, refresh locks), so "
-        "apps sharing a Redis keep apart; apps with the same prefix share. Set it to keep "
-        "entries across a change of the first secret.",
+        "apps sharing a Redis keep apart; apps with the same prefix share. While "
+        "JWTAUTH_SECRET lists older secrets, revocations are read under their default "
+        "prefixes too, so a rotation loses none.",
         derived="'jwtauth:' + 12 hex digits derived from the first secret",
     ),
     "JWTAUTH_STORE_MEMORY_MAX_ENTRIES": Key(

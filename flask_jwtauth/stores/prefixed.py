@@ -31,5 +31,9 @@ class PrefixedStore:
     def incr(self, key: str, ttl: float) -> int:
         return self.inner.incr(self.prefix + key, ttl)
 
+    def with_prefix(self, prefix: str) -> PrefixedStore:
+        """The same store under another prefix (another secret's, during a rotation)."""
+        return PrefixedStore(self.inner, prefix)
+
     def close(self) -> None:
         self.inner.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -70,6 +71,13 @@ class RedisStore:
             return int(self._incr(keys=[self._prefix + key], args=[max(int(ttl * 1000), 1)]))
         except self._errors as exc:
             raise StoreUnavailable(f"redis: {exc}") from exc
+
+    def with_prefix(self, prefix: str) -> RedisStore:
+        """The same server and connections under another prefix (another secret's, during a
+        rotation)."""
+        view = copy.copy(self)
+        view._prefix = prefix
+        return view
 
     def close(self) -> None:
         self._redis.close()
