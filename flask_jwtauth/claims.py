@@ -26,6 +26,13 @@ RESERVED = ("iat", "exp", "auth_time", "jti", "sid", "nbf")
 MAX_TIME = 253_402_300_799
 
 
+#: Per-session limits a jwt callback may set (seed 001: admins' sessions shorter, and an
+#: update age per role, which NextAuth cannot do): seconds, only ever shorter than the
+#: app's JWTAUTH_SESSION_MAX_AGE / JWTAUTH_SESSION_UPDATE_AGE.
+MAX_AGE = "session_max_age"
+UPDATE_AGE = "session_update_age"
+
+
 def _is_time(value: Any) -> bool:
     """A finite number of seconds in range; not a bool (a subclass of int), not NaN."""
     return type(value) in (int, float) and 0 <= value <= MAX_TIME
@@ -44,11 +51,25 @@ def valid(claims: Claims, *, issued: bool = True) -> bool:
         value = claims.get(name)
         if (issued or value is not None) and not _is_time(value):
             return False
-    for name in ("auth_time", "nbf"):
+    for name in ("auth_time", "nbf", MAX_AGE, UPDATE_AGE):
         value = claims.get(name)
         if value is not None and not _is_time(value):
             return False
     return True
+
+
+def max_age_of(claims: Claims, s: SessionSettings) -> float:
+    """The session's idle lifetime: the app's, or the session's own when shorter."""
+    own = claims.get(MAX_AGE)
+    return s.max_age if own is None or own >= s.max_age else own
+
+
+def update_age_of(claims: Claims, s: SessionSettings) -> float | None:
+    """How often the session is re-issued: the app's, or the session's own when sooner."""
+    own = claims.get(UPDATE_AGE)
+    if own is None:
+        return s.update_age
+    return own if s.update_age is None or own < s.update_age else s.update_age
 
 
 def expired(claims: Claims, now: float, s: SessionSettings) -> bool:
@@ -56,7 +77,7 @@ def expired(claims: Claims, now: float, s: SessionSettings) -> bool:
     if now >= claims["exp"] + s.leeway:
         return True
     iat = claims.get("iat")
-    if iat is not None and now >= iat + s.max_age + s.leeway:
+    if iat is not None and now >= iat + max_age_of(claims, s) + s.leeway:
         return True
     auth_time = claims.get("auth_time")
     return (
@@ -72,7 +93,8 @@ def not_yet_valid(claims: Claims, now: float, s: SessionSettings) -> bool:
 
 
 def due_to_roll(claims: Claims, now: float, s: SessionSettings) -> bool:
-    return s.update_age is not None and now - claims["iat"] >= s.update_age
+    update_age = s.update_age if UPDATE_AGE not in claims else update_age_of(claims, s)
+    return update_age is not None and now - claims["iat"] >= update_age
 
 
 def mint(claims: Claims, now: float) -> Claims:
@@ -120,8 +142,8 @@ def fresh(token: Claims, now: float, previous: Claims | None = None) -> Claims:
 def timestamps(token: Claims, now: float, s: SessionSettings) -> tuple[float, float]:
     """(exp, seconds the session may live idle) for a token (re)issued at ``now``, within
     the absolute cap."""
-    exp = now + s.jwt_max_age
-    max_age: float = s.max_age
+    max_age = max_age_of(token, s)
+    exp = now + (s.jwt_max_age if max_age >= s.max_age else min(s.jwt_max_age, max_age))
     auth_time = token.get("auth_time")
     if s.absolute_max_age is not None and auth_time is not None and _is_time(auth_time):
         cap = auth_time + s.absolute_max_age
@@ -135,9 +157,9 @@ def session_end(token: Claims, now: float, s: SessionSettings) -> float:
     if "exp" not in token:
         # (Re)issued by this request (sign-in, update): it will be written with iat = now.
         exp, _ = timestamps(token, stamp(now), s)
-        return float(min(exp, stamp(now) + s.max_age))
+        return float(min(exp, stamp(now) + max_age_of(token, s)))
     iat = token.get("iat")
-    idle_end = (iat + s.max_age) if iat is not None else token["exp"]
+    idle_end = (iat + max_age_of(token, s)) if iat is not None else token["exp"]
     return float(min(token["exp"], idle_end))
 
 

@@ -1150,3 +1150,52 @@ def test_issue18_the_expiry_notice_survives_an_api_call_that_saw_the_expiry_firs
     assert urlsplit(response.headers["Location"]).path == "/auth/sign-in"
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Your session has expired" in page
+
+
+# -- per-session lifetimes (issue 21, item 21; seed 001) ------------------------------------
+
+
+def test_a_jwt_callback_gives_admins_a_shorter_session_and_a_faster_roll(
+    make_app: AppFactory, clock: Clock
+) -> None:
+    """Seed 001: admins' sessions shorter, and an update age per role (which NextAuth cannot
+    do). The jwt callback sets session_max_age / session_update_age at sign-in; they are
+    honoured in the token's exp, the idle expiry, the session's expires and the cookie."""
+    app, auth = make_app(JWTAUTH_SESSION_MAX_AGE=3600, JWTAUTH_SESSION_UPDATE_AGE=600)
+
+    @auth.jwt_callback
+    def per_role(token: dict[str, Any], user: Any = None) -> dict[str, Any]:
+        if user is not None and "admin" in (user.get("roles") or []):
+            token["session_max_age"] = 60
+            token["session_update_age"] = 0
+        return token
+
+    admin, member = app.test_client(), app.test_client()
+    sign_in(admin, "ann")  # ann is an admin
+    sign_in(member, "bob")
+    admin_cookie = set_cookie(admin.get("/api/me"))  # re-issued on every request
+    assert admin_cookie is not None and admin_cookie.max_age is not None
+    assert admin_cookie.max_age <= 60 + 86400  # 60 s, plus the expiry notice
+    assert set_cookie(member.get("/api/me")) is None  # not due for 10 minutes
+    expires = admin.get("/auth/session").get_json()["expires"]
+    ends = datetime.fromisoformat(expires.replace("Z", "+00:00")).timestamp()
+    assert ends == pytest.approx(clock.now + 60, abs=1)
+    clock.advance(61)
+    assert admin.get("/api/me").status_code == 401
+    assert member.get("/api/me").status_code == 200
+    clock.advance(3600)
+    assert member.get("/api/me").status_code == 401
+
+
+def test_a_session_cannot_give_itself_a_longer_life(make_app: AppFactory, clock: Clock) -> None:
+    app, auth = make_app(JWTAUTH_SESSION_MAX_AGE=60)
+
+    @auth.jwt_callback
+    def longer(token: dict[str, Any]) -> dict[str, Any]:
+        token["session_max_age"] = 3600
+        return token
+
+    client = app.test_client()
+    sign_in(client)
+    clock.advance(61)
+    assert client.get("/api/me").status_code == 401
