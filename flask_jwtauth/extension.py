@@ -6,6 +6,7 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask
 
@@ -85,6 +86,8 @@ class JWTAuth:
             share_refreshes_across_workers(app, refresher, settings, now)
         gate = Gate(settings.session, now, revocation, fail_open=fail_open)
         notice = ExpiryNotice(settings.session.expiry_notice, signed.notice)
+        if not settings.pages.sign_in_elsewhere:
+            notice.sign_in_path = _sign_in_path
         engine = SessionEngine(settings, self.callbacks, now, csrf, gate, notice, refresher)
         app_state = JWTAuthState(
             settings,
@@ -219,6 +222,11 @@ def _state_stores(
             callbacks=callbacks,
         )
     return store, revocation, throttle
+
+
+def _sign_in_path() -> str:
+    """The sign-in page's path (the app's own view's, or ours under SCRIPT_NAME)."""
+    return urlsplit(ext().sign_in_page_url()).path or "/"
 
 
 def _earlier_views(store: Store, settings: Settings) -> list[Store]:

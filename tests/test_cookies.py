@@ -46,7 +46,7 @@ def test_default_cookie(make_app: AppFactory) -> None:
     assert cookie.attrs["path"] == "/"
     assert "secure" not in cookie.attrs  # plain HTTP
     assert "domain" not in cookie.attrs
-    assert cookie.max_age == 3600 + 24 * 3600  # + the expiry notice
+    assert cookie.max_age == 3600  # exactly the session's life
 
 
 def test_https_cookie_is_secure_and_prefixed(make_app: AppFactory) -> None:

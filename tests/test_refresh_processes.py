@@ -175,7 +175,7 @@ def test_gunicorn_workers_without_a_store_refresh_once(
     with gunicorn(upstream, tmp_path / "instance") as url:
         # Every worker has served a request before the burst (each sees the server's flag).
         for _ in range(16):
-            requests.get(f"{url}/auth/csrf", timeout=5)
+            requests.get(f"{url}/auth/csrf", timeout=30)
         cookie = sign_in(url)
         upstream.delay_next(1, 300, then="process")
         statuses = [r.status_code for r in burst([url], cookie)]

@@ -350,7 +350,7 @@ def test_absolute_cap_cookie_max_age_shrinks(make_app: AppFactory, clock: Clock)
     )
     client = app.test_client()
     sign_in(client)
-    grace = DAY  # the cookie outlives the session by JWTAUTH_EXPIRY_NOTICE (a day)
+    grace = 0  # the cookie lives exactly as long as the session (seed 001)
     lifetimes = []
     for _ in range(3):  # +30, +60, +90
         clock.advance(30)
@@ -384,19 +384,25 @@ def test_sign_in_again_restarts_the_absolute_cap(make_app: AppFactory, clock: Cl
     ("max_age", "notice", "grace"),
     [(10, None, DAY), (60, None, DAY), (3600, 120, 120), (30 * DAY, None, DAY), (5, 0, 0)],
 )
-def test_cookie_max_age_is_session_lifetime_plus_the_expiry_notice(
+def test_cookie_max_age_is_the_session_lifetime_and_a_marker_carries_the_notice(
     make_app: AppFactory, max_age: int, notice: int | None, grace: int
 ) -> None:
-    """The cookie outlives the session by ``JWTAUTH_EXPIRY_NOTICE`` (a day unless set), so
-    that an expired session still comes back and can be reported as SessionExpired
-    instead of vanishing silently; short sessions get the same notice as long ones."""
+    """The cookie lives exactly as long as the session (seed 001: the cookie lives maxAge;
+    it used to outlive it by JWTAUTH_EXPIRY_NOTICE). The notice rides in a small marker
+    scoped to the sign-in page, so no other request carries it; without a notice time
+    there is no marker."""
     config = {} if notice is None else {"JWTAUTH_EXPIRY_NOTICE": notice}
     app, _ = make_app(JWTAUTH_SESSION_MAX_AGE=max_age, **config)
     response = sign_in(app.test_client())
     cookie = set_cookie(response)
     assert cookie is not None
-    assert cookie.max_age == max_age + grace
+    assert cookie.max_age == max_age
     assert cookie.attrs.get("expires")
+    marker = set_cookie(response, "jwtauth.session-alive")
+    if grace:
+        assert marker is not None and marker.attrs["path"] == "/auth/sign-in"
+    else:
+        assert marker is None
 
 
 def test_rolled_cookie_max_age_is_renewed(make_app: AppFactory, clock: Clock) -> None:
@@ -405,7 +411,7 @@ def test_rolled_cookie_max_age_is_renewed(make_app: AppFactory, clock: Clock) ->
     sign_in(client)
     clock.advance(45)
     cookie = set_cookie(client.get("/api/me"))
-    assert cookie is not None and cookie.max_age == 60 + DAY
+    assert cookie is not None and cookie.max_age == 60
 
 
 def test_each_sign_in_mints_a_new_session_id(make_app: AppFactory, clock: Clock) -> None:
@@ -522,7 +528,7 @@ def test_jwt_callback_change_reissues_cookie_without_moving_expiry(
     response = client.get("/api/me")
     cookie = set_cookie(response)
     assert cookie is not None and not cookie.cleared
-    assert cookie.max_age == (signed_in_at + 100) - int(clock.now) + DAY  # + notice
+    assert cookie.max_age == (signed_in_at + 100) - int(clock.now)
     token = token_of(client)
     assert token["version"] == 2
     assert token["iat"] == signed_in_at
@@ -1199,3 +1205,28 @@ def test_a_session_cannot_give_itself_a_longer_life(make_app: AppFactory, clock:
     sign_in(client)
     clock.advance(61)
     assert client.get("/api/me").status_code == 401
+
+
+def test_a_browser_that_dropped_the_expired_cookie_is_still_told_why(
+    make_app: AppFactory, clock: Clock
+) -> None:
+    """The cookie's Max-Age is the session's own, so a browser drops it at the session's
+    end and sends nothing back. The sign-in page still says the session expired (the
+    marker scoped to it), once; after a sign-out it says nothing."""
+    app, _ = make_app(JWTAUTH_SESSION_MAX_AGE=10)
+    client = app.test_client()
+    sign_in(client)
+    clock.advance(11)
+    client.delete_cookie(COOKIE)  # what a browser does at Max-Age
+    page = client.get("/dashboard")
+    assert page.status_code == 302
+    shown = client.get(page.headers["Location"]).get_data(as_text=True)
+    assert "Your session has expired" in shown
+    again = client.get("/auth/sign-in").get_data(as_text=True)
+    assert "Your session has expired" not in again  # said once
+
+    sign_in(client)
+    out = client.get("/auth/sign-out").get_data(as_text=True)
+    token = out.split('name="csrf_token" value="')[1].split('"')[0]
+    client.post("/auth/sign-out", data={"csrf_token": token})
+    assert "Your session has expired" not in client.get("/auth/sign-in").get_data(as_text=True)

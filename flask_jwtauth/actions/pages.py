@@ -13,6 +13,9 @@ from . import common
 def sign_in_page() -> Response:
     error = request.args.get("error")
     state = common.state()
+    if state.notice and not error:
+        # The live marker (or a notice cookie): the last session ended without a sign-out.
+        error = state.notice
     if state.notice and error in SESSION_ENDED:
         state.notice_shown = True
     response = render_sign_in(

@@ -71,8 +71,9 @@ DEFAULTS: dict[str, Key] = {
     "JWTAUTH_LEEWAY": Key(0, "Clock tolerance when checking expiry (seconds)."),
     "JWTAUTH_EXPIRY_NOTICE": Key(
         DAY,
-        "How long after expiry the browser still sends the dead cookie back, so that the "
-        "sign-in page can say the session expired.",
+        "How long the sign-in page may say why a session ended: the notice left when a dead "
+        "cookie comes back; 0 also leaves out the marker that tells the sign-in page a "
+        "session the browser dropped at its end expired.",
     ),
     "JWTAUTH_MEMO_SIZE": Key(4096, "Verified tokens kept in memory (0 = decrypt every time)."),
     # -- cookies

@@ -30,8 +30,13 @@ from ..refresh import RefreshDeferred, RefreshEnded, Refresher
 from .cookie import SessionCookie
 from .gate import Gate, Refusal
 from .migration import V4Migration
-from .notice import NOTICE_COOKIE, ExpiryNotice
+from .notice import LIVE_COOKIE, NOTICE_COOKIE, ExpiryNotice
 from .state import WRITES, RequestState, Write, request_state, set_request_state
+
+#: Writes after which the notice part has something to do (set, take away, or mark).
+_NOTICE_WRITES = frozenset({Write.CLEAR, Write.SIGNED_OUT, Write.ISSUE})
+#: Without an absolute cap, activity may keep a session alive indefinitely.
+_NO_CAP = 400 * 86400
 
 
 class SessionEngine:
@@ -79,7 +84,7 @@ class SessionEngine:
         found = self.cookie.read(req.cookies, secure)
         if not found.present:
             if self.migration is None or not self._adopt(req.cookies, state):
-                if NOTICE_COOKIE in req.cookies:
+                if NOTICE_COOKIE in req.cookies or LIVE_COOKIE in req.cookies:
                     self.notice.load(req.cookies, state)
                 log.event("SESSION_NONE", "no session cookie", path=req.path)
             return
@@ -214,8 +219,8 @@ class SessionEngine:
             elif write is Write.CLEAR or write is Write.SIGNED_OUT:
                 self.cookie.clear(response, req)
                 changed = True
-            if state.notice or write is Write.CLEAR:
-                self.notice.save(response, state, changed=changed)
+            if state.notice or write in _NOTICE_WRITES:
+                self.notice.save(response, state, req)
             if self.migration is not None:
                 self.migration.save(response, state, req)
             if state.csrf_cookie is not None or write is Write.ISSUE:
@@ -244,8 +249,12 @@ class SessionEngine:
                 # The session cannot be renewed past its refresh token's own expiry.
                 token = {**token, "exp": stamp(end)}
                 max_age = min(max_age, max(end - now, 0))
-        lifetime = math.ceil(max_age) + self.notice.seconds
+        # Exactly the session's own life (seed 001); the notice marker outlives it.
+        lifetime = math.ceil(max_age)
         self.cookie.write(response, req, token, lifetime, state.secure, rolled_from=unchanged)
+        if state.write is Write.ISSUE:
+            cap = s.absolute_max_age
+            self.notice.mark(response, state, cap if cap is not None else _NO_CAP)
         state.token = token
         if rolled:
             log.event("SESSION_ROLLED", "cookie re-issued", sid=token.get("sid"), exp=token["exp"])

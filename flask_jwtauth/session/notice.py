@@ -11,33 +11,52 @@ planted, or that was altered, reads as no notice at all.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
-from flask import Response
+from flask import Request, Response
 from itsdangerous import Signer
 
-from ..errors import SESSION_ENDED, known
+from ..errors import SESSION_ENDED, ErrorCode, known
 from ..signing import unsign
 from .state import RequestState, Write
 
 NOTICE_COOKIE = "jwtauth.session-expired"
+#: Set at sign-in, scoped to the sign-in page: the session cookie's Max-Age is the
+#: session's own (seed 001), so a browser drops it at the session's end; when the sign-in
+#: page then finds this marker and no session, the session expired (a sign-out deletes it).
+#: No other request carries it, so it costs nothing on the hot path.
+LIVE_COOKIE = "jwtauth.session-alive"
+_LIVE = "live"
+#: Browsers keep a cookie 400 days at most.
+_BROWSER_CAP = 400 * 86400
 
 #: A code and its signature: far below this.
 _MAX_COOKIE = 256
 
 
+#: A sign-in (a new session), a sign-out, or a cookie cleared for a reason already said:
+#: no notice cookie after them.
+_ENDS_THE_NOTICE = (Write.CLEAR, Write.SIGNED_OUT, Write.ISSUE)
+
+
 class ExpiryNotice:
     def __init__(self, seconds: int, signer: Signer) -> None:
-        #: Also how long the session cookie outlives its session, so that a browser still
-        #: sends an expired session back and the app can say why it ended.
+        #: How long after a session's end the sign-in page may still say why it ended.
         self.seconds = seconds
         #: Signs the cookie (``SignedValues.notice``).
         self.signer = signer
+        #: The sign-in page's path, for the live marker (given by ``init_app``, which knows
+        #: the pages); None: no marker.
+        self.sign_in_path: Callable[[], str] | None = None
 
     def load(self, cookies: Mapping[str, str], state: RequestState) -> None:
         """A request with no session cookie: did the last one end, and why?"""
         raw = cookies.get(NOTICE_COOKIE)
         if raw is None:
+            if unsign(self.signer, cookies.get(LIVE_COOKIE), _MAX_COOKIE) == _LIVE:
+                # The sign-in page, a session marked alive and no session cookie: the
+                # browser dropped it at the session's end.
+                state.notice = ErrorCode.SESSION_EXPIRED
             return
         # One that is not ours (altered, planted, an unsigned one from before signing) is
         # no notice; left alone, it expires or the next notice replaces it.
@@ -45,10 +64,36 @@ class ExpiryNotice:
         if notice in SESSION_ENDED:
             state.notice = known(notice)
 
-    def save(self, response: Response, state: RequestState, *, changed: bool) -> None:
+    def mark(self, response: Response, state: RequestState, lifetime: int) -> None:
+        """At sign-in: the live marker, scoped to the sign-in page (no other request carries
+        it), for as long as the session may last."""
+        if not self.seconds or self.sign_in_path is None:
+            return
+        response.set_cookie(
+            LIVE_COOKIE,
+            self.signer.sign(_LIVE).decode("ascii"),
+            max_age=min(lifetime + self.seconds, _BROWSER_CAP),
+            path=self.sign_in_path(),
+            secure=state.secure,
+            httponly=True,
+            samesite="Lax",
+        )
+
+    def unmark(self, response: Response, state: RequestState) -> None:
+        """Sign-out, or the notice was shown: no marker (its path is the sign-in page's)."""
+        if self.sign_in_path is not None:
+            response.delete_cookie(
+                LIVE_COOKIE,
+                path=self.sign_in_path(),
+                secure=state.secure,
+                httponly=True,
+                samesite="Lax",
+            )
+
+    def save(self, response: Response, state: RequestState, req: Request) -> None:
         """Leave the notice when an ended session is cleared and no page said why yet (an
-        API's JSON 401 is not a page); take it away once shown, or when the session cookie
-        was written or cleared for another reason."""
+        API's JSON 401 is not a page); take it (or the live marker) away once shown, on
+        sign-out, or when the cookie was cleared for another reason."""
         if (
             state.write is Write.CLEAR
             and state.error in SESSION_ENDED
@@ -64,7 +109,11 @@ class ExpiryNotice:
                 httponly=True,
                 samesite="Lax",
             )
-        elif state.notice and (changed or state.notice_shown):
+        elif state.notice_shown or state.write in _ENDS_THE_NOTICE:
+            if state.notice_shown or state.write is Write.SIGNED_OUT:
+                self.unmark(response, state)
+            if NOTICE_COOKIE not in req.cookies:
+                return
             response.delete_cookie(
                 NOTICE_COOKIE, path="/", secure=state.secure, httponly=True, samesite="Lax"
             )
