@@ -241,8 +241,10 @@ def render_authjs(answer: Answer, *, api_url: str, provider: str | None) -> Resp
         if answer.location is None:
             return render(answer)
         return _finish(answer, jsonify(url=answer.location))
+    status = answer.status
     if answer.code is ErrorCode.CSRF:
-        url = f"{api_url}/signin?csrf=true"
+        # v4 tells the client where to go, with 200: signIn() reports ok, as v4's does.
+        url, status = f"{api_url}/signin?csrf=true", 200
     else:
         params = {"error": answer.code.value}
         if provider is not None:
@@ -251,5 +253,5 @@ def render_authjs(answer: Answer, *, api_url: str, provider: str | None) -> Resp
             params["code"] = answer.reason
         url = f"{api_url}/error?{urlencode(params)}"
     response = jsonify(url=url)
-    response.status_code = answer.status
+    response.status_code = status
     return _finish(answer, response)

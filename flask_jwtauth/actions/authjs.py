@@ -4,9 +4,12 @@ The route names and answer shapes of next-auth's server, so that the real ``next
 client (``signIn``, ``signOut``, ``getSession``, ``getCsrfToken``, ``getProviders``,
 ``useSession`` and its ``update``) works against a Flask back end unchanged. Each route is a
 thin adapter over our own endpoint: the same flow, CSRF check, throttle and same-origin rules.
-What differs is only the shape: ``{}`` for no session (v4's client reads ``{}`` as "none" and
-chokes on ``null``), and every JSON answer to a form post is ``{"url": ...}``, with the
-failure's ``error`` (and ``code``) in that URL's query, as next-auth's server answers.
+What differs is what v4 answers (``authjs_v4``): ``{}`` for no session (v4's client reads
+``{}`` as "none" and chokes on ``null``), v4's default session shape, every JSON answer to a
+form post ``{"url": ...}`` with the failure's ``error`` (and ``code``) in that URL's query,
+v4's CSRF answers, and 400 for what v4 does not serve. ``tests/test_authjs_parity.py``
+compares each with next-auth's own handler; docs/guides/nextjs.md lists where ours differs on
+purpose.
 """
 
 from __future__ import annotations
@@ -15,17 +18,34 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, request
 
-from ..answers import Answer, data, failed, go, render, render_authjs, sign_in_url
+from ..answers import (
+    SIGN_IN_PAGE_CODES,
+    Answer,
+    data,
+    failed,
+    go,
+    render,
+    render_authjs,
+    sign_in_url,
+    wants_json,
+)
 from ..errors import ErrorCode
 from ..headers import private
+from ..pages import render_error
+from ..providers.credentials import CredentialsProvider
 from ..proxies import get_session
 from ..state import ext
-from . import common, pages
+from . import authjs_v4 as v4
+from . import common
 from .callback import callback_answer
+from .dispatch import MalformedBody, submitted
 from .info import csrf, provider_list
 from .session import render_session, update_answer
 from .sign_in import sign_in_answer
 from .sign_out import sign_out_answer
+
+#: The methods the catch-all answers as v4 does (400): any route or method it lacks.
+_ALL = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
 def register(bp: Blueprint, prefix: str) -> None:
@@ -37,12 +57,18 @@ def register(bp: Blueprint, prefix: str) -> None:
     add("/csrf", "csrf", csrf, ["GET"])
     add("/providers", "providers", providers, ["GET"])
     add("/signin", "signin_page", signin_page, ["GET"])
+    add("/signin/<provider>", "signin_provider_page", signin_page, ["GET"])
+    add("/signin", "signin_none", signin, ["POST"])
     add("/signin/<provider>", "signin", signin, ["POST"])
     add("/callback/<provider>", "callback", provider_callback, ["GET", "POST"])
     add("/signout", "signout_page", signout_page, ["GET"])
     add("/signout", "signout", signout, ["POST"])
     add("/error", "error", error_page, ["GET"])
-    add("/_log", "log", client_log, ["POST"])
+    add("/_log", "log", v4.client_log, ["POST"])
+    # Werkzeug picks a rule that takes the method over one that only matches the path, so
+    # these answer a wrong method on a known route too (400, not 405).
+    add("", "unsupported_root", v4.unsupported, _ALL)
+    add("/<path:rest>", "unsupported", v4.unsupported, _ALL)
 
 
 def _prefix() -> str:
@@ -52,24 +78,38 @@ def _prefix() -> str:
 
 
 def session() -> Response:
-    """The session, or ``{}`` when there is none (next-auth v4's answer)."""
+    """The session in v4's shape, or ``{}`` when there is none (v4's client reads ``{}``
+    as "none" and chokes on ``null``)."""
     found = get_session()
-    return private(jsonify(found if found is not None else {}))
+    return private(jsonify(v4.session(found) if found is not None else {}))
 
 
 def session_update() -> Response:
-    """``update(data)``: body ``{"csrfToken", "data"}``; the session after, or ``{}``."""
+    """``update(data)``: body ``{"csrfToken", "data"}``; the session after, or ``{}``: v4
+    answers 400 ``{}`` to a wrong or missing token (and to a body it cannot read), 200
+    ``{}`` when there is no session."""
     answer = update_answer()
-    if answer.code is None and answer.body is None:
-        answer = data({})  # next-auth v4's client reads {} as "no session"
+    if answer.code in (ErrorCode.CSRF, ErrorCode.BAD_REQUEST):
+        return private(_json({}, 400))
+    if answer.code is ErrorCode.SESSION_REQUIRED or (answer.code is None and not answer.body):
+        answer = data({})
+    elif answer.code is None:
+        answer = data(v4.session(answer.body))
     return render_session(answer)
 
 
 def providers() -> Response:
-    return provider_list(lambda p: f"{common.base_url()}{_prefix()}/signin/{p.id}")
+    """``callbackUrl``: for credentials, the route ``signIn()`` posts to (as v4); for an
+    OAuth provider, the redirect URI registered at the provider (ours, under ``/auth``)."""
+    return provider_list(
+        lambda p: f"{_api_url()}/signin/{p.id}",
+        callback_url=lambda p: (
+            f"{_api_url()}/callback/{p.id}" if p.type == CredentialsProvider.type else None
+        ),
+    )
 
 
-def signin_page() -> Response:
+def signin_page(provider: str | None = None) -> Response:
     """``/signin``: our sign-in page, with what the client asked for."""
     args = request.args
     location = sign_in_url(callbackUrl=args.get("callbackUrl"), error=args.get("error"))
@@ -84,35 +124,80 @@ def signout_page() -> Response:
 
 
 def error_page() -> Response:
-    """``/error?error=Code``: where next-auth sends a failure. As next-auth's route, a sign-in
-    failure goes to the sign-in page and an app's own error page gets the code; any other
-    code is answered as our ``/auth/error`` answers it: the page, with the code's status
-    capped below 500 (a query string alone never makes a 5xx)."""
-    answer = failed(request.args.get("error", ErrorCode.DEFAULT), as_json=False)
-    if answer.location is None:
-        return pages.error_page()
-    return render(answer)
+    """``/error?error=Code``: where next-auth sends a failure. As v4, a sign-in failure
+    goes to the sign-in route (``/signin?error=``) and an app's own error page gets the
+    code; any other code is our error page with v4's status (200, or 403 for
+    ``AccessDenied`` and ``Verification``; never a 5xx for a query string)."""
+    code = request.args.get("error") or ""
+    if code in v4.SIGN_IN_ERRORS or code in SIGN_IN_PAGE_CODES:
+        return render(go(f"{_api_url()}/signin?{urlencode({'error': code})}", as_json=False))
+    answer = failed(code or ErrorCode.DEFAULT, as_json=False)
+    if answer.location is not None and answer.code not in SIGN_IN_PAGE_CODES:
+        return render(answer)  # the app's own error page
+    return render_error(code or ErrorCode.DEFAULT, v4.ERROR_PAGE_STATUS.get(code.lower(), 200))
 
 
-def signin(provider: str) -> Response:
-    """``signIn(<oauth provider>)``: ``{"url": <authorization URL>}``, as our endpoint."""
-    return _as_authjs(sign_in_answer(provider), provider)
+def signin(provider: str | None = None) -> Response:
+    """``signIn(<oauth provider>)``: ``{"url": <authorization URL>}``, as our endpoint.
+    As v4: without the CSRF token or a known provider, ``/signin?csrf=true``; credentials
+    never sign in here (they post to ``/callback/credentials``): ``/signin``."""
+    found = ext().providers.get(provider) if provider else None
+    if found is None or not v4.csrf_ok():
+        return _told(f"{_api_url()}/signin?csrf=true")
+    if found.type == CredentialsProvider.type:
+        return _told(f"{_api_url()}/signin")
+    return _as_authjs(sign_in_answer(found.id), found.id)
 
 
 def provider_callback(provider: str) -> Response:
-    """``signIn('credentials', ...)`` posts here; a provider's redirect may land here too."""
+    """``signIn('credentials', ...)`` posts here; a provider's redirect may land here too.
+    An unknown provider, or a GET for credentials, is v4's unsupported request (400; v4
+    answers 500 to the latter)."""
+    found = ext().providers.get(provider)
+    if found is None:
+        return v4.unsupported()
+    if found.type == CredentialsProvider.type:
+        if request.method != "POST":
+            return v4.unsupported()
+        if not v4.csrf_ok() and not _malformed():
+            return _told(f"{_api_url()}/signin?csrf=true")
     return _as_authjs(callback_answer(provider), provider)
 
 
 def signout() -> Response:
+    """As v4, the token is checked whether or not there is a session; without it the
+    client is told ``/signout?csrf=true``: the sign-out confirmation page."""
+    if not v4.csrf_ok():
+        return _told(f"{_api_url()}/signout?csrf=true")
     return _as_authjs(sign_out_answer(), None)
 
 
-def client_log() -> Response:
-    """next-auth's client reports its own errors here: nothing to keep (and never trusted
-    enough to log), so an API call from its logger is not a 404."""
-    return Response(status=204)
+def _api_url() -> str:
+    return f"{common.base_url()}{_prefix()}"
+
+
+def _malformed() -> bool:
+    try:
+        submitted()
+    except MalformedBody:
+        return True
+    return False
+
+
+def _told(url: str) -> Response:
+    """Go to ``url``: ``{"url"}`` (200) for the client, a redirect for a browser's form."""
+    try:
+        as_json = wants_json(submitted())
+    except MalformedBody:
+        as_json = True
+    return _as_authjs(go(url, as_json=as_json), None)
+
+
+def _json(body: object, status: int) -> Response:
+    response = jsonify(body)
+    response.status_code = status
+    return response
 
 
 def _as_authjs(answer: Answer, provider: str | None) -> Response:
-    return render_authjs(answer, api_url=f"{common.base_url()}{_prefix()}", provider=provider)
+    return render_authjs(answer, api_url=_api_url(), provider=provider)

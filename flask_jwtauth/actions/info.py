@@ -20,8 +20,12 @@ def providers() -> Response:
     return provider_list(lambda p: external("jwtauth.sign_in_provider", provider=p.id))
 
 
-def provider_list(sign_in_url: Callable[[Provider], str]) -> Response:
-    """Auth.js's ``/providers`` shape; ``callbackUrl`` is the one registered at providers."""
+def provider_list(
+    sign_in_url: Callable[[Provider], str],
+    callback_url: Callable[[Provider], str | None] = lambda p: None,
+) -> Response:
+    """Auth.js's ``/providers`` shape; ``callbackUrl`` is the one registered at providers
+    unless ``callback_url`` says otherwise."""
     out = {}
     for p in ext().providers.values():
         out[p.id] = {
@@ -29,7 +33,7 @@ def provider_list(sign_in_url: Callable[[Provider], str]) -> Response:
             "name": p.name,
             "type": p.type,
             "signinUrl": sign_in_url(p),
-            "callbackUrl": external("jwtauth.callback", provider=p.id),
+            "callbackUrl": callback_url(p) or external("jwtauth.callback", provider=p.id),
         }
     # Built from the Host header: never cached, so a forged Host cannot poison a cache.
     return private(jsonify(out))

@@ -167,3 +167,44 @@ def test_sign_in_with_an_openid_provider(page: Page, served: tuple[str, OpenIDPr
     session = page.evaluate("() => window.nextAuth.getSession()")
     assert session["user"]["name"] == "User zoe"
     assert op.stats()["authorization_code"] == 1
+
+
+def _sign_in_ann(page: Page, base: str) -> None:
+    page.goto(f"{base}/")
+    result = page.evaluate(
+        """() => window.nextAuth.signIn("credentials",
+             {redirect: false, username: "ann", password: "pw-ann"})"""
+    )
+    assert result["ok"] is True
+    status(page, "authenticated")
+
+
+def test_sign_out_with_a_stale_token_lands_on_the_confirmation(
+    page: Page, served: tuple[str, OpenIDProvider]
+) -> None:
+    """As with v4's server: a sign-out post whose token is not this browser's is told
+    ``/signout?csrf=true``, and signOut() takes the user to the sign-out confirmation (ours),
+    still signed in; not to the sign-in page (issue 20)."""
+    base, _ = served
+    _sign_in_ann(page, base)
+    page.route("**/api/auth/csrf", lambda route: route.fulfill(json={"csrfToken": "stale"}))
+    page.evaluate("() => { window.nextAuth.signOut({callbackUrl: '/'}); }")
+    page.wait_for_url(f"{base}/auth/sign-out**")
+    page.unroute("**/api/auth/csrf")
+    session = page.request.get(f"{base}/api/auth/session").json()
+    assert session["user"] == {"name": "Ann", "email": "ann@example.com"}
+
+
+def test_sign_out_without_options_returns_to_the_page(
+    page: Page, served: tuple[str, OpenIDProvider]
+) -> None:
+    """Ours keeps no callback-url cookie (a deliberate difference, docs/guides/nextjs.md):
+    signOut() always sends callbackUrl, the page's own address by default, and lands there
+    signed out, as with v4's server."""
+    base, _ = served
+    _sign_in_ann(page, base)
+    page.goto(f"{base}/?here=1")
+    status(page, "authenticated")
+    page.evaluate("() => { window.nextAuth.signOut(); }")
+    page.wait_for_url(f"{base}/?here=1")
+    status(page, "unauthenticated")

@@ -1,0 +1,297 @@
+"""Auth.js's REST API, answer for answer: the Flask adapter (``JWTAUTH_AUTHJS_API_URL``)
+against npm next-auth@4.24.15's own handler (``nextauth_reference``).
+
+Each sequence runs against both servers, each with its own cookie jar, and every answer is
+reduced to what a client can observe without secrets or timestamps: status, media type,
+JSON keys and value types (a URL relative to its server's origin, a date with or without
+milliseconds), the redirect target relative to the origin, and whether the session cookie
+was set or cleared. ``DELIBERATE`` lists the answers where ours differs on purpose (each
+with its reason, also in docs/guides/nextjs.md); every other answer must be v4's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import requests
+from flask import Flask
+from nextauth_reference import next_auth_v4, require_next_auth
+from support import COOKIE, SECRET, authorize, serving
+
+from flask_jwtauth import CredentialsProvider, JWTAuth
+
+API = "/api/auth"
+Observation = dict[str, Any]
+
+_NO_SNIFFING = "text/plain, not an answer without a media type for a browser to sniff"
+_NEXT_PARSER = "Next.js's body parser answers this text before next-auth runs; ours is JSON"
+_COOKIE = "the session cookie is re-issued once JWTAUTH_SESSION_UPDATE_AGE has passed"
+
+#: Answers where ours differs from v4 on purpose: step -> reason (docs/guides/nextjs.md).
+DELIBERATE: dict[str, str] = {
+    "session": _COOKIE,
+    "session from chunks": _COOKIE,
+    "sign-out of chunks": "no callback-url cookie: without callbackUrl, the app's root",
+    **dict.fromkeys(
+        (
+            "GET unknown action",
+            "POST unknown action",
+            "POST /providers",
+            "POST /csrf",
+            "GET /_log",
+            "DELETE /session",
+            "callback, unknown provider",
+            "GET callback, unknown provider",
+        ),
+        _NO_SNIFFING,
+    ),
+    "GET callback/credentials": f"400, not v4's 500 (no 5xx for a request alone); {_NO_SNIFFING}",
+    "update, bad JSON": _NEXT_PARSER,
+    "sign-in, bad JSON": _NEXT_PARSER,
+    "error page Configuration": "200, not v4's 500: a query string alone never makes a 5xx",
+}
+
+_ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$")
+
+
+@dataclass
+class Side:
+    """One server and one browser's cookie jar."""
+
+    origin: str
+    session_cookie: str
+    http: requests.Session = field(default_factory=requests.Session)
+    seen: list[tuple[str, Observation]] = field(default_factory=list)
+
+    def send(self, label: str, method: str, path: str, *, follow: bool = False, **kw: Any) -> Any:
+        response = self.http.request(
+            method, f"{self.origin}{API}{path}", allow_redirects=follow, timeout=10, **kw
+        )
+        self.seen.append((label, self.observe(response, follow)))
+        try:
+            return response.json()
+        except ValueError:
+            return None
+
+    def csrf(self) -> str:
+        token: str = self.http.get(f"{self.origin}{API}/csrf", timeout=10).json()["csrfToken"]
+        return token
+
+    def observe(self, response: requests.Response, followed: bool) -> Observation:
+        seen: Observation = {"status": response.status_code}
+        seen["session_cookie"] = self.cookie_change(response)
+        if response.is_redirect:  # the browser follows it: its body is never shown
+            seen["location"] = self.relative(response.headers["Location"])
+            return seen
+        media = response.headers.get("Content-Type")
+        seen["media"] = media.split(";")[0].strip() if media else None
+        if "json" in (seen["media"] or ""):
+            seen["body"] = self.shape(response.json())
+        elif not followed and not response.content:
+            seen["body"] = "empty"
+        return seen
+
+    def relative(self, url: str) -> str:
+        return url[len(self.origin) :] or "/" if url.startswith(self.origin) else url
+
+    def shape(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: self.shape(v) for k, v in sorted(value.items())}
+        if isinstance(value, list):
+            return [self.shape(v) for v in value]
+        if isinstance(value, str):
+            if value.startswith(self.origin) or value.startswith("/"):
+                return f"url {self.relative(value)}"
+            match = _ISO.match(value)
+            if match:
+                return "date with milliseconds" if match.group(1) else "date in seconds"
+            return "str"
+        return type(value).__name__
+
+    def cookie_change(self, response: requests.Response) -> str | None:
+        change = None
+        for header in response.raw.headers.getlist("Set-Cookie"):
+            name, _, rest = header.partition("=")
+            if not name.strip().startswith(self.session_cookie):
+                continue
+            value = rest.split(";")[0]
+            cleared = not value or "max-age=0" in rest.lower() or "1970" in rest
+            change = "cleared" if cleared and change is None else change or "set"
+            if not cleared:
+                change = "set"
+        return change
+
+
+def flask_app(origin: str) -> Flask:
+    app = Flask(__name__)
+    app.config.update(JWTAUTH_SECRET=SECRET, JWTAUTH_AUTHJS_API_URL=API, JWTAUTH_URL=origin)
+    auth = JWTAuth(app, providers=[CredentialsProvider(authorize=authorize)])
+
+    @auth.jwt_callback
+    def jwt(token: dict[str, Any], trigger: str | None = None, session: Any = None) -> Any:
+        # The reference's jwt callback does the same: update({name}).
+        if trigger == "update" and isinstance(session, dict) and "name" in session:
+            token["name"] = str(session["name"])
+        return token
+
+    return app
+
+
+@pytest.fixture(scope="module")
+def origins() -> Iterator[tuple[str, str]]:
+    """(next-auth v4's origin, the Flask app's origin), both on loopback ports."""
+    require_next_auth()
+    from oidc_server import free_port
+
+    port = free_port()
+    with next_auth_v4() as reference, serving(flask_app(f"http://127.0.0.1:{port}"), port) as ours:
+        yield reference, ours
+
+
+# -- the sequences: what next-auth/react (and a browser on its pages) sends ----------------
+
+
+def sign_in(side: Side, label: str = "sign-in", password: str = "pw-ann", **extra: Any) -> Any:
+    form = {"username": "ann", "password": password, "csrfToken": side.csrf()}
+    form.update(callbackUrl=f"{side.origin}/dashboard", json="true", **extra)
+    return side.send(label, "POST", "/callback/credentials", data=form)
+
+
+def anonymous(side: Side) -> None:
+    side.send("providers", "GET", "/providers")
+    side.send("csrf", "GET", "/csrf")
+    side.send("session, none", "GET", "/session")
+    side.send("update, no session", "POST", "/session", json={"csrfToken": side.csrf(), "data": {}})
+    side.send("update, no csrfToken", "POST", "/session", json={"data": {}})
+
+
+def signed_in(side: Side) -> None:
+    sign_in(side)
+    side.send("session", "GET", "/session")
+    token = side.csrf()
+    side.send("update", "POST", "/session", json={"csrfToken": token, "data": {"name": "Ann 2"}})
+    side.send("update, form", "POST", "/session", data={"csrfToken": token, "json": "true"})
+    side.send("update, wrong csrfToken", "POST", "/session", json={"csrfToken": "x", "data": {}})
+    form = {"csrfToken": token, "callbackUrl": f"{side.origin}/bye", "json": "true"}
+    side.send("sign-out", "POST", "/signout", data=form)
+    side.send("session after sign-out", "GET", "/session")
+
+
+def chunked(side: Side) -> None:
+    sign_in(side)
+    big = {"csrfToken": side.csrf(), "data": {"name": "A" * 6000}}
+    side.send("update to a chunked cookie", "POST", "/session", json=big)
+    side.send("session from chunks", "GET", "/session")
+    form = {"csrfToken": side.csrf(), "json": "true"}
+    side.send("sign-out of chunks", "POST", "/signout", data=form)
+    side.send("session after chunks", "GET", "/session")
+
+
+def csrf_failures(side: Side) -> None:
+    form = {"username": "ann", "password": "pw-ann", "json": "true"}
+    side.send("sign-in, no csrfToken", "POST", "/callback/credentials", data=form)
+    form["csrfToken"] = "wrong"
+    side.send("sign-in, wrong csrfToken", "POST", "/callback/credentials", data=form)
+    side.send("sign-out, no csrfToken", "POST", "/signout", data={"json": "true"})
+    side.send("sign-out, wrong csrfToken", "POST", "/signout", data=form)
+    form = {"csrfToken": side.csrf(), "json": "true"}
+    side.send("sign-out, no session", "POST", "/signout", data=form)
+    side.send("session after", "GET", "/session")
+
+
+def bad_credentials(side: Side) -> None:
+    sign_in(side, "wrong password", password="nope")
+    sign_in(side, "unknown user", username="nobody")
+    side.send("session after", "GET", "/session")
+
+
+def sign_in_route(side: Side) -> None:
+    form = {"username": "ann", "password": "pw-ann", "csrfToken": side.csrf(), "json": "true"}
+    side.send("signin/credentials", "POST", "/signin/credentials", data=form)
+    side.send("session after signin/credentials", "GET", "/session")
+    side.send("signin/unknown", "POST", "/signin/nope", data=form)
+    side.send("signin, no provider", "POST", "/signin", data=form)
+    side.send("signin/credentials, no csrfToken", "POST", "/signin/credentials", data={})
+
+
+def unsupported(side: Side) -> None:
+    form = {"csrfToken": side.csrf(), "json": "true"}
+    side.send("GET unknown action", "GET", "/nonsense")
+    side.send("POST unknown action", "POST", "/nonsense", data=form)
+    side.send("POST /providers", "POST", "/providers", data=form)
+    side.send("POST /csrf", "POST", "/csrf", data=form)
+    side.send("GET /_log", "GET", "/_log")
+    side.send("DELETE /session", "DELETE", "/session")
+    side.send("callback, unknown provider", "POST", "/callback/nope", data=form)
+    side.send("GET callback, unknown provider", "GET", "/callback/nope")
+    side.send("GET callback/credentials", "GET", "/callback/credentials")
+
+
+def malformed(side: Side) -> None:
+    headers = {"Content-Type": "application/json"}
+    side.send("update, bad JSON", "POST", "/session", data="{", headers=headers)
+    side.send("sign-in, bad JSON", "POST", "/callback/credentials", data="{", headers=headers)
+    side.send("update, JSON list", "POST", "/session", json=[1])
+    jar = side.http.cookies
+    jar.set(side.session_cookie, "not-a-token", domain="127.0.0.1", path="/")
+    side.send("session, forged cookie", "GET", "/session")
+
+
+def logger(side: Side) -> None:
+    side.send("_log", "POST", "/_log", json={"level": "error", "code": "X", "message": "m"})
+    side.send("_log, form", "POST", "/_log", data={"level": "warn", "code": "X"})
+
+
+def pages(side: Side) -> None:
+    side.send("signin page", "GET", "/signin?callbackUrl=%2Fdashboard", follow=True)
+    side.send("signout page", "GET", "/signout", follow=True)
+    for code in ("", "Unknown", "Verification", "AccessDenied", "Configuration"):
+        side.send(f"error page {code or '(none)'}", "GET", f"/error?error={code}", follow=True)
+    side.send("error page, a sign-in error", "GET", "/error?error=CredentialsSignin")
+
+
+SEQUENCES: dict[str, Callable[[Side], None]] = {
+    f.__name__: f
+    for f in (
+        anonymous,
+        signed_in,
+        chunked,
+        csrf_failures,
+        bad_credentials,
+        sign_in_route,
+        unsupported,
+        malformed,
+        logger,
+        pages,
+    )
+}
+
+
+def compare(reference: Side, ours: Side) -> tuple[int, list[str]]:
+    """(the number of answers compared, a readable line for each unexpected difference)."""
+    assert [label for label, _ in reference.seen] == [label for label, _ in ours.seen]
+    problems = []
+    for (label, theirs), (_, mine) in zip(reference.seen, ours.seen, strict=True):
+        differs = theirs != mine
+        if differs and label not in DELIBERATE:
+            keys = sorted({*theirs, *mine})
+            lines = [f"  {k}: v4 {theirs.get(k)!r} / ours {mine.get(k)!r}" for k in keys
+                     if theirs.get(k) != mine.get(k)]
+            problems.append(f"{label}:\n" + "\n".join(lines))
+        elif not differs and label in DELIBERATE:
+            problems.append(f"{label}: now as v4's; take it off DELIBERATE and the guide")
+    return len(reference.seen), problems
+
+
+@pytest.mark.parametrize("name", SEQUENCES)
+def test_the_same_answers_as_next_auth_v4(origins: tuple[str, str], name: str) -> None:
+    reference = Side(origins[0], "next-auth.session-token")
+    ours = Side(origins[1], COOKIE)
+    SEQUENCES[name](reference)
+    SEQUENCES[name](ours)
+    _, problems = compare(reference, ours)
+    assert not problems, "differs from next-auth v4:\n" + "\n".join(problems)
