@@ -6,7 +6,6 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask
 
@@ -87,7 +86,7 @@ class JWTAuth:
         gate = Gate(settings.session, now, revocation, fail_open=fail_open)
         notice = ExpiryNotice(settings.session.expiry_notice, signed.notice)
         if not settings.pages.sign_in_elsewhere:
-            notice.sign_in_path = _sign_in_path
+            notice.sign_in_url = _sign_in_page_url
         engine = SessionEngine(settings, self.callbacks, now, csrf, gate, notice, refresher)
         app_state = JWTAuthState(
             settings,
@@ -224,9 +223,8 @@ def _state_stores(
     return store, revocation, throttle
 
 
-def _sign_in_path() -> str:
-    """The sign-in page's path (the app's own view's, or ours under SCRIPT_NAME)."""
-    return urlsplit(ext().sign_in_page_url()).path or "/"
+def _sign_in_page_url() -> str:
+    return ext().sign_in_page_url()
 
 
 def _earlier_views(store: Store, settings: Settings) -> list[Store]:

@@ -12,8 +12,9 @@ planted, or that was altered, reads as no notice at all.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from urllib.parse import urlsplit
 
-from flask import Request, Response
+from flask import Request, Response, request
 from itsdangerous import Signer
 
 from ..errors import SESSION_ENDED, ErrorCode, known
@@ -45,9 +46,21 @@ class ExpiryNotice:
         self.seconds = seconds
         #: Signs the cookie (``SignedValues.notice``).
         self.signer = signer
-        #: The sign-in page's path, for the live marker (given by ``init_app``, which knows
-        #: the pages); None: no marker.
-        self.sign_in_path: Callable[[], str] | None = None
+        #: The sign-in page's URL, for the live marker's path (given by ``init_app``, which
+        #: knows the pages); None: no marker (a sign-in page on another origin).
+        self.sign_in_url: Callable[[], str] | None = None
+        #: Its path per mount point (SCRIPT_NAME): worked out once, not at every sign-in.
+        self._paths: dict[str, str] = {}
+
+    def sign_in_path(self) -> str:
+        assert self.sign_in_url is not None
+        root = request.script_root
+        found = self._paths.get(root)
+        if found is None:
+            found = urlsplit(self.sign_in_url()).path or "/"
+            if len(self._paths) < 16:
+                self._paths[root] = found
+        return found
 
     def load(self, cookies: Mapping[str, str], state: RequestState) -> None:
         """A request with no session cookie: did the last one end, and why?"""
@@ -67,7 +80,7 @@ class ExpiryNotice:
     def mark(self, response: Response, state: RequestState, lifetime: int) -> None:
         """At sign-in: the live marker, scoped to the sign-in page (no other request carries
         it), for as long as the session may last."""
-        if not self.seconds or self.sign_in_path is None:
+        if not self.seconds or self.sign_in_url is None:
             return
         response.set_cookie(
             LIVE_COOKIE,
@@ -81,7 +94,7 @@ class ExpiryNotice:
 
     def unmark(self, response: Response, state: RequestState) -> None:
         """Sign-out, or the notice was shown: no marker (its path is the sign-in page's)."""
-        if self.sign_in_path is not None:
+        if self.sign_in_url is not None:
             response.delete_cookie(
                 LIVE_COOKIE,
                 path=self.sign_in_path(),
