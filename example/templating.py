@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -26,6 +27,16 @@ def duration(seconds: float) -> str:
     return f"{whole / size:.3g} {unit}"
 
 
+def display_name(user: Mapping[str, Any]) -> str:
+    """Who is signed in, in words: the name, else the email, the username, the id. A
+    provider account may have no name (the demo provider's typed user names have none)."""
+    for key in ("name", "email", "username", "id"):
+        value = user.get(key)
+        if value:
+            return str(value)
+    return "someone"
+
+
 def _globals() -> dict[str, Any]:
     state = example_state()
     return {
@@ -40,4 +51,5 @@ def _globals() -> dict[str, Any]:
 def init_templating(app: Flask) -> None:
     app.add_template_filter(clock_time)
     app.add_template_filter(duration)
+    app.add_template_filter(display_name)
     app.context_processor(_globals)

@@ -5,9 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Flask, redirect, render_template, request
+from werkzeug.wrappers import Response
 
-from flask_jwtauth import access_token, current_session, get_token, login_required
+from flask_jwtauth import (
+    access_token,
+    current_session,
+    get_token,
+    login_required,
+    public,
+    sign_in_url,
+)
 
 from . import upstream_client
 from .auth import upstream_url
@@ -82,3 +90,23 @@ def api_demo() -> str:
 def sign_up() -> str:
     """Seed 000 keeps sign-up public; accounts here come from the seeded table."""
     return render_template("sign_up.html")
+
+
+#: The built-in sign-in page's usual address, for scenarios that move it (seed 000's /sign-in).
+BUILT_IN_SIGN_IN = "/auth/sign-in"
+
+
+@public
+def moved_sign_in() -> Response:
+    """An old bookmark of ``/auth/sign-in`` goes to the sign-in page, its query kept (a
+    ``callbackUrl`` stays the page to come back to), rather than being a protected 404."""
+    target = sign_in_url()
+    if request.query_string:
+        target += "?" + request.query_string.decode("latin-1")
+    return redirect(target, 302)
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(bp)
+    if app.config.get("JWTAUTH_SIGN_IN_URL", BUILT_IN_SIGN_IN) != BUILT_IN_SIGN_IN:
+        app.add_url_rule(BUILT_IN_SIGN_IN, "moved_sign_in", moved_sign_in)

@@ -363,12 +363,29 @@ def test_seed000_protects_everything_but_static_files_sign_in_and_sign_up(
     assert client.get("/api/me").status_code == 401
     assert client.get("/api/me").get_json()["error"] == "SessionRequired"
     assert client.get("/sign-in").status_code == 200
-    # Moved to /sign-in: no route there, and protect-all does not reveal that.
-    assert client.get("/auth/sign-in").headers["Location"].startswith("/sign-in?")
+    # Moved to /sign-in: the old address leads there.
+    assert client.get("/auth/sign-in").headers["Location"] == "/sign-in"
     assert client.get("/sign-up").status_code == 200
     with client.get("/static/style.css") as static:
         assert static.status_code == 200
     assert client.get("/favicon.ico").status_code == 404  # public, merely absent
+
+
+def test_seed000_the_old_sign_in_address_signs_in_and_lands_home(start: Start) -> None:
+    """Issue 21, item 5: ``/auth/sign-in`` (a bookmark from the default scenario) goes to
+    ``/sign-in``, and signing in there lands on a page, not on a 404."""
+    running = start("seed000")
+    client = running.client
+    moved = client.get("/auth/sign-in?callbackUrl=%2Fdashboard")
+    assert moved.status_code == 302
+    assert moved.headers["Location"] == "/sign-in?callbackUrl=%2Fdashboard"
+    assert client.get("/auth/sign-in").headers["Location"] == "/sign-in"
+    # What the guard made of it before: the sign-in page ignores a callbackUrl to itself.
+    page = client.get("/sign-in?callbackUrl=%2Fauth%2Fsign-in").get_data(as_text=True)
+    assert 'name="callbackUrl" value=""' in page
+    landed = running.sign_in(callback_url="/auth/sign-in")
+    assert landed.headers["Location"] == "/"
+    assert client.get("/").status_code == 200
 
 
 def test_seed000_session_lasts_ten_seconds_whatever_the_activity(start: Start) -> None:
@@ -523,6 +540,66 @@ def test_the_demo_provider_signs_in_with_no_account_anywhere(start: Start) -> No
     finally:
         demo.stop()
     assert demo.process.poll() is not None
+
+
+def test_a_provider_account_without_a_name_is_greeted_by_its_user_name(start: Start) -> None:
+    """Issue 21, item 1: a user name typed at the demo provider (no name, no email in its
+    profile) is what the pages show, never "None"."""
+    running = start(EXAMPLE_DEMO_OIDC="1")
+    demo = running.app.extensions["example_demo_oidc"]
+    try:
+        client = running.client
+        page = client.get("/auth/sign-in").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token is not None
+        started = client.post(
+            "/auth/sign-in/demo", data={"csrf_token": token.group(1), "callbackUrl": "/dashboard"}
+        )
+        answered = requests.post(
+            started.headers["Location"], data={"sub": "bob"}, allow_redirects=False, timeout=10
+        )
+        back = urlsplit(answered.headers["Location"])
+        assert client.get(f"{back.path}?{back.query}").status_code == 302
+        dashboard = client.get("/dashboard").get_data(as_text=True)
+        assert "Hello, bob" in dashboard and "None" not in dashboard.split("<pre")[0]
+        assert "Signed in as <strong>bob</strong>" in dashboard
+        home = client.get("/").get_data(as_text=True)
+        assert "as bob." in home and "None" not in home
+    finally:
+        demo.stop()
+
+
+def test_denying_at_the_demo_provider_lands_on_the_sign_in_page(start: Start) -> None:
+    """Issue 21, item 2: "Deny" on the provider's form comes back as
+    ``error=access_denied``: the sign-in page says the sign-in was cancelled (no 403)."""
+    running = start(EXAMPLE_DEMO_OIDC="1")
+    demo = running.app.extensions["example_demo_oidc"]
+    try:
+        client = running.client
+        page = client.get("/auth/sign-in").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token is not None
+        started = client.post(
+            "/auth/sign-in/demo", data={"csrf_token": token.group(1), "callbackUrl": "/dashboard"}
+        )
+        answered = requests.post(
+            started.headers["Location"],
+            data={"sub": "demo", "action": "deny"},
+            allow_redirects=False,
+            timeout=10,
+        )
+        back = urlsplit(answered.headers["Location"])
+        assert "error=access_denied" in back.query
+        landed = client.get(f"{back.path}?{back.query}")
+        assert landed.status_code == 302
+        # The mock leaves ``state`` out of its denial, so the page to return to is not
+        # known here (a real provider sends it: tests/test_oauth.py keeps the callbackUrl).
+        assert landed.headers["Location"] == "/auth/sign-in?error=SignInCancelled"
+        shown = client.get(landed.headers["Location"]).get_data(as_text=True)
+        assert "Sign-in was cancelled" in shown
+        assert client.get_cookie(COOKIE) is None
+    finally:
+        demo.stop()
 
 
 def test_a_real_provider_is_three_settings_away(start: Start) -> None:
