@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
-from flask import Blueprint, Flask, redirect, render_template, request
+from flask import Blueprint, Flask, current_app, redirect, render_template, request
 from werkzeug.wrappers import Response
 
 from flask_jwtauth import (
@@ -28,6 +28,26 @@ def _expires_at(session: dict[str, Any]) -> float:
     return datetime.fromisoformat(session["expires"]).timestamp()
 
 
+def _as_sent(token: dict[str, Any], session: dict[str, Any]) -> tuple[float, float]:
+    """When the cookie this response carries was issued and when it expires.
+
+    A view sees the session as the request brought it; a rolling session due for re-issue
+    is written after the view, issued now with a fresh expiry. The page shows that cookie's
+    times, as ``/auth/session`` on the next request would, not the previous request's.
+    """
+    state = example_state()
+    now = round(state.clock(), 3)  # the token's times are to the millisecond
+    update_age = state.session_update_age
+    if update_age is None or now - token["iat"] < update_age:
+        return token["iat"], _expires_at(session)
+    jwt_max_age = current_app.config.get("JWTAUTH_JWT_MAX_AGE") or state.session_max_age
+    expires = now + min(state.session_max_age, jwt_max_age)
+    refresh_end = (token.get("upstream") or {}).get("refresh_expires_at")
+    if refresh_end is not None:
+        expires = min(expires, refresh_end)  # never past the refresh token's own end
+    return now, expires
+
+
 @bp.get("/")
 def home() -> str:
     return render_template("home.html")
@@ -43,13 +63,20 @@ def dashboard() -> str:
     upstream = None
     if example_state().scenario.uses_backend:
         upstream = _upstream_facts(token)
+    issued_at, expires_at = _as_sent(token, session)
     return render_template(
         "dashboard.html",
-        session=session,
+        session={**session, "expires": _iso(expires_at)},
         token=token,
-        expires_at=_expires_at(session),
+        issued_at=issued_at,
+        expires_at=expires_at,
         upstream=upstream,
     )
+
+
+def _iso(timestamp: float) -> str:
+    """As the session's ``expires``: ISO 8601 in UTC."""
+    return datetime.fromtimestamp(timestamp, timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def _upstream_facts(token: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from werkzeug.test import TestResponse
 
 import example
 from example import db
+from example.templating import clock_time
 from example.upstream_tokens import ACCESS_TTL
 
 if TYPE_CHECKING:
@@ -265,7 +266,8 @@ def test_round_trip_from_a_protected_page_back_to_it(start: Start) -> None:
 
     page = running.client.get("/dashboard").get_data(as_text=True)
     assert "Hello, Alice Example" in page
-    assert '"username": "alice"' in page  # current_session, shaped by the session callback
+    # current_session, shaped by the session callback
+    assert '"username": "alice"' in re.sub(r"<[^>]+>", "", page)
     assert "(in 30 d, unless re-issued)" in page
     assert 'id="reissued">not yet' in page
 
@@ -424,6 +426,54 @@ def test_seed001_reissues_after_the_update_age_and_shows_it(start: Start) -> Non
     page = running.client.get("/dashboard").get_data(as_text=True)
     assert 'id="reissued">yes, last 16 s after sign-in' in page
     assert "(in 60 s, unless re-issued)" in page
+
+
+def test_seed001_the_dashboard_shows_the_cookie_it_sends(start: Start) -> None:
+    """Issue 21, item 4: the request that re-issues the session shows the new issue time
+    and expiry, as ``/auth/session`` does next, not the cookie the request brought."""
+    running = start("seed001")
+    running.sign_in()
+    running.clock.advance(26)  # due (15 s): this very request re-issues
+    response = running.client.get("/dashboard")
+    assert running.session_cookie_set(response)
+    page = response.get_data(as_text=True)
+    now = running.clock()
+    issued = re.search(r'id="issued-at">([^<(]+)', page)
+    assert issued is not None and issued.group(1).strip() == clock_time(now)
+    assert f"{clock_time(now + 60)} (in 60 s, unless re-issued)" in page
+    assert 'id="reissued">yes, last 26 s after sign-in' in page
+    text = re.sub(r"<[^>]+>", "", page)
+    shown = re.search(r'"expires": "([^"]+)"', text)
+    session = running.client.get("/auth/session").get_json()
+    assert shown is not None and shown.group(1) == session["expires"]
+
+    running.clock.advance(5)  # not due: the page and the cookie agree as they are
+    page = running.client.get("/dashboard").get_data(as_text=True)
+    assert f"{clock_time(now + 60)} (in 55 s, unless re-issued)" in page
+
+
+def test_the_reissue_line_fits_each_scenario(start: Start) -> None:
+    """Issue 21, item 6: "a cookie rewritten because the backend token rotates" only where
+    there is a backend; a static session says it is never re-issued."""
+    static = start("seed000")
+    static.sign_in()
+    page = static.client.get("/dashboard").get_data(as_text=True)
+    assert 'id="reissued">no: a static session is never re-issued' in page
+    assert "rewritten" not in page
+    rolling = start("seed001")
+    rolling.sign_in()
+    page = rolling.client.get("/dashboard").get_data(as_text=True)
+    assert 'id="reissued">not yet: the first request 15 s or more after sign-in' in page
+    assert "rewritten" not in page and "backend" not in page
+
+
+def test_the_session_json_keeps_short_strings_whole(start: Start) -> None:
+    running = start()
+    running.sign_in()
+    page = running.client.get("/dashboard").get_data(as_text=True)
+    assert '<pre id="session-json" class="json">' in page
+    assert '<span class="json-short">"alice@example.com"</span>' in page
+    assert "<script" not in page.split('id="session-json"')[1]
 
 
 def test_seed001_activity_keeps_the_session_idle_gaps_end_it(start: Start) -> None:
