@@ -250,7 +250,8 @@ def test_home_is_public_and_says_whether_you_are_signed_in(start: Start) -> None
 
 def test_sign_in_page_is_the_packages_page_with_a_demo_hint(start: Start) -> None:
     page = start().client.get("/auth/sign-in?callbackUrl=/dashboard").get_data(as_text=True)
-    assert "Sign in to JWTAuth Example" in page  # the package's heading, with the app name
+    # The package's page: the app's name once, as the brand (a link home), above "Sign in".
+    assert "<h1>Sign in</h1>" in page and '<a href="/" rel="home"><span>JWTAuth Example' in page
     assert 'name="csrf_token"' in page and 'value="/dashboard"' in page
     assert 'id="demo-hint"' in page and "<code>alice-password</code>" in page
     assert page.count("<form") == 1

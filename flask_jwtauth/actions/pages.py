@@ -46,4 +46,4 @@ def error_page() -> Response:
     code, status, _ = describe(request.args.get("error") or ErrorCode.DEFAULT)
     # The page only reports; the request that failed already carried its status. A query
     # string alone must not make this page answer 5xx.
-    return render_error(code, status if status < 500 else 200)
+    return render_error(code, status if status < 500 else 200, retry=False)

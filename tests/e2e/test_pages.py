@@ -170,5 +170,5 @@ def test_expiry_notice_survives_a_public_page(
     page.goto(f"{url}/")  # a public page first: it clears the dead cookie
     page.goto(f"{url}/dashboard")
     assert "error=SessionExpired" in page.url
-    assert "Your session has expired" in page.locator("[role=alert]").inner_text()
+    assert "Your session has expired" in page.locator("[role=status]").inner_text()
     shot(page, "expired")
