@@ -468,6 +468,13 @@ def test_the_reissue_line_fits_each_scenario(start: Start) -> None:
     assert "rewritten" not in page and "backend" not in page
 
 
+def test_a_fresh_session_is_not_called_re_issued(start: Start) -> None:
+    running = start()
+    running.sign_in()
+    page = running.client.get("/dashboard").get_data(as_text=True)
+    assert 'id="reissued">not yet' in page and "last 0 s" not in page
+
+
 def test_the_session_json_keeps_short_strings_whole(start: Start) -> None:
     running = start()
     running.sign_in()

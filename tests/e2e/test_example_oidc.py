@@ -76,5 +76,7 @@ def test_a_typed_user_name_is_greeted_and_a_denial_is_a_cancelled_sign_in(
     page.goto(f"{base}/dashboard")
     expect(page.locator("h1")).to_have_text("Hello, bob")
     expect(page.locator("#who")).to_contain_text("Signed in as bob")
+    # Written a few milliseconds after the sign-in: not yet a re-issue (30-day session).
+    expect(page.locator("#reissued")).to_contain_text("not yet")
     assert "None" not in page.locator("main h1").inner_text()
     shot(page, "typed-name")
