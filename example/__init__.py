@@ -107,7 +107,7 @@ def create_app(
     )
     init_auth(app, uses_backend=scenario.uses_backend, clock=clock, providers=providers)
     init_templating(app)
-    app.register_blueprint(views.bp)
+    views.register(app)
     overridden = "EXAMPLE_SESSION_MAX_AGE" in env and env["EXAMPLE_SESSION_MAX_AGE"].strip()
     _announce(app, created=created, generated=generated, overridden=bool(overridden))
     return app

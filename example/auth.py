@@ -95,11 +95,20 @@ def refresh_backend(tokens: Tokens) -> Tokens:
     return _tokens(grant)
 
 
-def jwt_callback(token: ExampleJWT, user: dict[str, Any] | None = None) -> ExampleJWT:
+def jwt_callback(
+    token: ExampleJWT,
+    user: dict[str, Any] | None = None,
+    account: dict[str, Any] | None = None,
+) -> ExampleJWT:
     """At sign-in, copy what the default token leaves out (seed 000's username)."""
     if user is not None:
-        # A provider's user has no username: the email stands in.
-        token["username"] = user.get("username") or user.get("email")
+        # A provider's user has no username: the email stands in, else the provider's own
+        # id of the account (the demo provider's typed user name).
+        token["username"] = (
+            user.get("username")
+            or user.get("email")
+            or (account or {}).get("providerAccountId")
+        )
     return token
 
 

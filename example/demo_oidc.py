@@ -1,7 +1,7 @@
 """A local OpenID provider for the example's "Sign in with ..." button, so that a provider
 sign-in works out of the box with no account anywhere: PyPI's ``oidc-provider-mock``,
 started beside the example as its own process (it is a development tool: its login form
-signs in whoever you type), stopped when the example exits.
+signs in whoever you type), stopped when the example exits or is sent SIGTERM.
 
 ``EXAMPLE_DEMO_OIDC=0`` turns it off; ``EXAMPLE_DEMO_OIDC_URL`` points at one already
 running. A real provider is three settings away (``JWTAUTH_PROVIDER_GITHUB_CLIENT_ID`` and
@@ -10,7 +10,6 @@ running. A real provider is three settings away (``JWTAUTH_PROVIDER_GITHUB_CLIEN
 
 from __future__ import annotations
 
-import atexit
 import json
 import socket
 import subprocess
@@ -22,6 +21,8 @@ from typing import Any
 import requests
 
 from flask_jwtauth import GitHub, Google, Keycloak, OIDCProvider, Provider
+
+from . import children
 
 START_TIMEOUT = 30.0
 CLIENT_ID = "flask-jwtauth-example"
@@ -62,7 +63,7 @@ def start_demo_provider() -> DemoProvider:
     command += ["--user-claims", json.dumps(DEMO_USER)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     provider = DemoProvider(process, url)
-    atexit.register(provider.stop)
+    children.adopt(provider.stop)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -1,5 +1,6 @@
 """Start the upstream token service beside the example, as seed 002's Django backend runs
-beside its Next.js app: its own process and port, stopped when the example exits.
+beside its Next.js app: its own process and port, stopped when the example exits or is
+sent SIGTERM.
 
 ``EXAMPLE_UPSTREAM_URL`` points the example at one already running instead (the tests start
 their own, with test controls).
@@ -7,10 +8,11 @@ their own, with test controls).
 
 from __future__ import annotations
 
-import atexit
 import re
 import subprocess
 import sys
+
+from . import children
 
 _READY = re.compile(r"ready on (http://127\.0\.0\.1:\d+)")
 
@@ -40,8 +42,9 @@ def start_upstream() -> UpstreamProcess:
         process.kill()
         process.wait()
         raise RuntimeError(f"the upstream token service did not start: {line!r}")
-    atexit.register(_stop, process)
-    return UpstreamProcess(process, match.group(1))
+    service = UpstreamProcess(process, match.group(1))
+    children.adopt(service.stop)
+    return service
 
 
 def _stop(process: subprocess.Popen[str]) -> None:

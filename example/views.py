@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Flask, current_app, redirect, render_template, request
+from werkzeug.wrappers import Response
 
-from flask_jwtauth import access_token, current_session, get_token, login_required
+from flask_jwtauth import (
+    access_token,
+    current_session,
+    get_token,
+    login_required,
+    public,
+    sign_in_url,
+)
 
 from . import upstream_client
 from .auth import upstream_url
@@ -18,6 +26,26 @@ bp = Blueprint("example", __name__)
 
 def _expires_at(session: dict[str, Any]) -> float:
     return datetime.fromisoformat(session["expires"]).timestamp()
+
+
+def _as_sent(token: dict[str, Any], session: dict[str, Any]) -> tuple[float, float]:
+    """When the cookie this response carries was issued and when it expires.
+
+    A view sees the session as the request brought it; a rolling session due for re-issue
+    is written after the view, issued now with a fresh expiry. The page shows that cookie's
+    times, as ``/auth/session`` on the next request would, not the previous request's.
+    """
+    state = example_state()
+    now = round(state.clock(), 3)  # the token's times are to the millisecond
+    update_age = state.session_update_age
+    if update_age is None or now - token["iat"] < update_age:
+        return token["iat"], _expires_at(session)
+    jwt_max_age = current_app.config.get("JWTAUTH_JWT_MAX_AGE") or state.session_max_age
+    expires = now + min(state.session_max_age, jwt_max_age)
+    refresh_end = (token.get("upstream") or {}).get("refresh_expires_at")
+    if refresh_end is not None:
+        expires = min(expires, refresh_end)  # never past the refresh token's own end
+    return now, expires
 
 
 @bp.get("/")
@@ -35,13 +63,20 @@ def dashboard() -> str:
     upstream = None
     if example_state().scenario.uses_backend:
         upstream = _upstream_facts(token)
+    issued_at, expires_at = _as_sent(token, session)
     return render_template(
         "dashboard.html",
-        session=session,
+        session={**session, "expires": _iso(expires_at)},
         token=token,
-        expires_at=_expires_at(session),
+        issued_at=issued_at,
+        expires_at=expires_at,
         upstream=upstream,
     )
+
+
+def _iso(timestamp: float) -> str:
+    """As the session's ``expires``: ISO 8601 in UTC."""
+    return datetime.fromtimestamp(timestamp, timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def _upstream_facts(token: dict[str, Any]) -> dict[str, Any]:
@@ -82,3 +117,23 @@ def api_demo() -> str:
 def sign_up() -> str:
     """Seed 000 keeps sign-up public; accounts here come from the seeded table."""
     return render_template("sign_up.html")
+
+
+#: The built-in sign-in page's usual address, for scenarios that move it (seed 000's /sign-in).
+BUILT_IN_SIGN_IN = "/auth/sign-in"
+
+
+@public
+def moved_sign_in() -> Response:
+    """An old bookmark of ``/auth/sign-in`` goes to the sign-in page, its query kept (a
+    ``callbackUrl`` stays the page to come back to), rather than being a protected 404."""
+    target = sign_in_url()
+    if request.query_string:
+        target += "?" + request.query_string.decode("latin-1")
+    return redirect(target, 302)
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(bp)
+    if app.config.get("JWTAUTH_SIGN_IN_URL", BUILT_IN_SIGN_IN) != BUILT_IN_SIGN_IN:
+        app.add_url_rule(BUILT_IN_SIGN_IN, "moved_sign_in", moved_sign_in)

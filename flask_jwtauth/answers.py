@@ -34,12 +34,16 @@ REDIRECT = 302
 #: Failures shown on the sign-in page itself; the others go to the error page.
 SIGN_IN_PAGE_CODES = SESSION_ENDED | {
     ErrorCode.CREDENTIALS_SIGNIN,
+    ErrorCode.SIGN_IN_CANCELLED,
     ErrorCode.SESSION_REQUIRED,
     ErrorCode.OAUTH_SIGNIN,
     ErrorCode.OAUTH_CALLBACK_ERROR,
     ErrorCode.CSRF,
     ErrorCode.BAD_REQUEST,
 }
+
+#: Our codes that Auth.js's routes answer with Auth.js's nearest one.
+_AUTHJS_CODES = {ErrorCode.SIGN_IN_CANCELLED: ErrorCode.ACCESS_DENIED}
 
 _QUERY_SAFE = "/?&=%:@!$'()*+,;~-._[]"
 
@@ -246,7 +250,9 @@ def render_authjs(answer: Answer, *, api_url: str, provider: str | None) -> Resp
         # v4 tells the client where to go, with 200: signIn() reports ok, as v4's does.
         url, status = f"{api_url}/signin?csrf=true", 200
     else:
-        params = {"error": answer.code.value}
+        # Auth.js's own code where it has one: next-auth's pages know AccessDenied.
+        code = answer.code
+        params = {"error": _AUTHJS_CODES.get(code, code).value}
         if provider is not None:
             params["provider"] = provider
         if answer.reason:

@@ -18,6 +18,10 @@ class ErrorCode(str, enum.Enum):
 
     CREDENTIALS_SIGNIN = "CredentialsSignin"
     ACCESS_DENIED = "AccessDenied"
+    #: The user said no at the provider (OAuth ``error=access_denied`` on the callback):
+    #: their own choice, shown on the sign-in page, not a 403. Auth.js has no code of its
+    #: own for it; its routes answer ``AccessDenied``.
+    SIGN_IN_CANCELLED = "SignInCancelled"
     SESSION_REQUIRED = "SessionRequired"
     SESSION_EXPIRED = "SessionExpired"
     SESSION_REVOKED = "SessionRevoked"
@@ -43,6 +47,10 @@ E = ErrorCode
 MESSAGES: dict[str, tuple[int, str]] = {
     E.CREDENTIALS_SIGNIN: (401, "Sign in failed. Check the details you provided are correct."),
     E.ACCESS_DENIED: (403, "You do not have permission to do that."),
+    E.SIGN_IN_CANCELLED: (
+        403,
+        "Sign-in was cancelled. You can try again, or choose another way to sign in.",
+    ),
     E.SESSION_REQUIRED: (401, "Please sign in to access this page."),
     E.SESSION_EXPIRED: (401, "Your session has expired, please sign in again."),
     E.SESSION_REVOKED: (401, "Your session was ended, please sign in again."),

@@ -9,9 +9,9 @@ from __future__ import annotations
 from contextlib import suppress
 from typing import Any
 
-from flask import Response, render_template, request, url_for
+from flask import Response, current_app, render_template, request, url_for
 
-from .errors import SessionUnavailable, describe
+from .errors import SESSION_ENDED, ErrorCode, SessionUnavailable, describe
 from .headers import private
 from .proxies import current_user
 from .redirects import same_origin_target
@@ -30,10 +30,25 @@ def _provider_views(app_state: JWTAuthState) -> list[dict[str, Any]]:
                 "type": p.type,
                 "action": url_for("jwtauth.sign_in_provider", provider=p.id),
                 "fields": page.get("fields", ()),
+                "label": _label(p.type, p.name),
                 "logo": page.get("logo"),
             }
         )
     return views
+
+
+#: A credentials provider keeps this name unless the app names it: its button is then
+#: plain "Sign in" (as when it is the only provider), never "Sign in with Credentials".
+DEFAULT_CREDENTIALS_NAME = "Credentials"
+
+#: Codes that inform rather than report a failure: shown as a notice, not in error red.
+NOTICES = SESSION_ENDED | {ErrorCode.SESSION_REQUIRED, ErrorCode.SIGN_IN_CANCELLED}
+
+
+def _label(kind: str, name: str) -> str:
+    if kind == "credentials" and (not name or name == DEFAULT_CREDENTIALS_NAME):
+        return "Sign in"
+    return f"Sign in with {name}"
 
 
 def _page_error(error: str | None) -> tuple[str | None, str | None]:
@@ -53,7 +68,14 @@ def _settle() -> None:
 
 
 def _html(template: str, status: int, **context: Any) -> Response:
-    html = render_template(template, theme=ext().settings.theme, status=status, **context)
+    html = render_template(
+        template,
+        theme=ext().settings.theme,
+        status=status,
+        home_url=request.script_root + "/",
+        debug=current_app.debug,
+        **context,
+    )
     response = private(Response(html, status=status, mimetype="text/html"))
     # A page with a sign-in or sign-out form is never framed (clickjacking).
     response.headers["X-Frame-Options"] = "DENY"
@@ -82,6 +104,7 @@ def render_sign_in(
         error=code,
         error_code=reason,
         error_message=message,
+        notice=code in NOTICES,
     )
 
 
@@ -103,7 +126,9 @@ def render_sign_out(*, callback_url: str, error: str | None = None, status: int 
     )
 
 
-def render_error(code: str, status: int | None = None) -> Response:
+def render_error(code: str, status: int | None = None, *, retry: bool = True) -> Response:
+    """The error page. ``retry``: it answers the request that failed (a guard's 503), so
+    "Try again" is that request again; not on the page that only reports a code."""
     _settle()
     code, default_status, message = describe(code)
     status = status or default_status
@@ -113,4 +138,5 @@ def render_error(code: str, status: int | None = None) -> Response:
         error=code,
         error_message=message,
         sign_in_url=ext().sign_in_page_url(),
+        retry_url=request.script_root + request.full_path.rstrip("?") if retry else None,
     )

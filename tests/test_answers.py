@@ -68,3 +68,20 @@ def test_the_authjs_shape_is_read_from_the_answer(make_app: AppFactory) -> None:
         assert response.get_json() == {
             "url": "http://h/api/auth/error?error=CredentialsSignin&provider=credentials&code=invalid_otp"
         }
+
+
+def test_issue21_a_sign_in_cancelled_at_the_provider_goes_to_the_sign_in_page(
+    make_app: AppFactory,
+) -> None:
+    """Issue 21, item 2: our own code for the user's "no" at the provider; Auth.js's routes
+    say ``AccessDenied``, the code next-auth's pages know."""
+    app = make_app()[0]
+    with app.test_request_context("/"):
+        page = failed(ErrorCode.SIGN_IN_CANCELLED, as_json=False, callback="/d")
+        assert page.location == "/auth/sign-in?error=SignInCancelled&callbackUrl=%2Fd"
+        answer = failed(ErrorCode.SIGN_IN_CANCELLED, as_json=True)
+        assert answer.body["error"] == "SignInCancelled"
+        response = render_authjs(answer, api_url="http://h/api/auth", provider="demo")
+        assert response.get_json() == {"url": "http://h/api/auth/error?error=AccessDenied&provider=demo"}
+    shown = app.test_client().get("/auth/sign-in?error=SignInCancelled").get_data(as_text=True)
+    assert "Sign-in was cancelled" in shown and "permission" not in shown

@@ -21,6 +21,7 @@ from werkzeug.test import TestResponse
 
 import example
 from example import db
+from example.templating import clock_time
 from example.upstream_tokens import ACCESS_TTL
 
 if TYPE_CHECKING:
@@ -249,7 +250,8 @@ def test_home_is_public_and_says_whether_you_are_signed_in(start: Start) -> None
 
 def test_sign_in_page_is_the_packages_page_with_a_demo_hint(start: Start) -> None:
     page = start().client.get("/auth/sign-in?callbackUrl=/dashboard").get_data(as_text=True)
-    assert "Sign in to JWTAuth Example" in page  # the package's heading, with the app name
+    # The package's page: the app's name once, as the brand (a link home), above "Sign in".
+    assert "<h1>Sign in</h1>" in page and '<a href="/" rel="home"><span>JWTAuth Example' in page
     assert 'name="csrf_token"' in page and 'value="/dashboard"' in page
     assert 'id="demo-hint"' in page and "<code>alice-password</code>" in page
     assert page.count("<form") == 1
@@ -265,7 +267,8 @@ def test_round_trip_from_a_protected_page_back_to_it(start: Start) -> None:
 
     page = running.client.get("/dashboard").get_data(as_text=True)
     assert "Hello, Alice Example" in page
-    assert '"username": "alice"' in page  # current_session, shaped by the session callback
+    # current_session, shaped by the session callback
+    assert '"username": "alice"' in re.sub(r"<[^>]+>", "", page)
     assert "(in 30 d, unless re-issued)" in page
     assert 'id="reissued">not yet' in page
 
@@ -363,12 +366,29 @@ def test_seed000_protects_everything_but_static_files_sign_in_and_sign_up(
     assert client.get("/api/me").status_code == 401
     assert client.get("/api/me").get_json()["error"] == "SessionRequired"
     assert client.get("/sign-in").status_code == 200
-    # Moved to /sign-in: no route there, and protect-all does not reveal that.
-    assert client.get("/auth/sign-in").headers["Location"].startswith("/sign-in?")
+    # Moved to /sign-in: the old address leads there.
+    assert client.get("/auth/sign-in").headers["Location"] == "/sign-in"
     assert client.get("/sign-up").status_code == 200
     with client.get("/static/style.css") as static:
         assert static.status_code == 200
     assert client.get("/favicon.ico").status_code == 404  # public, merely absent
+
+
+def test_seed000_the_old_sign_in_address_signs_in_and_lands_home(start: Start) -> None:
+    """Issue 21, item 5: ``/auth/sign-in`` (a bookmark from the default scenario) goes to
+    ``/sign-in``, and signing in there lands on a page, not on a 404."""
+    running = start("seed000")
+    client = running.client
+    moved = client.get("/auth/sign-in?callbackUrl=%2Fdashboard")
+    assert moved.status_code == 302
+    assert moved.headers["Location"] == "/sign-in?callbackUrl=%2Fdashboard"
+    assert client.get("/auth/sign-in").headers["Location"] == "/sign-in"
+    # What the guard made of it before: the sign-in page ignores a callbackUrl to itself.
+    page = client.get("/sign-in?callbackUrl=%2Fauth%2Fsign-in").get_data(as_text=True)
+    assert 'name="callbackUrl" value=""' in page
+    landed = running.sign_in(callback_url="/auth/sign-in")
+    assert landed.headers["Location"] == "/"
+    assert client.get("/").status_code == 200
 
 
 def test_seed000_session_lasts_ten_seconds_whatever_the_activity(start: Start) -> None:
@@ -407,6 +427,61 @@ def test_seed001_reissues_after_the_update_age_and_shows_it(start: Start) -> Non
     page = running.client.get("/dashboard").get_data(as_text=True)
     assert 'id="reissued">yes, last 16 s after sign-in' in page
     assert "(in 60 s, unless re-issued)" in page
+
+
+def test_seed001_the_dashboard_shows_the_cookie_it_sends(start: Start) -> None:
+    """Issue 21, item 4: the request that re-issues the session shows the new issue time
+    and expiry, as ``/auth/session`` does next, not the cookie the request brought."""
+    running = start("seed001")
+    running.sign_in()
+    running.clock.advance(26)  # due (15 s): this very request re-issues
+    response = running.client.get("/dashboard")
+    assert running.session_cookie_set(response)
+    page = response.get_data(as_text=True)
+    now = running.clock()
+    issued = re.search(r'id="issued-at">([^<(]+)', page)
+    assert issued is not None and issued.group(1).strip() == clock_time(now)
+    assert f"{clock_time(now + 60)} (in 60 s, unless re-issued)" in page
+    assert 'id="reissued">yes, last 26 s after sign-in' in page
+    text = re.sub(r"<[^>]+>", "", page)
+    shown = re.search(r'"expires": "([^"]+)"', text)
+    session = running.client.get("/auth/session").get_json()
+    assert shown is not None and shown.group(1) == session["expires"]
+
+    running.clock.advance(5)  # not due: the page and the cookie agree as they are
+    page = running.client.get("/dashboard").get_data(as_text=True)
+    assert f"{clock_time(now + 60)} (in 55 s, unless re-issued)" in page
+
+
+def test_the_reissue_line_fits_each_scenario(start: Start) -> None:
+    """Issue 21, item 6: "a cookie rewritten because the backend token rotates" only where
+    there is a backend; a static session says it is never re-issued."""
+    static = start("seed000")
+    static.sign_in()
+    page = static.client.get("/dashboard").get_data(as_text=True)
+    assert 'id="reissued">no: a static session is never re-issued' in page
+    assert "rewritten" not in page
+    rolling = start("seed001")
+    rolling.sign_in()
+    page = rolling.client.get("/dashboard").get_data(as_text=True)
+    assert 'id="reissued">not yet: the first request 15 s or more after sign-in' in page
+    assert "rewritten" not in page and "backend" not in page
+
+
+def test_a_fresh_session_is_not_called_re_issued(start: Start) -> None:
+    running = start()
+    running.sign_in()
+    page = running.client.get("/dashboard").get_data(as_text=True)
+    assert 'id="reissued">not yet' in page and "last 0 s" not in page
+
+
+def test_the_session_json_keeps_short_strings_whole(start: Start) -> None:
+    running = start()
+    running.sign_in()
+    page = running.client.get("/dashboard").get_data(as_text=True)
+    assert '<pre id="session-json" class="json">' in page
+    assert '<span class="json-short">"alice@example.com"</span>' in page
+    assert "<script" not in page.split('id="session-json"')[1]
 
 
 def test_seed001_activity_keeps_the_session_idle_gaps_end_it(start: Start) -> None:
@@ -523,6 +598,66 @@ def test_the_demo_provider_signs_in_with_no_account_anywhere(start: Start) -> No
     finally:
         demo.stop()
     assert demo.process.poll() is not None
+
+
+def test_a_provider_account_without_a_name_is_greeted_by_its_user_name(start: Start) -> None:
+    """Issue 21, item 1: a user name typed at the demo provider (no name, no email in its
+    profile) is what the pages show, never "None"."""
+    running = start(EXAMPLE_DEMO_OIDC="1")
+    demo = running.app.extensions["example_demo_oidc"]
+    try:
+        client = running.client
+        page = client.get("/auth/sign-in").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token is not None
+        started = client.post(
+            "/auth/sign-in/demo", data={"csrf_token": token.group(1), "callbackUrl": "/dashboard"}
+        )
+        answered = requests.post(
+            started.headers["Location"], data={"sub": "bob"}, allow_redirects=False, timeout=10
+        )
+        back = urlsplit(answered.headers["Location"])
+        assert client.get(f"{back.path}?{back.query}").status_code == 302
+        dashboard = client.get("/dashboard").get_data(as_text=True)
+        assert "Hello, bob" in dashboard and "None" not in dashboard.split("<pre")[0]
+        assert "Signed in as <strong>bob</strong>" in dashboard
+        home = client.get("/").get_data(as_text=True)
+        assert "as bob." in home and "None" not in home
+    finally:
+        demo.stop()
+
+
+def test_denying_at_the_demo_provider_lands_on_the_sign_in_page(start: Start) -> None:
+    """Issue 21, item 2: "Deny" on the provider's form comes back as
+    ``error=access_denied``: the sign-in page says the sign-in was cancelled (no 403)."""
+    running = start(EXAMPLE_DEMO_OIDC="1")
+    demo = running.app.extensions["example_demo_oidc"]
+    try:
+        client = running.client
+        page = client.get("/auth/sign-in").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token is not None
+        started = client.post(
+            "/auth/sign-in/demo", data={"csrf_token": token.group(1), "callbackUrl": "/dashboard"}
+        )
+        answered = requests.post(
+            started.headers["Location"],
+            data={"sub": "demo", "action": "deny"},
+            allow_redirects=False,
+            timeout=10,
+        )
+        back = urlsplit(answered.headers["Location"])
+        assert "error=access_denied" in back.query
+        landed = client.get(f"{back.path}?{back.query}")
+        assert landed.status_code == 302
+        # The mock leaves ``state`` out of its denial, so the page to return to is not
+        # known here (a real provider sends it: tests/test_oauth.py keeps the callbackUrl).
+        assert landed.headers["Location"] == "/auth/sign-in?error=SignInCancelled"
+        shown = client.get(landed.headers["Location"]).get_data(as_text=True)
+        assert "Sign-in was cancelled" in shown
+        assert client.get_cookie(COOKIE) is None
+    finally:
+        demo.stop()
 
 
 def test_a_real_provider_is_three_settings_away(start: Start) -> None:

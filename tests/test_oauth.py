@@ -96,14 +96,20 @@ def test_the_whole_dance_signs_in_with_the_providers_claims(
     assert openid_provider.stats()["authorization_code"] == 1
 
 
-def test_refusing_consent_is_access_denied(
+def test_refusing_consent_lands_on_the_sign_in_page_cancelled(
     make_app: AppFactory,
     openid_provider: OpenIDProvider,
 ) -> None:
+    """Issue 21, item 2: the user's own "no" at the provider is not a 403 page."""
     app, _ = oidc_app(make_app, openid_provider)
     client = app.test_client()
     back = finish(client, authorize_in_browser(start(client), consent=False))
-    assert back.status_code == 403 and "AccessDenied" in back.get_data(as_text=True)
+    assert back.status_code == 302
+    assert back.headers["Location"] == (
+        "/auth/sign-in?error=SignInCancelled&callbackUrl=%2Fdashboard"
+    )
+    page = client.get(back.headers["Location"], base_url=BASE).get_data(as_text=True)
+    assert "Sign-in was cancelled" in page
     assert session_cookie(client) is None
 
 

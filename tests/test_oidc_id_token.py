@@ -127,3 +127,23 @@ def test_issue19_email_verified_false_in_any_spelling_drops_the_email(
     if verified is not None:
         profile["email_verified"] = verified
     assert default_profile(profile)["email"] == ("a@example.test" if kept else None)
+
+
+@pytest.mark.parametrize(
+    ("profile", "name"),
+    [
+        ({"sub": "1", "name": "Ada", "preferred_username": "ada"}, "Ada"),
+        ({"sub": "1", "login": "octo"}, "octo"),
+        ({"sub": "1", "preferred_username": "ada", "nickname": "A"}, "ada"),
+        ({"sub": "1", "nickname": "A", "email": "a@example.test"}, "A"),
+        ({"sub": "1", "email": "a@example.test"}, "a@example.test"),
+        ({"sub": "1", "email": "a@example.test", "email_verified": False}, None),
+        ({"sub": "1"}, None),
+    ],
+)
+def test_issue21_a_profile_without_a_name_is_named_by_its_other_claims(
+    profile: dict[str, Any], name: str | None
+) -> None:
+    """Issue 21, item 1: the demo provider's typed user names come with no ``name``; the
+    default mapping falls back rather than leave every page saying "None"."""
+    assert default_profile(profile)["name"] == name

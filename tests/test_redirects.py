@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from conftest import AppFactory
@@ -192,6 +193,33 @@ def test_callback_url_in_the_posts_query_string(client: FlaskClient) -> None:
 def test_no_callback_url_goes_home(client: FlaskClient) -> None:
     response = attempt_sign_in(client)
     assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize(
+    "callback",
+    ["/auth/sign-in", "/auth/sign-in/", "/auth/sign-in?error=CSRF", "/auth/sign-in/credentials"],
+)
+def test_issue21_a_callback_url_that_is_the_sign_in_page_is_ignored(
+    client: FlaskClient, callback: str
+) -> None:
+    """Issue 21, item 5: signing in must not land on a sign-in page (or, when the page
+    moved, on its old address, a 404)."""
+    page = client.get(f"/auth/sign-in?callbackUrl={quote(callback)}").get_data(as_text=True)
+    assert hidden_callback(page) == ""
+    assert post_sign_in(client, callback).headers["Location"] == "/"
+
+
+def test_issue21_the_built_in_pages_old_address_is_a_sign_in_page_when_it_moved(
+    make_app: AppFactory,
+) -> None:
+    app, _ = make_app(JWTAUTH_SIGN_IN_URL="/login")
+    client = app.test_client()
+    for callback in ("/login", "/auth/sign-in"):
+        page = client.get(f"/login?callbackUrl={quote(callback)}").get_data(as_text=True)
+        assert 'name="callbackUrl" value=""' in page
+    assert 'value="/auth/sign-out"' in client.get("/login?callbackUrl=/auth/sign-out").get_data(
+        as_text=True
+    )
 
 
 # -- hostile targets fall back to / ----------------------------------------------------------

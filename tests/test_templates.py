@@ -140,7 +140,10 @@ def test_theme_settings_appear_on_every_page(make_app: AppFactory) -> None:
         assert '<img src="/static/acme-logo.svg"' in html, name
     sign_in_page = pages(app.test_client())["sign_in"]
     assert "<title>Sign in · Acme Portal</title>" in sign_in_page
-    assert "<h1>Sign in to Acme Portal</h1>" in sign_in_page
+    # The name is the brand, a link home; the heading does not repeat it (issue 21, item 7).
+    assert "<h1>Sign in</h1>" in sign_in_page and sign_in_page.count("Acme Portal") == 2
+    brand = r'<a href="/" rel="home"><img [^>]+><span>Acme Portal</span></a>'
+    assert re.search(brand, sign_in_page)
 
 
 def test_without_theme_settings_nothing_odd_is_shown(client: FlaskClient) -> None:
@@ -193,7 +196,8 @@ def test_expired_session_message(make_app: AppFactory, clock: FakeClock) -> None
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Your session has expired, please sign in again" in page
-    assert 'role="alert"' in page
+    # Information, not an error (issue 21, item 8): a status, not in error red.
+    assert 'class="alert alert-info" role="status"' in page and 'role="alert"' not in page
     assert 'name="callbackUrl" value="/dashboard"' in page
 
 
@@ -215,7 +219,8 @@ def test_error_codes_on_the_sign_in_and_error_pages(
     for url in (f"/auth/sign-in?error={code}", f"/auth/error?error={code}"):
         html = client.get(url).get_data(as_text=True)
         assert text in html, url
-        assert html.count('role="alert"') == 1, url
+        notice = code.startswith("Session") and "sign-in" in url
+        assert html.count('role="status"' if notice else 'role="alert"') == 1, url
 
 
 # -- no external resources -------------------------------------------------------------------

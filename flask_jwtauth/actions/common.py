@@ -14,6 +14,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Response, request, url_for
 from itsdangerous import BadData
@@ -75,6 +76,25 @@ def callback_url(data: Mapping[str, str] | None = None) -> str:
     trusted origin."""
     raw = (data.get("callbackUrl") if data is not None else None) or request.args.get("callbackUrl")
     return safe_target(raw, base_url(), ext().settings.access.trusted_origins) or ""
+
+
+def sign_in_callback_url(data: Mapping[str, str] | None = None) -> str:
+    """:func:`callback_url` for a sign-in: a callbackUrl that is a sign-in page itself (ours,
+    or the built-in one's usual path when it moved, as a guard sends an old bookmark of it)
+    is no page to land on after signing in; it is ignored (the default, ``/``, applies)."""
+    found = callback_url(data)
+    if found.startswith("/"):
+        path = urlsplit(found).path.rstrip("/")
+        if any(path == page or path.startswith(page + "/") for page in _sign_in_pages()):
+            return ""
+    return found
+
+
+def _sign_in_pages() -> set[str]:
+    pages = ext().settings.pages
+    base = "" if pages.url_prefix == "/" else pages.url_prefix
+    own = {request.script_root + base + "/sign-in", urlsplit(ext().sign_in_page_url()).path}
+    return {page.rstrip("/") for page in own if page.rstrip("/")}
 
 
 def fail(

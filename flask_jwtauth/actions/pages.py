@@ -21,7 +21,7 @@ def sign_in_page() -> Response:
     response = render_sign_in(
         error=known(error) if error else None,
         reason=_safe_code(request.args.get("code")),
-        callback_url=common.callback_url(),
+        callback_url=common.sign_in_callback_url(),
         values=common.recall_values(),
     )
     common.forget_values(response)
@@ -37,7 +37,7 @@ def _safe_code(code: str | None) -> str | None:
 
 def to_sign_in_page(provider: str) -> Response:
     """``GET`` on a sign-in form's action URL (a reload, Enter in the address bar)."""
-    return render(go(sign_in_url(callbackUrl=common.callback_url()), as_json=False))
+    return render(go(sign_in_url(callbackUrl=common.sign_in_callback_url()), as_json=False))
 
 
 def sign_out_page() -> Response:
@@ -49,4 +49,4 @@ def error_page() -> Response:
     code, status, _ = describe(request.args.get("error") or ErrorCode.DEFAULT)
     # The page only reports; the request that failed already carried its status. A query
     # string alone must not make this page answer 5xx.
-    return render_error(code, status if status < 500 else 200)
+    return render_error(code, status if status < 500 else 200, retry=False)

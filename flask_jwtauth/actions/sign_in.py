@@ -42,7 +42,7 @@ def _begin(post: Posted, provider: str) -> Answer:
     found = app_state.providers[provider]
     data = post.fields
     as_json = post.as_json
-    callback = common.callback_url(data)
+    callback = common.sign_in_callback_url(data)
     if not post.csrf_ok:
         # Keep what the user typed, but only fields the provider says are not secret.
         fields = found.page().get("fields", ())

@@ -59,12 +59,16 @@ def default_profile(profile: Mapping[str, Any]) -> dict[str, Any]:
     """NextAuth's default mapping: id, name, email, image; but an address the provider says
     it has not verified (``email_verified`` false) is not the user's email: an app keying
     accounts by email would hand its owner's account to whoever typed it at the provider.
-    It stays in ``profile`` for the app's own ``profile=`` mapping or callbacks."""
+    It stays in ``profile`` for the app's own ``profile=`` mapping or callbacks. A profile
+    without ``name`` (nor GitHub's ``login``) is named by its ``preferred_username``,
+    ``nickname`` or (verified) email, so that a page never greets "None"."""
     user_id = profile.get("sub", profile.get("id"))
+    email = None if _unverified(profile) else profile.get("email")
+    names = ("name", "login", "preferred_username", "nickname")
     return {
         "id": None if user_id is None else str(user_id),
-        "name": profile.get("name") or profile.get("login") or profile.get("preferred_username"),
-        "email": None if _unverified(profile) else profile.get("email"),
+        "name": next((profile[k] for k in names if profile.get(k)), email),
+        "email": email,
         "image": profile.get("picture") or profile.get("avatar_url"),
     }
 
@@ -183,7 +187,7 @@ class OAuthProvider(Provider):
         params = {**request.args, **request.form}
         error = params.get("error")
         if error == "access_denied":
-            return Refused(ErrorCode.ACCESS_DENIED, f"the user refused at {self.id!r}")
+            return Refused(ErrorCode.SIGN_IN_CANCELLED, f"the user refused at {self.id!r}")
         if error:
             return Refused(_CALLBACK_ERROR, f"{self.id!r} answered error={error!r}")
         if transaction is None:

@@ -76,7 +76,7 @@ def test_sign_in_session_expiry_and_sign_out(
     query = parse_qs(urlsplit(page.url).query)
     assert urlsplit(page.url).path == "/auth/sign-in"
     assert query["callbackUrl"] == ["/dashboard"]
-    expect(page.get_by_role("alert")).to_have_text(EXPIRED)
+    expect(page.locator("#jwtauth-error")).to_have_text(EXPIRED)
     shot(page, "expired")
 
     # The script's next call gets the JSON 401, not an HTML page.

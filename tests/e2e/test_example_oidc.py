@@ -51,3 +51,32 @@ def test_sign_in_with_the_demo_provider_lands_on_the_page_asked_for(
     expect(page).to_have_url(f"{base}/dashboard")
     expect(page.locator("body")).to_contain_text("Demo User")
     shot(page, "signed-in")
+
+
+def test_a_typed_user_name_is_greeted_and_a_denial_is_a_cancelled_sign_in(
+    page: Page, example_with_demo_provider: str, shot: Shot
+) -> None:
+    """Issue 21, items 1 and 2: a user name typed at the provider (a profile without a name)
+    is what the pages say; "Deny" at the provider lands on the sign-in page, not a 403."""
+    from playwright.sync_api import expect
+
+    base = example_with_demo_provider
+    page.goto(f"{base}/auth/sign-in")
+    page.get_by_role("button", name="Sign in with Demo OpenID provider").click()
+    page.locator('input[name="sub"]').fill("demo")
+    page.get_by_role("button", name="Deny").click()
+    expect(page).to_have_url(f"{base}/auth/sign-in?error=SignInCancelled")
+    expect(page.locator(".alert")).to_contain_text("Sign-in was cancelled")
+    shot(page, "cancelled")
+
+    page.get_by_role("button", name="Sign in with Demo OpenID provider").click()
+    page.locator('input[name="sub"]').fill("bob")
+    page.get_by_role("button", name="Authorize").click()
+    expect(page).to_have_url(f"{base}/")
+    page.goto(f"{base}/dashboard")
+    expect(page.locator("h1")).to_have_text("Hello, bob")
+    expect(page.locator("#who")).to_contain_text("Signed in as bob")
+    # Written a few milliseconds after the sign-in: not yet a re-issue (30-day session).
+    expect(page.locator("#reissued")).to_contain_text("not yet")
+    assert "None" not in page.locator("main h1").inner_text()
+    shot(page, "typed-name")

@@ -109,6 +109,35 @@ def test_dashboard_on_a_narrow_screen(
         context.close()
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_dashboard_json_and_times_on_a_phone(
+    browser: Browser, live_server: LiveServer, shot: Shot, scheme: str
+) -> None:
+    """Issue 21, items 4 and 6: at 390 px no short JSON string (a date, an id, an address)
+    breaks inside, nothing overflows; the times are those of the cookie this page sent (a
+    3-second session re-issued on every request: always "in 3 s")."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, color_scheme=scheme  # type: ignore[arg-type]
+    )
+    try:
+        page = context.new_page()
+        _sign_in(page, live_server.url)
+        time.sleep(1.2)
+        page.reload()
+        assert "(in 3 s" in page.locator("#session-expires").inner_text()
+        broken = page.eval_on_selector_all(
+            "#session-json .json-short",
+            "els => els.filter(e => e.getClientRects().length > 1).length",
+        )
+        assert broken == 0
+        overflow = page.eval_on_selector("#session-json", "e => e.scrollWidth - e.clientWidth")
+        assert overflow <= 0
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        shot(page, f"dashboard-phone-{scheme}")
+    finally:
+        context.close()
+
+
 def test_api_demo_button_in_dark_mode(
     browser: Browser, live_server: LiveServer, shot: Shot
 ) -> None:
@@ -143,5 +172,5 @@ def test_expiry_notice_survives_a_public_page(
     # The browser dropped the cookie at its Max-Age (the session's own): the sign-in page
     # learns why from the marker scoped to it.
     assert "/auth/sign-in" in page.url
-    assert "Your session has expired" in page.locator("[role=alert]").inner_text()
+    assert "Your session has expired" in page.locator("[role=status]").inner_text()
     shot(page, "expired")
