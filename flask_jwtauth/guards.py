@@ -15,6 +15,7 @@ from flask import Response, current_app, request
 
 from . import answers, log
 from .errors import SESSION_ENDED, ErrorCode
+from .paths import opens
 from .session.state import RequestState, request_state
 from .startup_checks import GUARDED_ATTR
 from .state import ext
@@ -167,12 +168,12 @@ def protect_all() -> Response | None:
     if request.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
         return None  # Flask's own answer (a CORS preflight); no view runs
     settings = ext().settings
-    public_paths = settings.access.public_paths
+    access = settings.access
     if endpoint is None:
         # No such route (404/405). Next.js middleware runs before routing: an anonymous
         # visitor gets the same answer for a path that does not exist as for one that does,
         # so protect-all mode does not reveal which routes exist.
-        if public_paths is not None and public_paths.match(request.path):
+        if opens(access.public_paths, access.api_paths, request.path):
             return None
         return check()
     if (
@@ -181,8 +182,8 @@ def protect_all() -> Response | None:
         or endpoint.startswith("jwtauth.")
     ):
         return None
-    if public_paths is not None and public_paths.match(request.path):
-        return None
+    if opens(access.public_paths, access.api_paths, request.path):
+        return None  # an API path only when the public rule names it, not by a catch-all
     pages = settings.pages
     if request.path in (pages.sign_in_url, pages.sign_out_url, pages.error_url):
         return None  # by path too: an app view shadowing our page must not loop

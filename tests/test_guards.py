@@ -653,3 +653,33 @@ def test_an_unauthorized_handler_returning_none_keeps_the_built_in_answer(
     page = client.get("/dashboard")
     assert page.status_code == 302
     assert page.headers["Location"] == "/auth/sign-in?callbackUrl=%2Fdashboard"
+
+
+SEED_000_AS_TRANSLATED = re.compile(r"/.*\.\w+")  # the docs' old recipe: any dotted path
+
+
+@pytest.mark.parametrize(
+    ("public_paths", "path", "status"),
+    [
+        ([SEED_000_AS_TRANSLATED], "/api/export.csv", 401),  # a catch-all opens no API path
+        ([SEED_000_AS_TRANSLATED], "/api/v1/export.csv", 401),
+        (["/*"], "/api/export.csv", 401),
+        (["/**/*.csv"], "/api/export.csv", 401),
+        ([SEED_000_AS_TRANSLATED], "/report.csv", 200),  # a page it still opens
+        (["/api/export.csv"], "/api/export.csv", 200),  # named: opened on purpose
+        (["/api/*"], "/api/export.csv", 200),
+        ([re.compile(r"/api/export\.csv")], "/api/export.csv", 200),
+        ([re.compile(r"/api/.*\.csv")], "/api/export.csv", 200),
+    ],
+)
+def test_a_public_pattern_opens_an_api_path_only_when_it_names_it(
+    make_app: AppFactory, public_paths: list[Any], path: str, status: int
+) -> None:
+    app, _ = make_app(JWTAUTH_PROTECT_ALL=True, JWTAUTH_PUBLIC_PATHS=public_paths)
+    app.add_url_rule("/api/export.csv", "export", lambda: "id,secret\n1,data\n")
+    app.add_url_rule("/api/v1/export.csv", "export1", lambda: "id,secret\n1,data\n")
+    app.add_url_rule("/report.csv", "report", lambda: "public,report\n")
+    response = app.test_client().get(path)
+    assert response.status_code == status, response.get_data(as_text=True)
+    if status == 401:
+        assert response.is_json and b"secret" not in response.get_data()
