@@ -1,6 +1,7 @@
 """Who may see a view: ``login_required``, ``public``, and the protect-everything mode.
 
-An API request (path in ``JWTAUTH_API_PATHS`` or a client that prefers JSON) is answered
+An API request (path in ``JWTAUTH_API_PATHS``, a client that prefers JSON, or a script's
+fetch/XHR by its ``Sec-Fetch-*`` or ``X-Requested-With`` headers) is answered
 with JSON 401/403; a page is redirected to sign-in with its own path as ``callbackUrl``.
 """
 
@@ -15,6 +16,7 @@ from flask import Response, current_app, request
 
 from . import answers, log
 from .errors import SESSION_ENDED, ErrorCode
+from .headers import vary_accept
 from .paths import opens
 from .session.state import RequestState, request_state
 from .startup_checks import GUARDED_ATTR
@@ -60,7 +62,8 @@ def deny(status: int, code: str) -> Response:
     # The app's own answer; None keeps ours (seed 000: JSON of its own, pages redirected).
     custom = handler(error=answer.code, api=api) if handler is not None else None
     instead = current_app.make_response(custom) if custom is not None else None
-    return answers.render(answer, instead)
+    # JSON or a page was decided from these request headers too.
+    return vary_accept(answers.render(answer, instead), *answers.REQUEST_KIND_HEADERS[1:])
 
 
 def _roles_of(token: dict[str, Any]) -> set[str]:

@@ -91,7 +91,41 @@ def view_warnings(app: Flask, settings: Settings) -> list[str]:
             f"the sign-in page ({key}: view {sign_in!r}) is behind login_required: "
             "visitors would be sent to sign in to see the sign-in page, in a loop"
         )
+    found.extend(_api_outside_api_paths(app, settings))
     return found
+
+
+def _api_outside_api_paths(app: Flask, settings: Settings) -> list[str]:
+    """Guarded views under an ``api`` path segment that ``JWTAUTH_API_PATHS`` misses (a
+    blueprint under ``url_prefix="/app"``): a client that sends neither ``Accept: application/
+    json`` nor the browser's ``Sec-Fetch-*`` headers would get a redirect to an HTML page."""
+    if settings.consumer:
+        return []  # every denial is JSON already
+    protect_all = settings.access.protect_all
+    missed: dict[str, str] = {}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("jwtauth.") or rule.endpoint == "static":
+            continue
+        view = app.view_functions.get(rule.endpoint)
+        if not (protect_all or getattr(view, GUARDED_ATTR, False)):
+            continue
+        segments = rule.rule.split("/")
+        if "api" not in segments:
+            continue
+        prefix = "/".join(segments[: segments.index("api") + 1])
+        path = "/".join("x" if s.startswith("<") else s for s in segments)
+        if not settings.access.api_paths.match(path):
+            missed.setdefault(prefix + "/*", rule.rule)
+    if not missed:
+        return []
+    listed = ", ".join(f"{rule!r}" for rule in list(missed.values())[:5])
+    patterns = ", ".join(f"{pattern!r}" for pattern in missed)
+    return [
+        f"views that look like APIs ({listed}) are outside JWTAUTH_API_PATHS: a browser's "
+        "fetch() gets JSON 401, but a client sending neither Accept: application/json nor "
+        f"Sec-Fetch-* headers is redirected to the sign-in page; add {patterns} to "
+        "JWTAUTH_API_PATHS"
+    ]
 
 
 def all_warnings(app: Flask, settings: Settings, providers: Iterable[Provider] = ()) -> list[str]:

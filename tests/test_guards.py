@@ -683,3 +683,66 @@ def test_a_public_pattern_opens_an_api_path_only_when_it_names_it(
     assert response.status_code == status, response.get_data(as_text=True)
     if status == 401:
         assert response.is_json and b"secret" not in response.get_data()
+
+
+FETCH = {"Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty", "Accept": "*/*"}
+NAVIGATION = {
+    "Sec-Fetch-Mode": "navigate",
+    "Sec-Fetch-Dest": "document",
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+}
+
+
+@pytest.fixture
+def prefixed(make_app: AppFactory) -> Flask:
+    """An API blueprint under url_prefix="/app", outside JWTAUTH_API_PATHS (/api/*)."""
+    app, _ = make_app()
+    bp = Blueprint("app_api", __name__, url_prefix="/app")
+
+    @bp.get("/api/me")
+    @login_required
+    def me() -> Any:
+        return {"name": current_user["name"]}
+
+    app.register_blueprint(bp)
+    return app
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        FETCH,  # Chromium's fetch("/app/api/me")
+        {"Sec-Fetch-Mode": "same-origin", "Sec-Fetch-Dest": "empty"},
+        {"Sec-Fetch-Dest": "empty"},
+        {"X-Requested-With": "XMLHttpRequest"},  # jQuery, older clients, no Sec-Fetch-*
+        {"Accept": "application/json"},
+    ],
+)
+def test_a_script_outside_the_api_paths_gets_json_401_not_a_redirect(
+    prefixed: Flask, headers: dict[str, str]
+) -> None:
+    response = prefixed.test_client().get("/app/api/me", headers=headers)
+    assert_json_401(response)
+    vary = {v.strip() for v in response.headers["Vary"].split(",")}
+    assert {"Accept", "Sec-Fetch-Mode", "Sec-Fetch-Dest", "X-Requested-With"} <= vary
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        NAVIGATION,  # a person typing the URL or following a link
+        {"Sec-Fetch-Mode": "navigate", "Accept": "*/*"},
+        {"Sec-Fetch-Mode": "cors", "Accept": "text/html"},  # htmx asks for HTML by name
+        {},  # no hints at all: a page, as before
+    ],
+)
+def test_a_navigation_outside_the_api_paths_is_a_page(
+    prefixed: Flask, headers: dict[str, str]
+) -> None:
+    response = prefixed.test_client().get("/app/api/me", headers=headers)
+    assert redirect_target(response) == ("/auth/sign-in", {"callbackUrl": ["/app/api/me"]})
+
+
+def test_a_navigation_to_an_api_path_is_still_json(prefixed: Flask) -> None:
+    """JWTAUTH_API_PATHS decides alone: /api/* answers JSON even to a navigation."""
+    assert_json_401(prefixed.test_client().get("/api/me", headers=NAVIGATION))

@@ -142,3 +142,38 @@ def test_issue19_a_rotation_without_a_store_prefix_is_told(
     )
     make_app(JWTAUTH_SECRET=[other, SECRET])  # no store: nothing to lose
     assert warnings(caplog) == []
+
+
+def test_guarded_api_views_outside_the_api_paths(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    from flask import Blueprint
+
+    app, _ = make_app()
+    bp = Blueprint("under_app", __name__, url_prefix="/app")
+
+    @bp.get("/api/me")
+    @login_required
+    def me() -> Any:
+        return {}
+
+    @bp.get("/api/items/<int:item>")
+    @login_required
+    def item(item: int) -> Any:
+        return {}
+
+    @bp.get("/api/open")
+    def open_() -> Any:  # not guarded: nothing to answer
+        return {}
+
+    app.register_blueprint(bp)
+    app.test_client().get("/")  # the view checks run on the first request
+    (message,) = warnings(caplog)
+    assert "'/app/api/me'" in message and "add '/app/api/*' to JWTAUTH_API_PATHS" in message
+    assert "/app/api/open" not in message
+
+    caplog.clear()
+    app, _ = make_app(JWTAUTH_API_PATHS=["/api/*", "/app/api/*"])
+    app.register_blueprint(bp)
+    app.test_client().get("/")
+    assert warnings(caplog) == []
