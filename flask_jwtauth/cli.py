@@ -53,7 +53,17 @@ def decode(token: str | None, secure: bool, reveal: bool) -> None:
     try:
         claims = ext.engine.cookie.codec(secure).decode(raw)
     except InvalidToken as exc:
-        raise click.ClickException(f"not a valid session token for this app: {exc}") from None
+        hint = ""
+        if "no key" in str(exc):
+            hint = (
+                ": it was sealed with a different secret than this app's JWTAUTH_SECRET. A "
+                "secret made in code (secrets.token_urlsafe(32)) is new in every process, "
+                "this command's too: keep one fixed secret in the environment (flask jwtauth "
+                "secret makes one) and read it from there"
+            )
+        raise click.ClickException(
+            f"not a valid session token for this app: {exc}{hint}"
+        ) from None
     masked = [0]
     shown = claims if reveal else _masked_tokens(claims, masked)
     click.echo(json.dumps(shown, indent=2, sort_keys=True))

@@ -214,3 +214,16 @@ def test_issue19_decode_masks_upstream_tokens_unless_revealed(make_app: AppFacto
     assert claims["upstream"]["access_token"] == ACCESS
     assert claims["upstream"]["refresh_token"] == REFRESH
     assert claims["accessToken"] == ACCESS + "-top"
+
+
+def test_decode_with_another_secret_suggests_the_secret_differs(make_app: AppFactory) -> None:
+    """Getting-started's old secrets.token_urlsafe(32) in code: the server and the
+    `flask jwtauth decode` process each had their own secret."""
+    server, _ = make_app()
+    token = JWTAuthTestClient(server).sign_in({"id": "7"})
+    other, _ = make_app(JWTAUTH_SECRET="another-secret-made-by-another-process-0123")
+    result = other.test_cli_runner().invoke(args=["jwtauth", "decode", token])
+    assert result.exit_code == 1
+    assert "no key for this token" in result.output
+    assert "different secret" in result.output and "environment" in result.output
+

@@ -29,6 +29,8 @@ def test_every_guide_shows_code_that_runs() -> None:
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=[s.name for s in SNIPPETS])
 def test_snippet_runs(snippet: Snippet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # files a snippet makes (SQLite stores) go there
+    # What getting-started tells a reader to export before running the app.
+    monkeypatch.setenv("JWTAUTH_SECRET", "docs-environment-secret-Qm4Rt8Yu2Io6Pa1Sd5Fg")
     # A real module, as a reader's file would be (dataclasses look their module up).
     module = types.ModuleType(f"doc_snippet_{snippet.line}")
     monkeypatch.setitem(sys.modules, module.__name__, module)
