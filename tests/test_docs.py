@@ -31,6 +31,7 @@ def test_snippet_runs(snippet: Snippet, tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.chdir(tmp_path)  # files a snippet makes (SQLite stores) go there
     # What getting-started tells a reader to export before running the app.
     monkeypatch.setenv("JWTAUTH_SECRET", "docs-environment-secret-Qm4Rt8Yu2Io6Pa1Sd5Fg")
+    monkeypatch.setenv("FLASK_SECRET_KEY", "docs-flask-secret-key-Zx3Cv7Bn1Mq5Wk9Ej2Rh")
     # A real module, as a reader's file would be (dataclasses look their module up).
     module = types.ModuleType(f"doc_snippet_{snippet.line}")
     monkeypatch.setitem(sys.modules, module.__name__, module)
