@@ -9,13 +9,14 @@ from __future__ import annotations
 from contextlib import suppress
 from typing import Any
 
-from flask import Response, render_template, request, url_for
+from flask import Response, current_app, render_template, request, url_for
 
 from .errors import SessionUnavailable, describe
 from .headers import private
 from .proxies import current_user
 from .redirects import same_origin_target
 from .session.state import request_state
+from .startup_checks import uncovered_host_notice
 from .state import JWTAuthState, ext
 
 
@@ -72,6 +73,10 @@ def render_sign_in(
     _settle()
     app_state = ext()
     code, message = _page_error(error)
+    if current_app.debug:
+        notice = uncovered_host_notice(app_state.settings.cookies.domain, request.host)
+        if notice is not None:  # the silent loop of a cookie the browser refuses
+            code, message = code or "Configuration", f"{message} {notice}" if message else notice
     return _html(
         "jwtauth/sign_in.html",
         status,

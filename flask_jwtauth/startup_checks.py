@@ -9,6 +9,7 @@ at start-up (``ConfigurationError``), as is every invalid value.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -37,14 +38,7 @@ def config_warnings(
             f"({session.jwt_max_age}s): an idle session ends when its token does, earlier "
             "than the session max age says"
         )
-    server_name = app.config.get("SERVER_NAME")
-    if cookies.domain and isinstance(server_name, str) and server_name:
-        host = server_name.split(":", 1)[0]
-        if not covers(cookies.domain, host):
-            found.append(
-                f"JWTAUTH_COOKIE_DOMAIN ({cookies.domain}) does not cover SERVER_NAME "
-                f"({host}): browsers will refuse the session cookie"
-            )
+    found.extend(_uncovered_hosts(app, settings))
     if settings.token.format == "jws" and any(_hands_over_tokens(p) for p in providers):
         found.append(
             "JWTAUTH_TOKEN_FORMAT = 'jws': session tokens are signed, not encrypted, so "
@@ -64,6 +58,43 @@ def config_warnings(
             "only: flask_jwtauth's sign-in, sign-out and session update keep theirs"
         )
     return found
+
+
+def _uncovered_hosts(app: Flask, settings: Settings) -> list[str]:
+    """A cookie domain that misses the hosts the configuration names (``SERVER_NAME``,
+    ``JWTAUTH_URL``): every sign-in would silently lead back to the sign-in page. Hosts
+    only requests show are checked by :class:`HostCheck` and, in debug mode, said on the
+    sign-in page."""
+    domain = settings.cookies.domain
+    if not domain:
+        return []
+    found = []
+    named: list[tuple[str, str]] = []
+    server_name = app.config.get("SERVER_NAME")
+    if isinstance(server_name, str) and server_name:
+        named.append(("SERVER_NAME", server_name.split(":", 1)[0]))
+    canonical = settings.pages.canonical_url
+    if canonical:
+        named.append(("JWTAUTH_URL", urlsplit(canonical).hostname or ""))
+    for key, host in named:
+        if host and not covers(domain, host):
+            found.append(
+                f"JWTAUTH_COOKIE_DOMAIN ({domain}) does not cover {key} ({host}): browsers "
+                "will refuse the session cookie, and signing in leads back to the sign-in page"
+            )
+    return found
+
+
+def uncovered_host_notice(domain: str | None, host: str) -> str | None:
+    """For the sign-in page in debug mode: why signing in keeps coming back here."""
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    if not domain or covers(domain, name):
+        return None
+    return (
+        f"JWTAUTH_COOKIE_DOMAIN ({domain}) does not cover this host ({name}): the browser "
+        "refuses the session cookie, so signing in leads back here. Open the app at a host "
+        "under that domain, or change JWTAUTH_COOKIE_DOMAIN. (Shown in debug mode only.)"
+    )
 
 
 def view_warnings(app: Flask, settings: Settings) -> list[str]:
