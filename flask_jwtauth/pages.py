@@ -69,10 +69,14 @@ def render_sign_in(
     callback_url: str = "",
     values: dict[str, str] | None = None,
     status: int = 200,
+    message: str | None = None,
 ) -> Response:
+    """``message``: the app's own safe text for the error (``CredentialsSignin``'s
+    ``safe_message``), shown instead of the generic one."""
     _settle()
     app_state = ext()
-    code, message = _page_error(error)
+    code, generic = _page_error(error)
+    message = message if code is not None and message else generic
     if current_app.debug:
         notice = uncovered_host_notice(app_state.settings.cookies.domain, request.host)
         if notice is not None:  # the silent loop of a cookie the browser refuses
