@@ -12,9 +12,13 @@ from typing import Any
 
 DAY = 24 * 3600
 
-#: Seed 000's middleware matcher left static files, sign-in and sign-up unprotected.
+#: Seed 000's middleware matcher left static files, sign-in and sign-up unprotected. Flask's
+#: static files (the ``static`` endpoint, /static/...) are always public in protect-all mode;
+#: the few files at the root are named one by one. Not "anything with a dot": that would
+#: open /api/export.csv and every other dotted path too.
 SEED000_PUBLIC_PATHS: list[str | re.Pattern[str]] = [
-    re.compile(r"/.*\.\w+"),  # anything that looks like a file: /favicon.ico, /static/style.css
+    "/favicon.ico",
+    "/robots.txt",
     "/sign-in/*",
     "/sign-up/*",
 ]

@@ -82,15 +82,29 @@ class Answer:
     varies: bool = True
 
 
+#: ``Sec-Fetch-Dest`` values of a page the browser is about to show.
+_PAGE_DESTINATIONS = frozenset(("document", "iframe", "frame", "embed", "object"))
+#: ``Sec-Fetch-Mode`` values of a request a script (or an ``<img>``, a ``<script>``) made.
+_SCRIPT_MODES = frozenset(("cors", "no-cors", "same-origin"))
+#: What the guards' decision reads besides the path: the ``Vary`` of their answers.
+REQUEST_KIND_HEADERS = ("Accept", "Sec-Fetch-Mode", "Sec-Fetch-Dest", "X-Requested-With")
+
+
 def wants_json(form: Mapping[str, str] | None = None, *, by_path: bool = False) -> bool:
     """Does this client want JSON back instead of a page or a redirect?
 
     Both ask for it by an ``Accept`` header preferring JSON or a JSON body. A guard
     (``by_path=True``) also answers JSON on ``JWTAUTH_API_PATHS`` and in consumer mode: a
-    fetch() to ``/api/...`` is an API call whatever it accepts. An endpoint looks at the
-    request only, never at the path (a ``JWTAUTH_URL_PREFIX`` under ``/api`` must not turn
-    the browser's form into JSON), and also at the ``json=true`` form field that NextAuth's
-    client posts for ``signIn(..., {redirect: false})``.
+    fetch() to ``/api/...`` is an API call whatever it accepts. Elsewhere (a blueprint under
+    ``/app/api``, say) a guard tells a script from a person by what the browser says of the
+    request: a navigation (``Sec-Fetch-Mode: navigate``, ``Sec-Fetch-Dest: document``) or a
+    client naming ``text/html`` in ``Accept`` (htmx) gets a page; a ``fetch()`` or XHR
+    (``Sec-Fetch-Mode: cors``/``same-origin``/``no-cors``, ``Sec-Fetch-Dest: empty``,
+    ``X-Requested-With: XMLHttpRequest``) gets JSON, never a redirect to an HTML page it
+    cannot use. An endpoint looks at the request's body and ``Accept`` only, never at the
+    path (a ``JWTAUTH_URL_PREFIX`` under ``/api`` must not turn the browser's form into
+    JSON), and also at the ``json=true`` form field that NextAuth's client posts for
+    ``signIn(..., {redirect: false})``.
     """
     if by_path:
         settings = ext().settings
@@ -100,8 +114,24 @@ def wants_json(form: Mapping[str, str] | None = None, *, by_path: bool = False) 
         return True
     if request.is_json:
         return True
-    best = request.accept_mimetypes.best_match(("text/html", "application/json"))
-    return best == "application/json"
+    accept = request.accept_mimetypes
+    if accept.best_match(("text/html", "application/json")) == "application/json":
+        return True
+    return by_path and _script_request(accept)
+
+
+def _script_request(accept: Any) -> bool:
+    """Sent by a script rather than by a person's navigation (see :func:`wants_json`)."""
+    headers = request.headers
+    mode = headers.get("Sec-Fetch-Mode", "").strip().lower()
+    dest = headers.get("Sec-Fetch-Dest", "").strip().lower()
+    if mode == "navigate" or dest in _PAGE_DESTINATIONS:
+        return False
+    if any(kind == "text/html" for kind, _ in accept):
+        return False  # asks for HTML by name (htmx, a page's own fetch of a fragment)
+    if mode in _SCRIPT_MODES or dest == "empty":
+        return True
+    return headers.get("X-Requested-With", "").strip().lower() == "xmlhttprequest"
 
 
 def sign_in_url(**query: str | None) -> str:

@@ -53,7 +53,17 @@ def decode(token: str | None, secure: bool, reveal: bool) -> None:
     try:
         claims = ext.engine.cookie.codec(secure).decode(raw)
     except InvalidToken as exc:
-        raise click.ClickException(f"not a valid session token for this app: {exc}") from None
+        hint = ""
+        if "no key" in str(exc):
+            hint = (
+                ": it was sealed with a different secret than this app's JWTAUTH_SECRET. A "
+                "secret made in code (secrets.token_urlsafe(32)) is new in every process, "
+                "this command's too: keep one fixed secret in the environment (flask jwtauth "
+                "secret makes one) and read it from there"
+            )
+        raise click.ClickException(
+            f"not a valid session token for this app: {exc}{hint}"
+        ) from None
     masked = [0]
     shown = claims if reveal else _masked_tokens(claims, masked)
     click.echo(json.dumps(shown, indent=2, sort_keys=True))
@@ -120,13 +130,42 @@ _SECRET_KEYS = ("SECRET", "PRIVATE_KEY", "PASSWORD")
 
 @jwtauth_cli.command("config")
 def show_config() -> None:
-    """Print every JWTAUTH_* setting's effective value (secrets masked)."""
+    """Print every JWTAUTH_* setting's effective value (secrets masked): what the app runs
+    with, derived values (the token's max age, the page URLs) computed as at start-up."""
     config = current_app.config
+    derived = _derived_values()
     keys = sorted(set(DEFAULTS) | {k for k in config if k.startswith("JWTAUTH_")})
     for key in keys:
-        value = config.get(key, DEFAULTS[key].default if key in DEFAULTS else None)
-        source = "set" if key in config else "default"
+        if key in config:
+            value, source = config[key], "set"
+        elif key in derived:
+            value, source = derived[key]
+        else:
+            value, source = (DEFAULTS[key].default if key in DEFAULTS else None), "default"
         click.echo(f"{key} = {_masked(key, value)}  ({source})")
+
+
+def _derived_values() -> dict[str, tuple[object, str]]:
+    """The values the app computed for keys left unset: from other keys, or from the
+    Auth.js-compatible defaults."""
+    from .config.defaults import AUTHJS_DEFAULTS
+    from .stores import default_prefix
+
+    settings = app_state(current_app).settings
+    out: dict[str, tuple[object, str]] = {}
+    if settings.authjs_compat:
+        out.update({key: (value, "Auth.js default") for key, value in AUTHJS_DEFAULTS.items()})
+    pages, session = settings.pages, settings.session
+    for key, value in (
+        ("JWTAUTH_SESSION_UPDATE_AGE", session.update_age),
+        ("JWTAUTH_JWT_MAX_AGE", session.jwt_max_age),
+        ("JWTAUTH_SIGN_IN_URL", pages.sign_in_url),
+        ("JWTAUTH_SIGN_OUT_URL", pages.sign_out_url),
+        ("JWTAUTH_ERROR_URL", pages.error_url),
+        ("JWTAUTH_STORE_PREFIX", settings.store.prefix or default_prefix(settings.secrets[0])),
+    ):
+        out[key] = (value, "derived")
+    return out
 
 
 def _masked(key: str, value: object) -> str:

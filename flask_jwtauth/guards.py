@@ -1,6 +1,7 @@
 """Who may see a view: ``login_required``, ``public``, and the protect-everything mode.
 
-An API request (path in ``JWTAUTH_API_PATHS`` or a client that prefers JSON) is answered
+An API request (path in ``JWTAUTH_API_PATHS``, a client that prefers JSON, or a script's
+fetch/XHR by its ``Sec-Fetch-*`` or ``X-Requested-With`` headers) is answered
 with JSON 401/403; a page is redirected to sign-in with its own path as ``callbackUrl``.
 """
 
@@ -15,6 +16,8 @@ from flask import Response, current_app, request
 
 from . import answers, log
 from .errors import SESSION_ENDED, ErrorCode
+from .headers import vary_accept
+from .paths import opens
 from .session.state import RequestState, request_state
 from .startup_checks import GUARDED_ATTR
 from .state import ext
@@ -59,7 +62,8 @@ def deny(status: int, code: str) -> Response:
     # The app's own answer; None keeps ours (seed 000: JSON of its own, pages redirected).
     custom = handler(error=answer.code, api=api) if handler is not None else None
     instead = current_app.make_response(custom) if custom is not None else None
-    return answers.render(answer, instead)
+    # JSON or a page was decided from these request headers too.
+    return vary_accept(answers.render(answer, instead), *answers.REQUEST_KIND_HEADERS[1:])
 
 
 def _roles_of(token: dict[str, Any]) -> set[str]:
@@ -167,12 +171,12 @@ def protect_all() -> Response | None:
     if request.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
         return None  # Flask's own answer (a CORS preflight); no view runs
     settings = ext().settings
-    public_paths = settings.access.public_paths
+    access = settings.access
     if endpoint is None:
         # No such route (404/405). Next.js middleware runs before routing: an anonymous
         # visitor gets the same answer for a path that does not exist as for one that does,
         # so protect-all mode does not reveal which routes exist.
-        if public_paths is not None and public_paths.match(request.path):
+        if opens(access.public_paths, access.api_paths, request.path):
             return None
         return check()
     if (
@@ -181,8 +185,8 @@ def protect_all() -> Response | None:
         or endpoint.startswith("jwtauth.")
     ):
         return None
-    if public_paths is not None and public_paths.match(request.path):
-        return None
+    if opens(access.public_paths, access.api_paths, request.path):
+        return None  # an API path only when the public rule names it, not by a catch-all
     pages = settings.pages
     if request.path in (pages.sign_in_url, pages.sign_out_url, pages.error_url):
         return None  # by path too: an app view shadowing our page must not loop

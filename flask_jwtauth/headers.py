@@ -31,11 +31,13 @@ def private(response: Response) -> Response:
     return response
 
 
-def vary_accept(response: Response) -> Response:
-    """The answer's form (JSON or a page) depended on the Accept header too."""
-    vary = response.headers.get("Vary")
-    if vary is None:
-        response.headers["Vary"] = "Accept"
-    elif "accept" not in {v.strip().lower() for v in vary.split(",")}:
-        response.headers["Vary"] = f"{vary}, Accept"
+def vary_accept(response: Response, *more: str) -> Response:
+    """The answer's form (JSON or a page) depended on the Accept header too (and on the
+    request headers in ``more``)."""
+    for name in ("Accept", *more):
+        vary = response.headers.get("Vary")
+        if vary is None:
+            response.headers["Vary"] = name
+        elif name.lower() not in {v.strip().lower() for v in vary.split(",")}:
+            response.headers["Vary"] = f"{vary}, {name}"
     return response

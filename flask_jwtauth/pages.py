@@ -16,6 +16,7 @@ from .headers import private
 from .proxies import current_user
 from .redirects import same_origin_target
 from .session.state import request_state
+from .startup_checks import uncovered_host_notice
 from .state import JWTAuthState, ext
 
 
@@ -90,10 +91,18 @@ def render_sign_in(
     callback_url: str = "",
     values: dict[str, str] | None = None,
     status: int = 200,
+    message: str | None = None,
 ) -> Response:
+    """``message``: the app's own safe text for the error (``CredentialsSignin``'s
+    ``safe_message``), shown instead of the generic one."""
     _settle()
     app_state = ext()
-    code, message = _page_error(error)
+    code, generic = _page_error(error)
+    message = message if code is not None and message else generic
+    if current_app.debug:
+        notice = uncovered_host_notice(app_state.settings.cookies.domain, request.host)
+        if notice is not None:  # the silent loop of a cookie the browser refuses
+            code, message = code or "Configuration", f"{message} {notice}" if message else notice
     return _html(
         "jwtauth/sign_in.html",
         status,

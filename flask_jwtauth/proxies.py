@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from collections.abc import Callable
+from typing import Any, cast, overload
 
 from flask import request
 from werkzeug.local import LocalProxy
@@ -11,6 +12,7 @@ from . import log
 from .claims import own_copy
 from .session.state import request_state
 from .state import ext
+from .types import ShapeT
 from .upstream import expired, of
 
 
@@ -28,20 +30,46 @@ class AnonymousUser(dict[str, Any]):
     is_anonymous = True
 
 
-def get_session() -> dict[str, Any] | None:
+@overload
+def get_session() -> dict[str, Any] | None: ...
+
+
+@overload
+def get_session(shape: Callable[..., ShapeT]) -> ShapeT | None: ...
+
+
+def get_session(shape: object = None) -> Any:
     """The session as ``GET /auth/session`` shows it (session callback applied), or None.
 
     ``current_session`` is a proxy and never ``is None``: test it for truth
     (``if not current_session``) or call this function (``if get_session() is None``).
+    ``shape`` (``Session[AppUser]``, or the app's own TypedDict) only types the answer
+    for a type checker: nothing is checked or converted at run time.
     """
     state = request_state()
     return state.engine.current_session() if state is not None else None
 
 
+@overload
 def get_token(
     *, cookie_name: str | None = None, secret: str | bytes | None = None
-) -> dict[str, Any] | None:
+) -> dict[str, Any] | None: ...
+
+
+@overload
+def get_token(
+    shape: Callable[..., ShapeT],
+    *,
+    cookie_name: str | None = None,
+    secret: str | bytes | None = None,
+) -> ShapeT | None: ...
+
+
+def get_token(
+    shape: object = None, *, cookie_name: str | None = None, secret: str | bytes | None = None
+) -> Any:
     """The decoded session token (the jwt callback's output), or None: NextAuth's getToken.
+    ``shape`` (the app's ``JWT`` subclass) only types the answer for a type checker.
 
     With ``cookie_name`` and/or ``secret`` (seed 002's ``getToken({req, secret,
     cookieName})``), reads that cookie of this request instead (a JWE, as Auth.js writes

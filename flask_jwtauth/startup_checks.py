@@ -9,6 +9,7 @@ at start-up (``ConfigurationError``), as is every invalid value.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -37,14 +38,7 @@ def config_warnings(
             f"({session.jwt_max_age}s): an idle session ends when its token does, earlier "
             "than the session max age says"
         )
-    server_name = app.config.get("SERVER_NAME")
-    if cookies.domain and isinstance(server_name, str) and server_name:
-        host = server_name.split(":", 1)[0]
-        if not covers(cookies.domain, host):
-            found.append(
-                f"JWTAUTH_COOKIE_DOMAIN ({cookies.domain}) does not cover SERVER_NAME "
-                f"({host}): browsers will refuse the session cookie"
-            )
+    found.extend(_uncovered_hosts(app, settings))
     if settings.token.format == "jws" and any(_hands_over_tokens(p) for p in providers):
         found.append(
             "JWTAUTH_TOKEN_FORMAT = 'jws': session tokens are signed, not encrypted, so "
@@ -57,6 +51,43 @@ def config_warnings(
             "only: flask_jwtauth's sign-in, sign-out and session update keep theirs"
         )
     return found
+
+
+def _uncovered_hosts(app: Flask, settings: Settings) -> list[str]:
+    """A cookie domain that misses the hosts the configuration names (``SERVER_NAME``,
+    ``JWTAUTH_URL``): every sign-in would silently lead back to the sign-in page. Hosts
+    only requests show are checked by :class:`HostCheck` and, in debug mode, said on the
+    sign-in page."""
+    domain = settings.cookies.domain
+    if not domain:
+        return []
+    found = []
+    named: list[tuple[str, str]] = []
+    server_name = app.config.get("SERVER_NAME")
+    if isinstance(server_name, str) and server_name:
+        named.append(("SERVER_NAME", server_name.split(":", 1)[0]))
+    canonical = settings.pages.canonical_url
+    if canonical:
+        named.append(("JWTAUTH_URL", urlsplit(canonical).hostname or ""))
+    for key, host in named:
+        if host and not covers(domain, host):
+            found.append(
+                f"JWTAUTH_COOKIE_DOMAIN ({domain}) does not cover {key} ({host}): browsers "
+                "will refuse the session cookie, and signing in leads back to the sign-in page"
+            )
+    return found
+
+
+def uncovered_host_notice(domain: str | None, host: str) -> str | None:
+    """For the sign-in page in debug mode: why signing in keeps coming back here."""
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    if not domain or covers(domain, name):
+        return None
+    return (
+        f"JWTAUTH_COOKIE_DOMAIN ({domain}) does not cover this host ({name}): the browser "
+        "refuses the session cookie, so signing in leads back here. Open the app at a host "
+        "under that domain, or change JWTAUTH_COOKIE_DOMAIN. (Shown in debug mode only.)"
+    )
 
 
 def view_warnings(app: Flask, settings: Settings) -> list[str]:
@@ -84,7 +115,41 @@ def view_warnings(app: Flask, settings: Settings) -> list[str]:
             f"the sign-in page ({key}: view {sign_in!r}) is behind login_required: "
             "visitors would be sent to sign in to see the sign-in page, in a loop"
         )
+    found.extend(_api_outside_api_paths(app, settings))
     return found
+
+
+def _api_outside_api_paths(app: Flask, settings: Settings) -> list[str]:
+    """Guarded views under an ``api`` path segment that ``JWTAUTH_API_PATHS`` misses (a
+    blueprint under ``url_prefix="/app"``): a client that sends neither ``Accept: application/
+    json`` nor the browser's ``Sec-Fetch-*`` headers would get a redirect to an HTML page."""
+    if settings.consumer:
+        return []  # every denial is JSON already
+    protect_all = settings.access.protect_all
+    missed: dict[str, str] = {}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("jwtauth.") or rule.endpoint == "static":
+            continue
+        view = app.view_functions.get(rule.endpoint)
+        if not (protect_all or getattr(view, GUARDED_ATTR, False)):
+            continue
+        segments = rule.rule.split("/")
+        if "api" not in segments:
+            continue
+        prefix = "/".join(segments[: segments.index("api") + 1])
+        path = "/".join("x" if s.startswith("<") else s for s in segments)
+        if not settings.access.api_paths.match(path):
+            missed.setdefault(prefix + "/*", rule.rule)
+    if not missed:
+        return []
+    listed = ", ".join(f"{rule!r}" for rule in list(missed.values())[:5])
+    patterns = ", ".join(f"{pattern!r}" for pattern in missed)
+    return [
+        f"views that look like APIs ({listed}) are outside JWTAUTH_API_PATHS: a browser's "
+        "fetch() gets JSON 401, but a client sending neither Accept: application/json nor "
+        f"Sec-Fetch-* headers is redirected to the sign-in page; add {patterns} to "
+        "JWTAUTH_API_PATHS"
+    ]
 
 
 def all_warnings(app: Flask, settings: Settings, providers: Iterable[Provider] = ()) -> list[str]:

@@ -7,11 +7,28 @@ with only some keys is still that shape. Extend them for your app's claims::
     class AppJWT(flask_jwtauth.JWT, total=False):
         username: str
         accessTokenExpires: int
+
+``Session`` is generic in its user (seed 002's ``declare module "next-auth"``): a bare
+``Session`` is ``Session[User]``; ``Session[AppUser]`` types ``session["user"]`` as the
+app's own user shape (subscripting it at run time needs Python 3.11)::
+
+    class AppUser(flask_jwtauth.User, total=False):
+        username: str
+
+    session = get_session(Session[AppUser])   # Session[AppUser] | None
+    token = get_token(AppJWT)                 # AppJWT | None
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal, Protocol, TypedDict
+import sys
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypedDict
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeVar
+else:
+    from typing import TypeVar
 
 
 class User(TypedDict, total=False):
@@ -24,12 +41,33 @@ class User(TypedDict, total=False):
     roles: list[str]
 
 
-class Session(TypedDict, total=False):
-    """What the session callback shapes and ``GET /auth/session`` answers."""
+if TYPE_CHECKING:
+    #: The session's user shape; ``User`` unless the app names its own.
+    UserT = TypeVar("UserT", default=User)
+else:
+    UserT = TypeVar("UserT")
 
-    user: User
-    #: ISO 8601 UTC, as NextAuth writes it.
-    expires: str
+#: A shape the caller of ``get_session``/``get_token`` names (a TypedDict).
+ShapeT = TypeVar("ShapeT", bound=Mapping[str, object])
+
+
+if TYPE_CHECKING or sys.version_info >= (3, 11):
+
+    class Session(TypedDict, Generic[UserT], total=False):
+        """What the session callback shapes and ``GET /auth/session`` answers;
+        ``Session[AppUser]`` for the app's own user shape."""
+
+        user: UserT
+        #: ISO 8601 UTC, as NextAuth writes it.
+        expires: str
+
+else:  # Python 3.10: a TypedDict cannot be generic at run time (annotations still can)
+
+    class Session(TypedDict, total=False):
+        """What the session callback shapes and ``GET /auth/session`` answers."""
+
+        user: User
+        expires: str
 
 
 class UpstreamTokens(TypedDict, total=False):

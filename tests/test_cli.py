@@ -97,7 +97,7 @@ def test_config_shows_effective_settings_with_secrets_masked(make_app: AppFactor
     assert result.exit_code == 0, result.output
     lines = dict(line.split(" = ", 1) for line in result.output.splitlines())
     assert lines["JWTAUTH_SESSION_MAX_AGE"] == "600  (set)"
-    assert lines["JWTAUTH_SESSION_UPDATE_AGE"].endswith("(default)")
+    assert lines["JWTAUTH_SESSION_UPDATE_AGE"] == "None  (derived)"  # under a day: static
     assert "masked" in lines["JWTAUTH_SECRET"]
     assert "hunter2" not in result.output and "gh-secret-value" not in result.output
     assert SECRET not in result.output
@@ -214,3 +214,34 @@ def test_issue19_decode_masks_upstream_tokens_unless_revealed(make_app: AppFacto
     assert claims["upstream"]["access_token"] == ACCESS
     assert claims["upstream"]["refresh_token"] == REFRESH
     assert claims["accessToken"] == ACCESS + "-top"
+
+
+def test_decode_with_another_secret_suggests_the_secret_differs(make_app: AppFactory) -> None:
+    """Getting-started's old secrets.token_urlsafe(32) in code: the server and the
+    `flask jwtauth decode` process each had their own secret."""
+    server, _ = make_app()
+    token = JWTAuthTestClient(server).sign_in({"id": "7"})
+    other, _ = make_app(JWTAUTH_SECRET="another-secret-made-by-another-process-0123")
+    result = other.test_cli_runner().invoke(args=["jwtauth", "decode", token])
+    assert result.exit_code == 1
+    assert "no key for this token" in result.output
+    assert "different secret" in result.output and "environment" in result.output
+
+
+def test_config_prints_the_effective_derived_values(make_app: AppFactory) -> None:
+    app, _ = make_app(JWTAUTH_SESSION_MAX_AGE=600, JWTAUTH_URL_PREFIX="/account")
+    result = app.test_cli_runner().invoke(args=["jwtauth", "config"])
+    assert result.exit_code == 0, result.output
+    lines = dict(line.split(" = ", 1) for line in result.output.splitlines())
+    assert lines["JWTAUTH_JWT_MAX_AGE"] == "600  (derived)"
+    assert lines["JWTAUTH_SIGN_IN_URL"] == "'/account/sign-in'  (derived)"
+    assert lines["JWTAUTH_SIGN_OUT_URL"] == "'/account/sign-out'  (derived)"
+    assert lines["JWTAUTH_ERROR_URL"] == "'/account/error'  (derived)"
+    assert lines["JWTAUTH_SESSION_UPDATE_AGE"] == "None  (derived)"  # static: under a day
+    assert lines["JWTAUTH_STORE_PREFIX"].startswith("'jwtauth:")
+    assert "None  (derived)" not in lines["JWTAUTH_SIGN_IN_URL"]
+
+    compat, _ = make_app(JWTAUTH_AUTHJS_COMPAT=True)
+    result = compat.test_cli_runner().invoke(args=["jwtauth", "config"])
+    lines = dict(line.split(" = ", 1) for line in result.output.splitlines())
+    assert lines["JWTAUTH_COOKIE_NAME"] == "'authjs.session-token'  (Auth.js default)"

@@ -29,6 +29,9 @@ def test_every_guide_shows_code_that_runs() -> None:
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=[s.name for s in SNIPPETS])
 def test_snippet_runs(snippet: Snippet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # files a snippet makes (SQLite stores) go there
+    # What getting-started tells a reader to export before running the app.
+    monkeypatch.setenv("JWTAUTH_SECRET", "docs-environment-secret-Qm4Rt8Yu2Io6Pa1Sd5Fg")
+    monkeypatch.setenv("FLASK_SECRET_KEY", "docs-flask-secret-key-Zx3Cv7Bn1Mq5Wk9Ej2Rh")
     # A real module, as a reader's file would be (dataclasses look their module up).
     module = types.ModuleType(f"doc_snippet_{snippet.line}")
     monkeypatch.setitem(sys.modules, module.__name__, module)
@@ -51,3 +54,23 @@ def test_the_site_builds_without_warnings(tmp_path: Path) -> None:
 
     missing = [key for key in DEFAULTS if key not in html]
     assert missing == []
+
+
+def test_the_typed_sessions_block_type_checks_under_mypy_strict(tmp_path: Path) -> None:
+    """Issue 21, item 22: Session[AppUser] and get_session()/get_token() with a shape pass
+    mypy --strict, and a key the shape does not have fails it (so the check has teeth)."""
+    pytest.importorskip("mypy", reason="pip install -e '.[test]'")
+    (block,) = [s for s in SNIPPETS if s.page == "api.md" and "Session[AppUser]" in s.code]
+    good = tmp_path / "typed_ok.py"
+    good.write_text(block.code)
+    bad = tmp_path / "typed_bad.py"
+    bad.write_text(block.code.replace("typed['user']['username']", "typed['user']['usernam']"))
+    assert bad.read_text() != good.read_text()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MYPYPATH": str(ROOT)}
+    command = [sys.executable, "-m", "mypy", "--strict", "--no-incremental"]
+    command += ["--cache-dir", os.devnull, "--python-version", "3.11"]
+    ok = subprocess.run([*command, str(good)], capture_output=True, text=True, env=env)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    failed = subprocess.run([*command, str(bad)], capture_output=True, text=True, env=env)
+    assert failed.returncode == 1 and '"usernam"' in failed.stdout, failed.stdout
+

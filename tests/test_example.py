@@ -372,6 +372,11 @@ def test_seed000_protects_everything_but_static_files_sign_in_and_sign_up(
     with client.get("/static/style.css") as static:
         assert static.status_code == 200
     assert client.get("/favicon.ico").status_code == 404  # public, merely absent
+    # Static files are public by endpoint and by name, not "any path with a dot".
+    for path in ("/api/export.csv", "/api/me.json", "/trpc/users.list"):
+        assert client.get(path).status_code in (302, 401), path
+    assert client.get("/api/export.csv").get_json()["error"] == "SessionRequired"
+    assert sign_in_redirect(client.get("/report.pdf"))["callbackUrl"] == ["/report.pdf"]
 
 
 def test_seed000_the_old_sign_in_address_signs_in_and_lands_home(start: Start) -> None:

@@ -268,6 +268,48 @@ def test_credentials_signin_code_reaches_the_page_and_json(
     assert "<b>" not in page.get_data(as_text=True)
 
 
+def test_a_safe_message_from_authorize_is_shown_and_other_exceptions_stay_generic(
+    make_app: AppFactory,
+) -> None:
+    """Seed 002's Promise.reject(new Error(data?.errors)): the backend's words, when the app
+    marks them safe to show; over HTTP, through the redirect to the sign-in page."""
+    said = "This account is locked <until> tomorrow & then some"
+
+    def authorize(credentials: dict[str, str]) -> None:
+        if credentials["username"] == "locked":
+            raise CredentialsSignin("account_locked", "log only: row 42", safe_message=said)
+        raise RuntimeError("db password is hunter2")
+
+    app, _ = make_app(providers=[CredentialsProvider(authorize=authorize)])
+    client = app.test_client()
+    refused = attempt_sign_in(client, "locked", "pw")
+    assert refused.status_code == 302 and said not in refused.headers["Location"]
+    assert parse_qs(urlsplit(refused.headers["Location"]).query)["code"] == ["account_locked"]
+    page = client.get(refused.headers["Location"]).get_data(as_text=True)
+    assert "This account is locked &lt;until&gt; tomorrow &amp; then some" in page
+    assert "row 42" not in page
+    again = client.get(refused.headers["Location"]).get_data(as_text=True)
+    assert "This account is locked" not in again  # read once, as the typed values
+    # A crafted link cannot write a message of its own.
+    forged = client.get("/auth/sign-in?error=CredentialsSignin&message=Call+555")
+    assert "Call 555" not in forged.get_data(as_text=True)
+
+    token = client.get("/auth/csrf").get_json()["csrfToken"]
+    as_json = client.post(
+        "/auth/sign-in/credentials",
+        json={"username": "locked", "password": "pw"},
+        headers={"X-CSRFToken": token},
+    )
+    assert as_json.status_code == 401
+    assert as_json.get_json()["message"] == said
+    assert as_json.get_json()["code"] == "account_locked"
+
+    crashed = attempt_sign_in(client, "ann", "pw")  # the generic error page, shown there
+    page = crashed.get_data(as_text=True)
+    assert crashed.status_code == 500 and "Location" not in crashed.headers
+    assert "hunter2" not in page and "RuntimeError" not in page
+
+
 # -- Flask-WTF's CSRFProtect beside ours ------------------------------------------------------
 
 

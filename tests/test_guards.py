@@ -653,3 +653,96 @@ def test_an_unauthorized_handler_returning_none_keeps_the_built_in_answer(
     page = client.get("/dashboard")
     assert page.status_code == 302
     assert page.headers["Location"] == "/auth/sign-in?callbackUrl=%2Fdashboard"
+
+
+SEED_000_AS_TRANSLATED = re.compile(r"/.*\.\w+")  # the docs' old recipe: any dotted path
+
+
+@pytest.mark.parametrize(
+    ("public_paths", "path", "status"),
+    [
+        ([SEED_000_AS_TRANSLATED], "/api/export.csv", 401),  # a catch-all opens no API path
+        ([SEED_000_AS_TRANSLATED], "/api/v1/export.csv", 401),
+        (["/*"], "/api/export.csv", 401),
+        (["/**/*.csv"], "/api/export.csv", 401),
+        ([SEED_000_AS_TRANSLATED], "/report.csv", 200),  # a page it still opens
+        (["/api/export.csv"], "/api/export.csv", 200),  # named: opened on purpose
+        (["/api/*"], "/api/export.csv", 200),
+        ([re.compile(r"/api/export\.csv")], "/api/export.csv", 200),
+        ([re.compile(r"/api/.*\.csv")], "/api/export.csv", 200),
+    ],
+)
+def test_a_public_pattern_opens_an_api_path_only_when_it_names_it(
+    make_app: AppFactory, public_paths: list[Any], path: str, status: int
+) -> None:
+    app, _ = make_app(JWTAUTH_PROTECT_ALL=True, JWTAUTH_PUBLIC_PATHS=public_paths)
+    app.add_url_rule("/api/export.csv", "export", lambda: "id,secret\n1,data\n")
+    app.add_url_rule("/api/v1/export.csv", "export1", lambda: "id,secret\n1,data\n")
+    app.add_url_rule("/report.csv", "report", lambda: "public,report\n")
+    response = app.test_client().get(path)
+    assert response.status_code == status, response.get_data(as_text=True)
+    if status == 401:
+        assert response.is_json and b"secret" not in response.get_data()
+
+
+FETCH = {"Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty", "Accept": "*/*"}
+NAVIGATION = {
+    "Sec-Fetch-Mode": "navigate",
+    "Sec-Fetch-Dest": "document",
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+}
+
+
+@pytest.fixture
+def prefixed(make_app: AppFactory) -> Flask:
+    """An API blueprint under url_prefix="/app", outside JWTAUTH_API_PATHS (/api/*)."""
+    app, _ = make_app()
+    bp = Blueprint("app_api", __name__, url_prefix="/app")
+
+    @bp.get("/api/me")
+    @login_required
+    def me() -> Any:
+        return {"name": current_user["name"]}
+
+    app.register_blueprint(bp)
+    return app
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        FETCH,  # Chromium's fetch("/app/api/me")
+        {"Sec-Fetch-Mode": "same-origin", "Sec-Fetch-Dest": "empty"},
+        {"Sec-Fetch-Dest": "empty"},
+        {"X-Requested-With": "XMLHttpRequest"},  # jQuery, older clients, no Sec-Fetch-*
+        {"Accept": "application/json"},
+    ],
+)
+def test_a_script_outside_the_api_paths_gets_json_401_not_a_redirect(
+    prefixed: Flask, headers: dict[str, str]
+) -> None:
+    response = prefixed.test_client().get("/app/api/me", headers=headers)
+    assert_json_401(response)
+    vary = {v.strip() for v in response.headers["Vary"].split(",")}
+    assert {"Accept", "Sec-Fetch-Mode", "Sec-Fetch-Dest", "X-Requested-With"} <= vary
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        NAVIGATION,  # a person typing the URL or following a link
+        {"Sec-Fetch-Mode": "navigate", "Accept": "*/*"},
+        {"Sec-Fetch-Mode": "cors", "Accept": "text/html"},  # htmx asks for HTML by name
+        {},  # no hints at all: a page, as before
+    ],
+)
+def test_a_navigation_outside_the_api_paths_is_a_page(
+    prefixed: Flask, headers: dict[str, str]
+) -> None:
+    response = prefixed.test_client().get("/app/api/me", headers=headers)
+    assert redirect_target(response) == ("/auth/sign-in", {"callbackUrl": ["/app/api/me"]})
+
+
+def test_a_navigation_to_an_api_path_is_still_json(prefixed: Flask) -> None:
+    """JWTAUTH_API_PATHS decides alone: /api/* answers JSON even to a navigation."""
+    assert_json_401(prefixed.test_client().get("/api/me", headers=NAVIGATION))

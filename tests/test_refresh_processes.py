@@ -141,9 +141,9 @@ def gunicorn(upstream: Upstream, instance: Path, workers: int = 4) -> Iterator[s
         deadline = time.monotonic() + 30
         while True:
             try:
-                requests.get(f"{url}/auth/csrf", timeout=1)
+                requests.get(f"{url}/auth/csrf", timeout=5)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # starting, or a busy machine
                 if time.monotonic() > deadline or process.poll() is not None:
                     log.seek(0)
                     pytest.fail(f"gunicorn did not start: {log.read()[-2000:]}")

@@ -123,3 +123,70 @@ def test_signed_tokens_keep_no_upstream_tokens(
     make_app(JWTAUTH_TOKEN_FORMAT="jws")  # no provider that hands tokens over: nothing said
     assert warnings(caplog) == []
 
+
+def test_guarded_api_views_outside_the_api_paths(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    from flask import Blueprint
+
+    app, _ = make_app()
+    bp = Blueprint("under_app", __name__, url_prefix="/app")
+
+    @bp.get("/api/me")
+    @login_required
+    def me() -> Any:
+        return {}
+
+    @bp.get("/api/items/<int:item>")
+    @login_required
+    def item(item: int) -> Any:
+        return {}
+
+    @bp.get("/api/open")
+    def open_() -> Any:  # not guarded: nothing to answer
+        return {}
+
+    app.register_blueprint(bp)
+    app.test_client().get("/")  # the view checks run on the first request
+    (message,) = warnings(caplog)
+    assert "'/app/api/me'" in message and "add '/app/api/*' to JWTAUTH_API_PATHS" in message
+    assert "/app/api/open" not in message
+
+    caplog.clear()
+    app, _ = make_app(JWTAUTH_API_PATHS=["/api/*", "/app/api/*"])
+    app.register_blueprint(bp)
+    app.test_client().get("/")
+    assert warnings(caplog) == []
+
+
+def test_a_cookie_domain_that_misses_jwtauth_url_is_caught_by_check(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No SERVER_NAME: the canonical URL still names the host the browser will be on."""
+    app, _ = make_app(JWTAUTH_COOKIE_DOMAIN="example.com", JWTAUTH_URL="https://shop.example.net")
+    assert any("does not cover JWTAUTH_URL (shop.example.net)" in m for m in warnings(caplog))
+    result = app.test_cli_runner().invoke(args=["jwtauth", "check"])
+    assert result.exit_code == 1 and "JWTAUTH_URL (shop.example.net)" in result.output
+    caplog.clear()
+    make_app(JWTAUTH_COOKIE_DOMAIN="example.com", JWTAUTH_URL="https://shop.example.com")
+    assert warnings(caplog) == []
+
+
+@pytest.mark.parametrize("debug", [True, False])
+def test_in_debug_mode_the_sign_in_page_says_the_cookie_domain_misses_the_host(
+    make_app: AppFactory, debug: bool
+) -> None:
+    """The right password, a cookie the browser refuses (the test client refuses it as a
+    browser does), and the sign-in page again: in debug mode it says why."""
+    app, _ = make_app(JWTAUTH_COOKIE_DOMAIN="example.com", DEBUG=debug)
+    client = app.test_client()
+    signed_in = attempt_sign_in(client, callbackUrl="/dashboard")
+    assert signed_in.headers["Location"] == "/dashboard"
+    back = client.get("/dashboard")
+    assert back.status_code == 302  # no session: the cookie was not for this host
+    page = client.get(back.headers["Location"]).get_data(as_text=True)
+    said = "JWTAUTH_COOKIE_DOMAIN (example.com) does not cover this host (localhost)"
+    assert (said in page) is debug
+
+    covered = app.test_client().get("/auth/sign-in", base_url="http://shop.example.com")
+    assert "JWTAUTH_COOKIE_DOMAIN" not in covered.get_data(as_text=True)

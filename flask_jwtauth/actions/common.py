@@ -9,6 +9,7 @@ of a redirect: NextAuth's ``signIn(..., {redirect: false})``.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import hmac
@@ -104,11 +105,23 @@ def fail(
     callback: str = "",
     values: dict[str, str] | None = None,
     reason: str | None = None,
+    message: str | None = None,
 ) -> Answer:
     """The failure answer (:func:`~flask_jwtauth.answers.failed`); a browser sent back to
-    the sign-in form finds what it typed there (``values``, never a secret)."""
+    the sign-in form finds what it typed there (``values``, never a secret) and the app's
+    safe ``message``, carried in the same signed cookie: never in the URL, where anyone
+    could write a message of their own into a link to the sign-in page."""
+    if message:
+        values = {MESSAGE_KEY: message, **(values or {})}
     remember = functools.partial(remember_values, values=values) if values else None
-    return failed(code, as_json=as_json, callback=callback, reason=reason, remember=remember)
+    answer = failed(code, as_json=as_json, callback=callback, reason=reason, remember=remember)
+    if message and answer.as_json and isinstance(answer.body, dict):
+        return dataclasses.replace(answer, body={**answer.body, "message": message})
+    return answer
+
+
+#: The app's safe message in the remembered values (no field can have this name).
+MESSAGE_KEY = "jwtauth:message"
 
 
 def remember_values(response: Response, values: dict[str, str]) -> None:

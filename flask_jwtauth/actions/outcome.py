@@ -39,7 +39,12 @@ def answer(provider: Provider, outcome: Outcome, *, as_json: bool, callback: str
         else:
             signals.send(signals.sign_in_failed, provider=provider.id, error=outcome.code)
         return common.fail(
-            as_json, outcome.code, callback=callback, values=outcome.values, reason=outcome.reason
+            as_json,
+            outcome.code,
+            callback=callback,
+            values=outcome.values,
+            reason=outcome.reason,
+            message=outcome.message,
         )
     if isinstance(outcome, Redirect):
         cookies: tuple[CookieWriter, ...] = ()

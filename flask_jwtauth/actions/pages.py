@@ -18,11 +18,14 @@ def sign_in_page() -> Response:
         error = state.notice
     if state.notice and error in SESSION_ENDED:
         state.notice_shown = True
+    values = common.recall_values()
+    message = values.pop(common.MESSAGE_KEY, None)
     response = render_sign_in(
         error=known(error) if error else None,
         reason=_safe_code(request.args.get("code")),
         callback_url=common.sign_in_callback_url(),
-        values=common.recall_values(),
+        values=values,
+        message=message if error == ErrorCode.CREDENTIALS_SIGNIN else None,
     )
     common.forget_values(response)
     return response

@@ -100,12 +100,14 @@ class Refused:
     """The sign-in did not happen. ``code`` is Auth.js's error code (``CredentialsSignin``,
     ``OAuthSignin``, ``OAuthCallbackError``, ``AccessDenied``, ``Configuration``); ``detail``
     goes to the logs only; ``values`` are safe form values to show again; ``reason`` is an
-    app-chosen safe code shown with the error (Auth.js's ``CredentialsSignin.code``)."""
+    app-chosen safe code shown with the error (Auth.js's ``CredentialsSignin.code``);
+    ``message`` an app-chosen text safe to show instead of the generic one."""
 
     code: str
     detail: str | None = None
     values: dict[str, str] = field(default_factory=dict)
     reason: str | None = None
+    message: str | None = None
 
 
 Outcome = SignedIn | Redirect | Refused

@@ -53,13 +53,20 @@ _ECHO_LIMIT = 1024
 class CredentialsSignin(JWTAuthError):
     """Raised by ``authorize`` to refuse with a reason the user may see (Auth.js v5's
     ``CredentialsSignin``): ``code`` must be a short identifier such as ``"invalid_otp"``;
-    anything else is dropped. The message is never shown."""
+    anything else is dropped. ``message`` goes to the logs only; ``safe_message`` (seed
+    002's backend error, ``"This account is locked"``) is shown to the user on the sign-in
+    page and in the JSON answer, as text (never markup), up to 256 characters. Any other
+    exception from ``authorize`` stays the generic ``Configuration`` error."""
 
     error = ErrorCode.CREDENTIALS_SIGNIN
 
-    def __init__(self, code: str | None = None, message: str = "") -> None:
+    def __init__(
+        self, code: str | None = None, message: str = "", *, safe_message: str | None = None
+    ) -> None:
         super().__init__(message or code or "credentials refused")
         self.code = code if isinstance(code, str) and _CODE.fullmatch(code) else None
+        shown = safe_message.strip()[:256] if isinstance(safe_message, str) else ""
+        self.safe_message = shown or None
 
 
 #: Input types the sign-in page can render for a credential.
@@ -238,7 +245,13 @@ class CredentialsProvider(Provider):
         try:
             user = request.run(self.authorize, *args)
         except CredentialsSignin as exc:
-            return Refused(ErrorCode.CREDENTIALS_SIGNIN, "authorize() refused", values, exc.code)
+            return Refused(
+                ErrorCode.CREDENTIALS_SIGNIN,
+                "authorize() refused",
+                values,
+                exc.code,
+                message=exc.safe_message,
+            )
         except Exception:
             logger.exception("authorize() of provider %r raised", self.id)
             return Refused(ErrorCode.CONFIGURATION, "authorize() raised")
