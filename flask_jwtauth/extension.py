@@ -11,6 +11,7 @@ from flask import Blueprint, Flask
 
 from . import log, startup_checks, transaction
 from .actions import build_blueprint
+from .actions.script import script_integrity, script_tag
 from .answers import sign_in_url as _sign_in_url
 from .callbacks import Callbacks, adapt
 from .cli import jwtauth_cli
@@ -276,6 +277,8 @@ def _template_globals() -> dict[str, Any]:
         "current_session": current_session,
         "jwtauth_sign_in_url": sign_in_url,
         "jwtauth_csrf_token": csrf_token,
+        "jwtauth_script_tag": script_tag,
+        "jwtauth_script_integrity": script_integrity,
         "jwtauth_button_text_color": button_text_color,
         "jwtauth_link_color": link_color,
     }

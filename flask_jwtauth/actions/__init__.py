@@ -12,6 +12,7 @@ from .callback import callback
 from .common import limit_body
 from .info import csrf, providers
 from .pages import error_page, sign_in_page, sign_out_page, to_sign_in_page
+from .script import script, serve_script
 from .session import session, update_session
 from .sign_in import sign_in
 from .sign_out import sign_out
@@ -41,6 +42,8 @@ def build_blueprint(app_state: JWTAuthState) -> Blueprint:
     bp.add_url_rule(f"{prefix}/session", "update_session", update_session, methods=["POST"])
     bp.add_url_rule(f"{prefix}/csrf", "csrf", csrf, methods=["GET"])
     bp.add_url_rule(f"{prefix}/providers", "providers", providers, methods=["GET"])
+    script()  # read and hashed once, at start-up
+    bp.add_url_rule(f"{prefix}/jwtauth.js", "script", serve_script, methods=["GET"])
     if pages.authjs_api_url is not None:
         authjs.register(bp, pages.authjs_api_url)
     return bp
