@@ -135,7 +135,7 @@ def test_sign_out_in_one_tab_reaches_the_other_within_a_second(
     query = parse_qs(urlsplit(second.url).query)
     assert query["callbackUrl"] == ["/private?tab=2"]
     # A sign-out says nothing about expiry; the tab that signed out stayed where it was.
-    assert second.get_by_role("alert").count() == 0
+    assert second.get_by_role("status").count() == 0
     assert first.url == f"{helper_url}/private"
     assert ["end", "signout-here"] in _events(first)
     shot(second, f"signed-out-elsewhere-{channel}")
@@ -153,7 +153,7 @@ def test_a_page_left_open_goes_to_sign_in_at_expiry_with_the_notice(
     waited = time.monotonic() - started
     assert SHORT - 1 <= waited <= SHORT + 2.5, waited
     assert parse_qs(urlsplit(page.url).query)["callbackUrl"] == ["/private"]
-    assert page.get_by_role("alert").inner_text().strip() == EXPIRED
+    assert page.get_by_role("status").inner_text().strip() == EXPIRED
     shot(page, "expired")
 
 
