@@ -89,6 +89,9 @@ _SCRIPT_MODES = frozenset(("cors", "no-cors", "same-origin"))
 #: What the guards' decision reads besides the path: the ``Vary`` of their answers.
 REQUEST_KIND_HEADERS = ("Accept", "Sec-Fetch-Mode", "Sec-Fetch-Dest", "X-Requested-With")
 
+#: The header Auth.js v5's client sends on its sign-in and sign-out posts (``"1"``).
+RETURN_REDIRECT = "X-Auth-Return-Redirect"
+
 
 def wants_json(form: Mapping[str, str] | None = None, *, by_path: bool = False) -> bool:
     """Does this client want JSON back instead of a page or a redirect?
@@ -105,12 +108,16 @@ def wants_json(form: Mapping[str, str] | None = None, *, by_path: bool = False) 
     path (a ``JWTAUTH_URL_PREFIX`` under ``/api`` must not turn the browser's form into
     JSON), and also at the ``json=true`` form field that NextAuth's client posts for
     ``signIn(..., {redirect: false})``.
+    The ``X-Auth-Return-Redirect`` header that Auth.js v5's client posts asks for
+    ``{"url"}`` too.
     """
     if by_path:
         settings = ext().settings
         if settings.consumer or settings.access.api_paths.match(request.path):
             return True
     if form is not None and str(form.get("json", "")).strip().lower() in ("true", "1"):
+        return True
+    if form is not None and RETURN_REDIRECT in request.headers:
         return True
     if request.is_json:
         return True
@@ -264,11 +271,18 @@ def render(answer: Answer, instead: Response | None = None) -> Response:
     return _finish(answer, response)
 
 
-def render_authjs(answer: Answer, *, api_url: str, provider: str | None) -> Response:
+def render_authjs(
+    answer: Answer,
+    *,
+    api_url: str,
+    provider: str | None,
+    failure: Callable[[Answer], tuple[str, int]] | None = None,
+) -> Response:
     """The answer to a form post in next-auth's shape: ``{"url": ...}`` for success and
     failure alike; a failure's code rides in the URL's query (``error``, ``code``), with
     our status. ``api_url`` is the absolute URL of the Auth.js routes. A browser's answer
-    (a redirect, a page) and plain data are rendered as ours."""
+    (a redirect, a page) and plain data are rendered as ours. ``failure`` gives a failure's
+    URL and status instead (Auth.js v5's)."""
     if not answer.as_json:
         return render(answer)
     if answer.code is None:
@@ -276,7 +290,9 @@ def render_authjs(answer: Answer, *, api_url: str, provider: str | None) -> Resp
             return render(answer)
         return _finish(answer, jsonify(url=answer.location))
     status = answer.status
-    if answer.code is ErrorCode.CSRF:
+    if failure is not None:
+        url, status = failure(answer)
+    elif answer.code is ErrorCode.CSRF:
         # v4 tells the client where to go, with 200: signIn() reports ok, as v4's does.
         url, status = f"{api_url}/signin?csrf=true", 200
     else:

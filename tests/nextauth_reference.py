@@ -1,9 +1,11 @@
-"""The reference Auth.js server: npm next-auth@4.24.15's own ``NextAuth(options)`` handler
-behind node:http (``tests/nextauth_client/server.js``), on a free loopback port, with the
-same users and secret as the Flask apps of the tests.
+"""The reference Auth.js servers, on a free loopback port, with the same users and secret as
+the Flask apps of the tests: npm next-auth@4.24.15's own ``NextAuth(options)`` handler behind
+node:http (``tests/nextauth_client/server.js``), and for v5 npm @auth/core@0.41.3's own
+``Auth(request, config)`` (``tests/nextauth_v5/server.mjs``; next-auth@5.0.0-beta.32 runs it).
 
 Locally the tests skip when node or the package is missing (``npm ci --prefix
-tests/nextauth_client``); with CI=true they fail instead.
+tests/nextauth_client``, ``npm ci --prefix tests/nextauth_v5``); with CI=true they fail
+instead.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from oidc_server import free_port
 from support import SECRET, USERS
 
 HERE = Path(__file__).parent / "nextauth_client"
+HERE_V5 = Path(__file__).parent / "nextauth_v5"
 
 
 def _unavailable(reason: str) -> None:
@@ -29,28 +32,39 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def require_next_auth() -> None:
+def require_next_auth(version: int = 4) -> None:
     if shutil.which("node") is None:
         _unavailable("node is not installed: apt-get install nodejs npm")
-    if not (HERE / "node_modules" / "next-auth").is_dir():
-        _unavailable("next-auth is not installed: npm ci --prefix tests/nextauth_client")
+    here, package = (HERE, "next-auth") if version == 4 else (HERE_V5, "@auth/core")
+    if not (here / "node_modules" / package).is_dir():
+        _unavailable(f"{package} is not installed: npm ci --prefix tests/{here.name}")
 
 
 @contextmanager
 def next_auth_v4() -> Iterator[str]:
-    """The reference server's origin (its routes are under ``/api/auth``), stopped after."""
-    require_next_auth()
+    """next-auth v4's origin (its routes are under ``/api/auth``), stopped after."""
+    require_next_auth(4)
     port = free_port()
     origin = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "PORT": str(port),
-        "NEXTAUTH_URL": origin,
-        "NEXTAUTH_SECRET": SECRET,
-        "USERS": json.dumps(USERS),
-    }
+    env = {"NEXTAUTH_URL": origin, "NEXTAUTH_SECRET": SECRET}
+    with _node(HERE / "server.js", port, env):
+        yield origin
+
+
+@contextmanager
+def next_auth_v5() -> Iterator[str]:
+    """Auth.js v5's origin (@auth/core, its routes under ``/api/auth``), stopped after."""
+    require_next_auth(5)
+    port = free_port()
+    with _node(HERE_V5 / "server.mjs", port, {"AUTH_SECRET": SECRET}):
+        yield f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def _node(script: Path, port: int, extra: dict[str, str]) -> Iterator[None]:
+    env = {**os.environ, **extra, "PORT": str(port), "USERS": json.dumps(USERS)}
     process = subprocess.Popen(
-        ["node", str(HERE / "server.js")],
+        ["node", str(script)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -60,8 +74,8 @@ def next_auth_v4() -> Iterator[str]:
         assert process.stdout is not None
         line = process.stdout.readline()  # bounded: the process prints or dies
         if not line.startswith("listening"):
-            raise RuntimeError(f"the next-auth reference did not start: {line!r}")
-        yield origin
+            raise RuntimeError(f"the reference {script.name} did not start: {line!r}")
+        yield
     finally:
         process.terminate()
         try:

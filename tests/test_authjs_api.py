@@ -146,3 +146,31 @@ def test_issue19_no_query_string_makes_the_error_route_answer_5xx(app: Flask, co
     if code == "Configuration":
         assert theirs.status_code == 200
         assert "problem with the server configuration" in theirs.get_data(as_text=True)
+
+
+def test_auth_js_v5_is_a_setting_of_4_or_5(make_app: AppFactory) -> None:
+    for wrong in (6, "v5", True, None):
+        with pytest.raises(ConfigurationError, match="JWTAUTH_AUTHJS_VERSION"):
+            make_app(JWTAUTH_AUTHJS_API_URL=API, JWTAUTH_AUTHJS_VERSION=wrong)
+    app, _ = make_app(JWTAUTH_AUTHJS_API_URL=API, JWTAUTH_AUTHJS_VERSION="5")
+    client = app.test_client()
+    assert client.get(f"{API}/session").get_json() is None  # v5's "no session"
+    data = {"username": "ann", "password": "nope", "csrfToken": csrf(client)}
+    headers = {"X-Auth-Return-Redirect": "1"}
+    refused = client.post(f"{API}/callback/credentials", data=data, headers=headers)
+    assert refused.status_code == 200
+    assert refused.get_json() == {
+        "url": "http://localhost/api/auth/signin?error=CredentialsSignin&code=credentials"
+    }
+
+
+def test_v5s_header_asks_for_json_under_v4_too(app: Flask) -> None:
+    """v4's answers, but the header that only v5's client sends still means ``{"url"}``."""
+    client = app.test_client()
+    data = {"username": "ann", "password": "pw-ann", "csrfToken": csrf(client)}
+    data["callbackUrl"] = "http://localhost/dashboard"
+    headers = {"X-Auth-Return-Redirect": "1"}
+    signed_in = client.post(f"{API}/callback/credentials", data=data, headers=headers)
+    assert signed_in.status_code == 200
+    assert signed_in.get_json() == {"url": "http://localhost/dashboard"}
+    assert client.get(f"{API}/session").get_json()["user"]["name"] == "Ann"

@@ -1,12 +1,19 @@
 """Auth.js's REST API, answer for answer: the Flask adapter (``JWTAUTH_AUTHJS_API_URL``)
-against npm next-auth@4.24.15's own handler (``nextauth_reference``).
+against npm next-auth@4.24.15's own handler, and against Auth.js v5's (npm @auth/core@0.41.3's
+``Auth()``, which next-auth@5.0.0-beta.32 runs) with ``JWTAUTH_AUTHJS_VERSION = 5``
+(``nextauth_reference``).
 
 Each sequence runs against both servers, each with its own cookie jar, and every answer is
 reduced to what a client can observe without secrets or timestamps: status, media type,
 JSON keys and value types (a URL relative to its server's origin, a date with or without
 milliseconds), the redirect target relative to the origin, and whether the session cookie
-was set or cleared. ``DELIBERATE`` lists the answers where ours differs on purpose (each
-with its reason, also in docs/guides/nextjs.md); every other answer must be v4's.
+was set or cleared. ``DELIBERATE`` (v4) and ``DELIBERATE_V5`` list the answers where ours
+differs on purpose (each with its reason, also in docs/guides/nextjs.md); every other answer
+must be the reference's.
+
+The sequences are what each client sends: v4's ``signIn()``/``signOut()`` post
+``json=true`` in the form, v5's send the ``X-Auth-Return-Redirect: 1`` header instead
+(``Side.send`` turns the one into the other); every other request is the same for both.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from typing import Any
 import pytest
 import requests
 from flask import Flask
-from nextauth_reference import next_auth_v4, require_next_auth
+from nextauth_reference import next_auth_v4, next_auth_v5, require_next_auth
 from support import COOKIE, SECRET, authorize, serving
 
 from flask_jwtauth import CredentialsProvider, JWTAuth
@@ -55,6 +62,14 @@ DELIBERATE: dict[str, str] = {
     "error page Configuration": "200, not v4's 500: a query string alone never makes a 5xx",
 }
 
+#: Answers where ours differs from Auth.js v5 on purpose: step -> reason (the guide).
+DELIBERATE_V5: dict[str, str] = {
+    "session": _COOKIE,
+    "session from chunks": _COOKIE,
+    "sign-out of chunks": "no callback-url cookie: without callbackUrl, the app's root",
+    "error page Configuration": "200, not v5's 500: a query string alone never makes a 5xx",
+}
+
 _ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$")
 
 
@@ -64,10 +79,16 @@ class Side:
 
     origin: str
     session_cookie: str
+    version: int = 4
     http: requests.Session = field(default_factory=requests.Session)
     seen: list[tuple[str, Observation]] = field(default_factory=list)
 
     def send(self, label: str, method: str, path: str, *, follow: bool = False, **kw: Any) -> Any:
+        form = kw.get("data")
+        if self.version == 5 and isinstance(form, dict) and "json" in form:
+            # v5's client asks for {url} with a header, not a form field.
+            kw["data"] = {k: v for k, v in form.items() if k != "json"}
+            kw["headers"] = {**kw.get("headers", {}), "X-Auth-Return-Redirect": "1"}
         response = self.http.request(
             method, f"{self.origin}{API}{path}", allow_redirects=follow, timeout=10, **kw
         )
@@ -126,9 +147,11 @@ class Side:
         return change
 
 
-def flask_app(origin: str) -> Flask:
+def flask_app(origin: str, version: int = 4) -> Flask:
     app = Flask(__name__)
     app.config.update(JWTAUTH_SECRET=SECRET, JWTAUTH_AUTHJS_API_URL=API, JWTAUTH_URL=origin)
+    if version == 5:
+        app.config.update(JWTAUTH_AUTHJS_VERSION=5)
     auth = JWTAuth(app, providers=[CredentialsProvider(authorize=authorize)])
 
     @auth.jwt_callback
@@ -149,6 +172,18 @@ def origins() -> Iterator[tuple[str, str]]:
 
     port = free_port()
     with next_auth_v4() as reference, serving(flask_app(f"http://127.0.0.1:{port}"), port) as ours:
+        yield reference, ours
+
+
+@pytest.fixture(scope="module")
+def origins_v5() -> Iterator[tuple[str, str]]:
+    """(Auth.js v5's origin, the origin of a Flask app set for v5), on loopback ports."""
+    require_next_auth(5)
+    from oidc_server import free_port
+
+    port = free_port()
+    app = flask_app(f"http://127.0.0.1:{port}", version=5)
+    with next_auth_v5() as reference, serving(app, port) as ours:
         yield reference, ours
 
 
@@ -271,19 +306,22 @@ SEQUENCES: dict[str, Callable[[Side], None]] = {
 }
 
 
-def compare(reference: Side, ours: Side) -> tuple[int, list[str]]:
+def compare(
+    reference: Side, ours: Side, deliberate: dict[str, str] = DELIBERATE
+) -> tuple[int, list[str]]:
     """(the number of answers compared, a readable line for each unexpected difference)."""
     assert [label for label, _ in reference.seen] == [label for label, _ in ours.seen]
     problems = []
+    name = f"v{reference.version}"
     for (label, theirs), (_, mine) in zip(reference.seen, ours.seen, strict=True):
         differs = theirs != mine
-        if differs and label not in DELIBERATE:
+        if differs and label not in deliberate:
             keys = sorted({*theirs, *mine})
-            lines = [f"  {k}: v4 {theirs.get(k)!r} / ours {mine.get(k)!r}" for k in keys
+            lines = [f"  {k}: {name} {theirs.get(k)!r} / ours {mine.get(k)!r}" for k in keys
                      if theirs.get(k) != mine.get(k)]
             problems.append(f"{label}:\n" + "\n".join(lines))
-        elif not differs and label in DELIBERATE:
-            problems.append(f"{label}: now as v4's; take it off DELIBERATE and the guide")
+        elif not differs and label in deliberate:
+            problems.append(f"{label}: now as {name}'s; take it off the deliberate differences")
     return len(reference.seen), problems
 
 
@@ -295,3 +333,13 @@ def test_the_same_answers_as_next_auth_v4(origins: tuple[str, str], name: str) -
     SEQUENCES[name](ours)
     _, problems = compare(reference, ours)
     assert not problems, "differs from next-auth v4:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("name", SEQUENCES)
+def test_the_same_answers_as_auth_js_v5(origins_v5: tuple[str, str], name: str) -> None:
+    reference = Side(origins_v5[0], "authjs.session-token", version=5)
+    ours = Side(origins_v5[1], COOKIE, version=5)
+    SEQUENCES[name](reference)
+    SEQUENCES[name](ours)
+    _, problems = compare(reference, ours, DELIBERATE_V5)
+    assert not problems, "differs from Auth.js v5:\n" + "\n".join(problems)

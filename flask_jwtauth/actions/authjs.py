@@ -7,9 +7,10 @@ thin adapter over our own endpoint: the same flow, CSRF check, throttle and same
 What differs is what v4 answers (``authjs_v4``): ``{}`` for no session (v4's client reads
 ``{}`` as "none" and chokes on ``null``), v4's default session shape, every JSON answer to a
 form post ``{"url": ...}`` with the failure's ``error`` (and ``code``) in that URL's query,
-v4's CSRF answers, and 400 for what v4 does not serve. ``tests/test_authjs_parity.py``
-compares each with next-auth's own handler; docs/guides/nextjs.md lists where ours differs on
-purpose.
+v4's CSRF answers, and 400 for what v4 does not serve. With ``JWTAUTH_AUTHJS_VERSION = 5``
+the same routes answer Auth.js v5's client as v5's server does (``authjs_v5``).
+``tests/test_authjs_parity.py`` compares each with next-auth v4's and @auth/core's own
+handlers; docs/guides/nextjs.md lists where ours differs on purpose.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from ..providers.credentials import CredentialsProvider
 from ..proxies import get_session
 from ..state import ext
 from . import authjs_v4 as v4
+from . import authjs_v5 as v5
 from . import common
 from .callback import callback_answer
 from .dispatch import MalformedBody, submitted
@@ -64,11 +66,11 @@ def register(bp: Blueprint, prefix: str) -> None:
     add("/signout", "signout_page", signout_page, ["GET"])
     add("/signout", "signout", signout, ["POST"])
     add("/error", "error", error_page, ["GET"])
-    add("/_log", "log", v4.client_log, ["POST"])
+    add("/_log", "log", client_log, ["POST"])
     # Werkzeug picks a rule that takes the method over one that only matches the path, so
     # these answer a wrong method on a known route too (400, not 405).
-    add("", "unsupported_root", v4.unsupported, _ALL)
-    add("/<path:rest>", "unsupported", v4.unsupported, _ALL)
+    add("", "unsupported_root", unsupported, _ALL)
+    add("/<path:rest>", "unsupported", unsupported, _ALL)
 
 
 def _prefix() -> str:
@@ -77,21 +79,33 @@ def _prefix() -> str:
     return found
 
 
+def _v5() -> bool:
+    return ext().settings.pages.authjs_version == 5
+
+
 def session() -> Response:
-    """The session in v4's shape, or ``{}`` when there is none (v4's client reads ``{}``
-    as "none" and chokes on ``null``)."""
+    """The session in v4's shape (v5's is the same), or ``{}`` when there is none (v4's
+    client reads ``{}`` as "none" and chokes on ``null``); v5's ``null`` (its client reads
+    ``{}`` as signed in)."""
     found = get_session()
+    if found is None and _v5():
+        return v5.null()
     return private(jsonify(v4.session(found) if found is not None else {}))
 
 
 def session_update() -> Response:
     """``update(data)``: body ``{"csrfToken", "data"}``; the session after, or ``{}``: v4
     answers 400 ``{}`` to a wrong or missing token (and to a body it cannot read), 200
-    ``{}`` when there is no session."""
+    ``{}`` when there is no session. v5 answers ``null`` for v4's ``{}``, and 400
+    ``"Bad request."`` to a body it cannot parse."""
+    if _v5() and v5.unparseable():
+        return v5.bad_request()
     answer = update_answer()
     if answer.code in (ErrorCode.CSRF, ErrorCode.BAD_REQUEST):
-        return private(_json({}, 400))
+        return v5.null(400) if _v5() else private(_json({}, 400))
     if answer.code is ErrorCode.SESSION_REQUIRED or (answer.code is None and not answer.body):
+        if _v5():
+            return v5.null()
         answer = data({})
     elif answer.code is None:
         answer = data(v4.session(answer.body))
@@ -129,19 +143,34 @@ def error_page() -> Response:
     code; any other code is our error page with v4's status (200, or 403 for
     ``AccessDenied`` and ``Verification``; never a 5xx for a query string)."""
     code = request.args.get("error") or ""
-    if code in v4.SIGN_IN_ERRORS or code in SIGN_IN_PAGE_CODES:
+    if _v5():  # every code is shown on the error page, with v5's status
+        status = v5.ERROR_PAGE_STATUS.get(code, 200)
+    elif code in v4.SIGN_IN_ERRORS or code in SIGN_IN_PAGE_CODES:
         return render(go(f"{_api_url()}/signin?{urlencode({'error': code})}", as_json=False))
+    else:
+        status = v4.ERROR_PAGE_STATUS.get(code.lower(), 200)
     answer = failed(code or ErrorCode.DEFAULT, as_json=False)
     if answer.location is not None and answer.code not in SIGN_IN_PAGE_CODES:
         return render(answer)  # the app's own error page
-    return render_error(code or ErrorCode.DEFAULT, v4.ERROR_PAGE_STATUS.get(code.lower(), 200))
+    return render_error(code or ErrorCode.DEFAULT, status)
 
 
 def signin(provider: str | None = None) -> Response:
     """``signIn(<oauth provider>)``: ``{"url": <authorization URL>}``, as our endpoint.
     As v4: without the CSRF token or a known provider, ``/signin?csrf=true``; credentials
-    never sign in here (they post to ``/callback/credentials``): ``/signin``."""
+    never sign in here (they post to ``/callback/credentials``): ``/signin``. v5: an
+    unknown provider is ``Configuration``, a missing token ``MissingCSRF``, no provider
+    ``/signin``."""
     found = ext().providers.get(provider) if provider else None
+    if _v5():
+        if v5.unparseable():
+            return v5.bad_request()
+        if provider and found is None:
+            return _told(v5.error_url(_api_url(), ErrorCode.CONFIGURATION))
+        if not v4.csrf_ok():
+            return _told(v5.error_url(_api_url(), ErrorCode.CSRF))
+        if found is None:
+            return _told(f"{_api_url()}/signin")
     if found is None or not v4.csrf_ok():
         return _told(f"{_api_url()}/signin?csrf=true")
     if found.type == CredentialsProvider.type:
@@ -152,8 +181,17 @@ def signin(provider: str | None = None) -> Response:
 def provider_callback(provider: str) -> Response:
     """``signIn('credentials', ...)`` posts here; a provider's redirect may land here too.
     An unknown provider, or a GET for credentials, is v4's unsupported request (400; v4
-    answers 500 to the latter)."""
+    answers 500 to the latter). v5 tells both ``Configuration``; a missing token is
+    ``MissingCSRF``."""
     found = ext().providers.get(provider)
+    if _v5():
+        if v5.unparseable():
+            return v5.bad_request()
+        if found is None or (found.type == CredentialsProvider.type and request.method != "POST"):
+            return _told(v5.error_url(_api_url(), ErrorCode.CONFIGURATION))
+        if found.type == CredentialsProvider.type and not v4.csrf_ok():
+            return _told(v5.error_url(_api_url(), ErrorCode.CSRF))
+        return _as_authjs(callback_answer(provider), provider)
     if found is None:
         return v4.unsupported()
     if found.type == CredentialsProvider.type:
@@ -166,10 +204,32 @@ def provider_callback(provider: str) -> Response:
 
 def signout() -> Response:
     """As v4, the token is checked whether or not there is a session; without it the
-    client is told ``/signout?csrf=true``: the sign-out confirmation page."""
+    client is told ``/signout?csrf=true``: the sign-out confirmation page (v5: its
+    ``MissingCSRF``, on the sign-in page)."""
+    if _v5() and v5.unparseable():
+        return v5.bad_request()
     if not v4.csrf_ok():
+        if _v5():
+            return _told(v5.error_url(_api_url(), ErrorCode.CSRF))
         return _told(f"{_api_url()}/signout?csrf=true")
     return _as_authjs(sign_out_answer(), None)
+
+
+def client_log() -> Response:
+    """v4's client reports its errors to ``POST /_log``; v5 has no such route (400)."""
+    return v5.bad_request() if _v5() else v4.client_log()
+
+
+def unsupported(rest: str = "") -> Response:
+    """A route or method the server does not have: v4's 400 in text. v5 answers 400
+    ``"Bad request."`` unless it is one of v5's actions with GET or POST, which it tells
+    ``Configuration`` (a redirect, or ``{"url"}`` for its client)."""
+    if not _v5():
+        return v4.unsupported(rest)
+    action = rest.split("/", 1)[0]
+    if request.method not in ("GET", "POST") or action not in v5.ACTIONS:
+        return v5.bad_request()
+    return _told(v5.error_url(_api_url(), ErrorCode.CONFIGURATION))
 
 
 def _api_url() -> str:
@@ -200,4 +260,9 @@ def _json(body: object, status: int) -> Response:
 
 
 def _as_authjs(answer: Answer, provider: str | None) -> Response:
-    return render_authjs(answer, api_url=_api_url(), provider=provider)
+    api_url = _api_url()
+    if _v5():
+        return render_authjs(
+            answer, api_url=api_url, provider=provider, failure=lambda a: v5.failure(a, api_url)
+        )
+    return render_authjs(answer, api_url=api_url, provider=provider)

@@ -30,6 +30,13 @@ DEFAULTS: dict[str, Key] = {
         "/providers, /signin, /callback, /signout) at this path, e.g. '/api/auth', so the "
         "next-auth/react client works against this app unchanged.",
     ),
+    "JWTAUTH_AUTHJS_VERSION": Key(
+        4,
+        "Which next-auth/react client JWTAUTH_AUTHJS_API_URL answers: 4 (next-auth v4) or 5 "
+        "(Auth.js v5, next-auth@5 beta: null for no session, failures told with 200 and "
+        "v5's error URLs). Its sign-in and sign-out posts are also recognised by their "
+        "X-Auth-Return-Redirect header; its session reads are not, hence the setting.",
+    ),
     "JWTAUTH_CONSUMER": Key(
         False,
         "Only read a session another app (a Next.js app on Auth.js) signs in and writes: no "

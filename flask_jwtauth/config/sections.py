@@ -211,6 +211,8 @@ class PageSettings:
     max_body_size: int = 64 * 1024
     #: Where Auth.js's REST API is served for its clients (None: not served).
     authjs_api_url: str | None = None
+    #: Whose answers it gives: next-auth v4's (4) or Auth.js v5's (5).
+    authjs_version: int = 4
 
     @property
     def sign_in_elsewhere(self) -> bool:
@@ -250,7 +252,16 @@ def load_pages(config: Mapping[str, Any]) -> PageSettings:
             config, "JWTAUTH_MAX_BODY_SIZE", default("JWTAUTH_MAX_BODY_SIZE"), 1024
         ),
         authjs_api_url=_authjs_api_url(config, prefix),
+        authjs_version=_authjs_version(config),
     )
+
+
+def _authjs_version(config: Mapping[str, Any]) -> int:
+    key = "JWTAUTH_AUTHJS_VERSION"
+    value = config.get(key, default(key))
+    if isinstance(value, bool) or str(value).strip() not in ("4", "5"):
+        raise ConfigurationError(key, f"must be 4 or 5 (next-auth's major version); got {value!r}")
+    return int(str(value).strip())
 
 
 def _authjs_api_url(config: Mapping[str, Any], prefix: str) -> str | None:

@@ -1,0 +1,83 @@
+// The v5 reference for tests/test_authjs_parity.py: npm @auth/core@0.41.3's own
+// `Auth(request, config)` handler (the core next-auth@5's route handlers call) behind
+// node:http, with a credentials provider; node's request becomes a Web Request and the Web
+// Response is written back, every Set-Cookie header kept.
+//
+// Environment: PORT (loopback), AUTH_SECRET, USERS (JSON {username: {id, name, email,
+// password, ...}}). Prints "listening <port>" once it accepts connections.
+import http from "node:http";
+import { Auth } from "@auth/core";
+import Credentials from "@auth/core/providers/credentials";
+
+const USERS = JSON.parse(process.env.USERS || "{}");
+const BASE_PATH = "/api/auth";
+
+const config = {
+  secret: process.env.AUTH_SECRET,
+  basePath: BASE_PATH,
+  trustHost: true,
+  providers: [
+    Credentials({
+      name: "Credentials",
+      credentials: { username: { label: "Username" }, password: { label: "Password" } },
+      async authorize(credentials) {
+        const user = USERS[credentials?.username ?? ""];
+        if (!user || user.password !== credentials?.password) return null;
+        const { password, ...rest } = user;
+        return rest;
+      },
+    }),
+  ],
+  callbacks: {
+    // The same update as the Flask app's jwt callback in the test: update({name}).
+    async jwt({ token, trigger, session }) {
+      if (trigger === "update" && session && typeof session.name === "string") {
+        token.name = session.name;
+      }
+      return token;
+    },
+  },
+  logger: { error() {}, warn() {}, debug() {} },
+};
+
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (chunk) => chunks.push(chunk));
+  req.on("end", async () => {
+    const url = new URL(req.url, `http://${req.headers.host}`);
+    if (url.pathname !== BASE_PATH && !url.pathname.startsWith(`${BASE_PATH}/`)) {
+      res.statusCode = 404;
+      res.end("not found");
+      return;
+    }
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) {
+      for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one);
+    }
+    const hasBody = !["GET", "HEAD"].includes(req.method);
+    let response;
+    try {
+      const request = new Request(url, {
+        method: req.method,
+        headers,
+        body: hasBody ? Buffer.concat(chunks) : undefined,
+      });
+      response = await Auth(request, config);
+    } catch (error) {
+      res.statusCode = 500;
+      res.end(String(error));
+      return;
+    }
+    res.statusCode = response.status;
+    for (const [name, value] of response.headers) {
+      if (name.toLowerCase() !== "set-cookie") res.setHeader(name, value);
+    }
+    const cookies = response.headers.getSetCookie();
+    if (cookies.length) res.setHeader("Set-Cookie", cookies);
+    res.end(Buffer.from(await response.arrayBuffer()));
+  });
+});
+
+server.listen(Number(process.env.PORT || 0), "127.0.0.1", () => {
+  process.stdout.write(`listening ${server.address().port}\n`);
+});
