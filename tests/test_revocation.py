@@ -121,51 +121,110 @@ for line in sys.stdin:
 """
 
 
+class Peer:
+    """Another process of the same app (its own list, the real clock), asked over a pipe
+    whether it lets the cookie in."""
+
+    def __init__(self, url: str, cookie: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", PEER, SECRET, url, cookie],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def ask(self) -> str:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write("go\n")
+        self.process.stdin.flush()
+        return self.process.stdout.readline().strip()
+
+    def until(self, status: str, seconds: float) -> float:
+        """Ask until the answer is ``status``; how long it took (fails past ``seconds``)."""
+        started = time.monotonic()
+        while (answer := self.ask()) != status:
+            assert time.monotonic() - started < seconds, f"still {answer}, not {status}"
+            time.sleep(0.05)
+        return time.monotonic() - started
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.communicate()  # closes the pipes
+
+
+def _shared_url(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path}/shared.db"
+    return str(request.getfixturevalue("redis_server").url)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])
+def test_a_process_started_after_the_revocation_refuses_it_at_once(
+    make_app: AppFactory, kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A fresh process loads the live list at its first request: no window at all."""
+    url = _shared_url(kind, tmp_path, request)
+    request.getfixturevalue("clock").now = time.time()  # the peer runs on the real clock
+    app = revocable(make_app, url)
+    client, other = app.test_client(), app.test_client()
+    sign_in(client)
+    sign_in(other, "bob")
+    cookie, kept = client.get_cookie(COOKIE), other.get_cookie(COOKIE)
+    assert cookie is not None and kept is not None
+    sid = client.get("/api/whoami").get_json()["sid"]
+    with app.app_context():
+        revoke_session(sid)
+    peer, bystander = Peer(url, cookie.value), Peer(url, kept.value)
+    try:
+        assert peer.ask() == "401"
+        assert bystander.ask() == "200"
+    finally:
+        peer.close()
+        bystander.close()
+
+
+def test_a_process_refuses_while_the_redis_feed_is_down_then_recovers(
+    make_app: AppFactory, redis_server: RedisServer, clock: Clock
+) -> None:
+    """Another process, on real time: its list is trusted for twice JWTAUTH_REVOCATION_SYNC
+    (1 s) after the last good read, then 503 until Redis is back, with no restart."""
+    clock.now = time.time()
+    app = revocable(make_app, redis_server.url)
+    client = app.test_client()
+    sign_in(client)
+    cookie = client.get_cookie(COOKIE)
+    assert cookie is not None
+    peer = Peer(redis_server.url, cookie.value)
+    try:
+        assert peer.ask() == "200"
+        redis_server.stop()
+        peer.until("503", 2.5)
+        redis_server.start()
+        peer.until("200", 2.0)
+    finally:
+        peer.close()
+
+
 @pytest.mark.parametrize("kind", ["sqlite", "redis"])
 def test_another_process_sees_a_revocation_within_a_second(
     make_app: AppFactory, kind: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    if kind == "sqlite":
-        url = f"sqlite:///{tmp_path}/shared.db"
-    else:
-        url = request.getfixturevalue("redis_server").url
-    import time as real_time
-
-    from support import FakeClock
-
-    clock: FakeClock = request.getfixturevalue("clock")
-    clock.now = real_time.time()  # the peer runs on the real clock
+    """The peer reads the feed every half second: poll, within the 1 s bound."""
+    url = _shared_url(kind, tmp_path, request)
+    request.getfixturevalue("clock").now = time.time()  # the peer runs on the real clock
     app = revocable(make_app, url)
     client = app.test_client()
     sign_in(client)
     cookie = client.get_cookie(COOKIE)
     assert cookie is not None
-    peer = subprocess.Popen(
-        [sys.executable, "-c", PEER, SECRET, url, cookie.value],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    peer = Peer(url, cookie.value)
     try:
-        assert peer.stdin is not None and peer.stdout is not None
-
-        def ask() -> str:
-            peer.stdin.write("go\n")  # type: ignore[union-attr]
-            peer.stdin.flush()  # type: ignore[union-attr]
-            return peer.stdout.readline().strip()  # type: ignore[union-attr]
-
-        assert ask() == "200"
+        assert peer.ask() == "200"
         token = client.get("/auth/csrf").get_json()["csrfToken"]
         client.post("/auth/sign-out", data={"csrf_token": token})
-        revoked_at = time.monotonic()
-        # The peer reads the feed every half second: poll, within the bound.
-        while ask() != "401":
-            assert time.monotonic() - revoked_at < 1.0, "the peer still accepts the session"
-            time.sleep(0.05)
-        assert time.monotonic() - revoked_at < 1.0
+        assert peer.until("401", 1.0) < 1.0
     finally:
-        peer.kill()
-        peer.communicate()  # closes the pipes
+        peer.close()
 
 
 def test_store_down_fails_closed_then_recovers(

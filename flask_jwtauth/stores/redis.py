@@ -21,7 +21,7 @@ return count
 _APPEND = """
 local now = redis.call('TIME')
 local oldest = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[2])
-redis.call('XADD', KEYS[1], 'MINID', '~', math.max(oldest, 0), '*', 'e', ARGV[1])
+redis.call('XADD', KEYS[1], 'MINID', math.max(oldest, 0), '*', 'e', ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1
 """
