@@ -213,7 +213,10 @@ def build(stack: ExitStack) -> list[Contender]:
     ]
     for kind, url in stores.items():
         contender = signed_in(
-            STEADY, "one store lookup per request", JWTAUTH_REVOCATION=True, JWTAUTH_STORE_URL=url
+            STEADY,
+            "the process's own list of revocations",
+            JWTAUTH_REVOCATION=True,
+            JWTAUTH_STORE_URL=url,
         )
         contender.name = f"{STEADY} + revocation ({kind})"
         contenders.append(contender)

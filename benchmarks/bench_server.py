@@ -5,6 +5,12 @@ HTTP as a browser does (sign-in page, its hidden fields, form post, redirect).
     .venv/bin/python benchmarks/bench_server.py            # 10 rounds x 2 s per contender
     .venv/bin/python benchmarks/bench_server.py --quick    # 1 round x 1 s, no warm-up
     .venv/bin/python benchmarks/bench_server.py --json     # machine-readable results
+    .venv/bin/python benchmarks/bench_server.py --sessions 3000   # the round-robin column
+
+Besides the peers, flask_jwtauth with revocation on each store (memory, SQLite, Redis when
+redis-server is installed), each also served to ``--sessions`` clients round robin (wrk
+cycling their cookies with a Lua script), next to flask_jwtauth without revocation in the
+same mode; the Redis server's commands per request are counted (INFO commandstats).
 
 Rounds are interleaved (the order rotates each round). A contender's requests/s is its
 median over rounds; its ratio to bare Flask and its overhead per request
@@ -25,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -52,14 +58,22 @@ from benchmarks.common import (  # noqa: E402
     fmt,
     free_port,
     markdown,
+    redis_server,
     stop,
     verdict,
     wait_for_port,
+)
+from benchmarks.many_sessions import (  # noqa: E402
+    cookie_headers,
+    lua_script,
+    redis_calls,
+    wrk_requests,
 )
 
 NAMES = (BARE, STEADY, ROLLING, FLASK_LOGIN, JWT_EXTENDED)
 SESSION_COOKIE = "jwtauth.session-token"
 TARGET = 0.85  # flask_jwtauth's steady throughput vs bare Flask's (issue 7)
+REVOCATION_GOAL_US = 10.0  # revocation's cost over no revocation (issue 24)
 
 
 class HTTPBrowser:
@@ -80,11 +94,24 @@ class HTTPBrowser:
         return Answer(response.status_code, response.text, response.headers.get("Location"), raw)
 
     def get(self, path: str) -> Answer:
-        return self._answer(self.session.get(self._url(path), allow_redirects=False, timeout=5))
+        return self._answer(self.session.get(self._url(path), allow_redirects=False, timeout=30))
 
     def post(self, path: str, data: dict[str, str]) -> Answer:
-        response = self.session.post(self._url(path), data=data, allow_redirects=False, timeout=5)
+        response = self.session.post(self._url(path), data=data, allow_redirects=False, timeout=30)
         return self._answer(response)
+
+
+@dataclass
+class Spec:
+    """One row: an app of :mod:`benchmarks.apps` with extra settings, served to one
+    client or to ``sessions`` clients round robin; ``redis``: count that server's
+    commands."""
+
+    label: str
+    app: str
+    config: dict[str, Any] = field(default_factory=dict)
+    sessions: int = 1
+    redis: str | None = None
 
 
 @dataclass
@@ -93,28 +120,62 @@ class Served:
     base: str
     cookie: str  # the Cookie header a browser would send
     cookies: list[str]  # their names
+    spec: Spec = field(default_factory=lambda: Spec("", ""))
+    script: Path | None = None  # wrk's Lua script cycling many clients' cookies
+    commands: list[float] = field(default_factory=list)  # store commands per request
 
 
-def serve(name: str, stack: ExitStack, logs: Path) -> tuple[str, subprocess.Popen[bytes], int]:
+def revocation_label(kind: str, sessions: int = 1) -> str:
+    return f"{STEADY} + revocation ({kind})" + (f" x{sessions}" if sessions > 1 else "")
+
+
+def specs(args: argparse.Namespace, stack: ExitStack) -> list[Spec]:
+    out = [Spec(name, name) for name in NAMES]
+    if not args.revocation:
+        return out
+    stores: dict[str, str | None] = {
+        "memory": "memory://",
+        "sqlite": f"sqlite:///{stack.enter_context(tempfile.TemporaryDirectory())}/bench.db",
+    }
+    url = stack.enter_context(redis_server())
+    if url:
+        stores["redis"] = url
+    counts = [1] + ([args.sessions] if args.sessions > 1 else [])
+    for sessions in counts:
+        if sessions > 1:
+            out.append(Spec(f"{STEADY} x{sessions}", STEADY, sessions=sessions))
+        for kind, store in stores.items():
+            config = {"JWTAUTH_REVOCATION": True, "JWTAUTH_STORE_URL": store}
+            redis = store if kind == "redis" else None
+            out.append(Spec(revocation_label(kind, sessions), STEADY, config, sessions, redis))
+    return out
+
+
+def serve(spec: Spec, stack: ExitStack, logs: Path) -> tuple[Spec, subprocess.Popen[bytes], int]:
     port = free_port()
     log = stack.enter_context((logs / f"{port}.log").open("wb"))
+    call = ", ".join([repr(spec.app), *(f"{k}={v!r}" for k, v in spec.config.items())])
     command = [
         sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
         "--worker-class", "sync", "--log-level", "warning", "--chdir", str(ROOT),
-        f"benchmarks.apps:create({name!r})",
+        f"benchmarks.apps:create({call})",
     ]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     stack.callback(stop, process)
-    return name, process, port
+    return spec, process, port
 
 
-def signed_in(name: str, port: int) -> Served:
+def signed_in(spec: Spec, port: int, logs: Path) -> Served:
     base = f"http://127.0.0.1:{port}"
     browser = HTTPBrowser(base)
-    sign_in(name, browser)
+    sign_in(spec.app, browser)
     jar = browser.session.cookies
     cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
-    return Served(name, base, cookie, [c.name for c in jar])
+    served = Served(spec.label, base, cookie, [c.name for c in jar], spec)
+    if spec.sessions > 1:
+        many = [cookie, *cookie_headers(spec.app, spec.config, spec.sessions - 1)]
+        served.script = lua_script(many, logs)
+    return served
 
 
 def headers(served: Served) -> dict[str, str]:
@@ -144,11 +205,18 @@ def check(served: Served) -> None:
 def drive(served: Served, seconds: int, connections: int) -> float:
     """Requests/s over one wrk run; an error or a non-2xx answer stops the benchmark."""
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s"]
-    for key, value in headers(served).items():
-        command += ["-H", f"{key}: {value}"]
+    if served.script is not None:
+        command += ["-s", str(served.script)]
+    else:
+        for key, value in headers(served).items():
+            command += ["-H", f"{key}: {value}"]
     command.append(served.base + PATH)
+    redis = served.spec.redis
+    before = redis_calls(redis) if redis else 0
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30)
     out = done.stdout
+    if redis:
+        served.commands.append((redis_calls(redis) - before) / max(wrk_requests(out), 1))
     if done.returncode != 0 or "Non-2xx" in out or "Socket errors" in out:
         raise RuntimeError(f"wrk failed for {served.name}:\n{out}{done.stderr}")
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
@@ -160,16 +228,20 @@ def drive(served: Served, seconds: int, connections: int) -> float:
 Samples = dict[str, list[float]]
 
 
-def run(args: argparse.Namespace, names: tuple[str, ...]) -> tuple[list[Served], Samples]:
+def run(args: argparse.Namespace) -> tuple[list[Served], Samples]:
     with ExitStack() as stack:
         logs = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        started = [serve(name, stack, logs) for name in names]
+        started = [serve(spec, stack, logs) for spec in specs(args, stack)]
         served = []
-        for name, process, port in started:
+        for spec, process, port in started:
             if not wait_for_port(port, 30, process):
                 log = (logs / f"{port}.log").read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"gunicorn for {name} did not start:\n{log}")
-            served.append(signed_in(name, port))
+                raise RuntimeError(f"gunicorn for {spec.label} did not start:\n{log}")
+            try:
+                served.append(signed_in(spec, port, logs))
+            except Exception as exc:
+                log = (logs / f"{port}.log").read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"signing in to {spec.label} failed: {exc}\n{log}") from exc
         for s in served:
             check(s)
         for s in served if args.warmup else []:
@@ -213,7 +285,9 @@ def summarise(served: list[Served], samples: Samples) -> list[Row]:
     return rows
 
 
-def report(rows: list[Row], args: argparse.Namespace) -> str:
+def report(
+    rows: list[Row], args: argparse.Namespace, served: list[Served], samples: Samples
+) -> str:
     header = ["contender", "requests/s", "vs bare flask", "best vs best", "overhead µs",
               "vs flask-login", "cookies sent"]  # fmt: skip
     cells = [
@@ -236,7 +310,38 @@ def report(rows: list[Row], args: argparse.Namespace) -> str:
         f"target flask_jwtauth steady >= {TARGET}x bare flask's throughput: "
         f"{steady.ratio:.3f}x -> {verdict(steady.ratio >= TARGET)} "
         f"(best rounds: {steady.best:.3f}x)",
+        *revocation_report(served, samples),
     ])  # fmt: skip
+
+
+def added(samples: Samples, name: str, base: str) -> float:
+    """Median over rounds of µs per request over ``base`` in the same round."""
+    pairs = zip(samples[name], samples[base], strict=True)
+    return statistics.median(1e6 / v - 1e6 / b for v, b in pairs)
+
+
+def revocation_report(served: list[Served], samples: Samples) -> list[str]:
+    """Revocation's cost over flask_jwtauth without it, with one client and with many, and
+    the Redis commands per request; the goal is issue 24's."""
+    by_label = {s.name: s for s in served}
+    lines = []
+    for s in served:
+        spec = s.spec
+        if not spec.config.get("JWTAUTH_REVOCATION"):
+            continue
+        base = STEADY if spec.sessions == 1 else f"{STEADY} x{spec.sessions}"
+        if base not in by_label:
+            continue
+        cost = added(samples, s.name, base)
+        commands = ""
+        if s.commands:
+            commands = f"; {statistics.mean(s.commands):.4f} Redis commands/request"
+        goal = verdict(cost <= REVOCATION_GOAL_US and (not s.commands or max(s.commands) < 0.01))
+        lines.append(f"{s.name}: {cost:+.1f} µs over {base}{commands} -> {goal}")
+    if lines:
+        goal = f"revocation: at most +{REVOCATION_GOAL_US:.0f} µs, < 0.01 commands/request"
+        lines[:0] = ["", goal]
+    return lines
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -246,10 +351,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=4, help="wrk -c (default 4)")
     parser.add_argument("--quick", action="store_true", help="1 round x 1 s, no warm-up")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument(
+        "--sessions", type=int, default=3000, help="clients round robin (default 3000; 1: none)"
+    )
+    parser.add_argument(
+        "--no-revocation", dest="revocation", action="store_false", help="the peers only"
+    )
     args = parser.parse_args(argv)
     args.warmup = not args.quick
     if args.quick:
-        args.rounds, args.seconds = 1, 1
+        args.rounds, args.seconds, args.sessions = 1, 1, min(args.sessions, 20)
     if args.rounds < 1 or args.seconds < 1 or args.connections < 1:
         parser.error("--rounds, --seconds and --connections must be >= 1")
     return args
@@ -263,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"missing: {', '.join(missing)} (apt-get install wrk; pip install gunicorn)",
               file=sys.stderr)  # fmt: skip
         return 2
-    served, samples = run(args, NAMES)
+    served, samples = run(args)
     rows = summarise(served, samples)
     if args.json:
         result: dict[str, Any] = {
@@ -273,11 +384,12 @@ def main(argv: list[str] | None = None) -> int:
             "environment": environment(),
             "samples": samples,
             "contenders": [r.__dict__ for r in rows],
+            "redis_commands_per_request": {s.name: s.commands for s in served if s.commands},
         }
         json.dump(result, sys.stdout)
         print()
     else:
-        print(report(rows, args))
+        print(report(rows, args, served, samples))
     return 0
 
 

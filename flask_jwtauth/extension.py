@@ -211,7 +211,9 @@ def _state_stores(
     lifetime = settings.session.jwt_max_age + settings.session.leeway
     revocation = None
     if config.revocation and store is not None:
-        revocation = Revocation(store, lifetime, clock, _earlier_views(store, settings))
+        revocation = Revocation(
+            store, lifetime, clock, _earlier_views(store, settings), sync=config.revocation_sync
+        )
     throttle = None
     if config.throttle:
         throttle = Throttle(

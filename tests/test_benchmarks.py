@@ -65,13 +65,20 @@ def test_server_benchmark_under_gunicorn_and_wrk() -> None:
         pytest.skip(reason)
     out = run("benchmarks/bench_server.py", "--quick")
     rows = table(out)
-    assert set(rows) == {
+    peers = {
         "bare flask",
         "flask_jwtauth",
         "flask_jwtauth UPDATE_AGE=0",
         "flask-login",
         "flask-jwt-extended",
     }
+    kinds = ["memory", "sqlite"] + (["redis"] if shutil.which("redis-server") else [])
+    revocation = {f"flask_jwtauth + revocation ({kind})" for kind in kinds}
+    many = {"flask_jwtauth x20"} | {f"{name} x20" for name in revocation}
+    assert set(rows) == peers | revocation | many
+    assert "revocation: at most +10 µs" in out
+    if "redis" in kinds:
+        assert "Redis commands/request" in out
     assert rows["bare flask"]["cookies sent"] == "-"
     assert "jwtauth.session-token" in rows["flask_jwtauth"]["cookies sent"]
     assert "session" in rows["flask-login"]["cookies sent"].split(", ")

@@ -121,61 +121,125 @@ for line in sys.stdin:
 """
 
 
+class Peer:
+    """Another process of the same app (its own list, the real clock), asked over a pipe
+    whether it lets the cookie in."""
+
+    def __init__(self, url: str, cookie: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", PEER, SECRET, url, cookie],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def ask(self) -> str:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write("go\n")
+        self.process.stdin.flush()
+        return self.process.stdout.readline().strip()
+
+    def until(self, status: str, seconds: float) -> float:
+        """Ask until the answer is ``status``; how long it took (fails past ``seconds``)."""
+        started = time.monotonic()
+        while (answer := self.ask()) != status:
+            assert time.monotonic() - started < seconds, f"still {answer}, not {status}"
+            time.sleep(0.05)
+        return time.monotonic() - started
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.communicate()  # closes the pipes
+
+
+def _shared_url(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path}/shared.db"
+    return str(request.getfixturevalue("redis_server").url)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])
+def test_a_process_started_after_the_revocation_refuses_it_at_once(
+    make_app: AppFactory, kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A fresh process loads the live list at its first request: no window at all."""
+    url = _shared_url(kind, tmp_path, request)
+    request.getfixturevalue("clock").now = time.time()  # the peer runs on the real clock
+    app = revocable(make_app, url)
+    client, other = app.test_client(), app.test_client()
+    sign_in(client)
+    sign_in(other, "bob")
+    cookie, kept = client.get_cookie(COOKIE), other.get_cookie(COOKIE)
+    assert cookie is not None and kept is not None
+    sid = client.get("/api/whoami").get_json()["sid"]
+    with app.app_context():
+        revoke_session(sid)
+    peer, bystander = Peer(url, cookie.value), Peer(url, kept.value)
+    try:
+        assert peer.ask() == "401"
+        assert bystander.ask() == "200"
+    finally:
+        peer.close()
+        bystander.close()
+
+
+def test_a_process_refuses_while_the_redis_feed_is_down_then_recovers(
+    make_app: AppFactory, redis_server: RedisServer, clock: Clock
+) -> None:
+    """Another process, on real time: its list is trusted for twice JWTAUTH_REVOCATION_SYNC
+    (1 s) after the last good read, then 503 until Redis is back, with no restart."""
+    clock.now = time.time()
+    app = revocable(make_app, redis_server.url)
+    client = app.test_client()
+    sign_in(client)
+    cookie = client.get_cookie(COOKIE)
+    assert cookie is not None
+    peer = Peer(redis_server.url, cookie.value)
+    try:
+        assert peer.ask() == "200"
+        redis_server.stop()
+        peer.until("503", 2.5)
+        redis_server.start()
+        peer.until("200", 2.0)
+    finally:
+        peer.close()
+
+
 @pytest.mark.parametrize("kind", ["sqlite", "redis"])
 def test_another_process_sees_a_revocation_within_a_second(
     make_app: AppFactory, kind: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    if kind == "sqlite":
-        url = f"sqlite:///{tmp_path}/shared.db"
-    else:
-        url = request.getfixturevalue("redis_server").url
-    import time as real_time
-
-    from support import FakeClock
-
-    clock: FakeClock = request.getfixturevalue("clock")
-    clock.now = real_time.time()  # the peer runs on the real clock
+    """The peer reads the feed every half second: poll, within the 1 s bound."""
+    url = _shared_url(kind, tmp_path, request)
+    request.getfixturevalue("clock").now = time.time()  # the peer runs on the real clock
     app = revocable(make_app, url)
     client = app.test_client()
     sign_in(client)
     cookie = client.get_cookie(COOKIE)
     assert cookie is not None
-    peer = subprocess.Popen(
-        [sys.executable, "-c", PEER, SECRET, url, cookie.value],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    peer = Peer(url, cookie.value)
     try:
-        assert peer.stdin is not None and peer.stdout is not None
-
-        def ask() -> str:
-            peer.stdin.write("go\n")  # type: ignore[union-attr]
-            peer.stdin.flush()  # type: ignore[union-attr]
-            return peer.stdout.readline().strip()  # type: ignore[union-attr]
-
-        assert ask() == "200"
+        assert peer.ask() == "200"
         token = client.get("/auth/csrf").get_json()["csrfToken"]
         client.post("/auth/sign-out", data={"csrf_token": token})
-        revoked_at = time.monotonic()
-        # The peer may reuse its last verdict for half a second: poll, within the bound.
-        while ask() != "401":
-            assert time.monotonic() - revoked_at < 1.0, "the peer still accepts the session"
-            time.sleep(0.05)
-        assert time.monotonic() - revoked_at < 1.0
+        assert peer.until("401", 1.0) < 1.0
     finally:
-        peer.kill()
-        peer.communicate()  # closes the pipes
+        peer.close()
 
 
 def test_store_down_fails_closed_then_recovers(
-    make_app: AppFactory,
-    redis_server: RedisServer,
+    make_app: AppFactory, redis_server: RedisServer, clock: Clock
 ) -> None:
+    """The list read last is trusted for twice JWTAUTH_REVOCATION_SYNC (the app's clock
+    moves here); past that, 503 until the feed can be read again, with no restart."""
     app = revocable(make_app, redis_server.url, JWTAUTH_STORE_TIMEOUT=0.3)
     client = app.test_client()
     sign_in(client)
+    assert client.get("/api/me").status_code == 200
     redis_server.stop()
+    clock.advance(0.6)  # a read is due and fails: the list is still within its bound
+    assert client.get("/api/me").status_code == 200
+    clock.advance(0.6)  # past the bound
     started = time.monotonic()
     api = client.get("/api/me")
     assert time.monotonic() - started < 0.3 + 0.7
@@ -185,6 +249,7 @@ def test_store_down_fails_closed_then_recovers(
     assert page.status_code == 503 and "unavailable" in page.get_data(as_text=True)
     assert client.get_cookie(COOKIE) is not None  # nothing the user had is lost
     redis_server.start()
+    clock.advance(0.6)  # the next read is due
     assert client.get("/api/me").status_code == 200  # no restart of the app
 
 
@@ -192,6 +257,7 @@ def test_store_down_fails_open_when_asked(
     make_app: AppFactory,
     redis_server: RedisServer,
     caplog: pytest.LogCaptureFixture,
+    clock: Clock,
 ) -> None:
     app = revocable(
         make_app, redis_server.url, JWTAUTH_STORE_TIMEOUT=0.3, JWTAUTH_STORE_FAIL_OPEN=True
@@ -199,6 +265,7 @@ def test_store_down_fails_open_when_asked(
     client = app.test_client()
     sign_in(client)
     redis_server.stop()
+    clock.advance(2)  # past the bound of the list read last
     assert client.get("/api/me").status_code == 200
     assert "not checked for revocation" in caplog.text
 
@@ -362,10 +429,11 @@ def test_issue18_a_revocation_made_here_is_refused_at_once_despite_a_lookup_in_f
     is refused at once"). Race: request A's revocation lookup has read "not revoked" from
     the store and is paused there; meanwhile ``revoke_session(sid)`` runs; then A finishes.
     The next request with the same cookie must be refused immediately (401), not accepted
-    from a stale "not revoked" verdict A cached after the revocation cleared the cache.
+    from a stale "not revoked" list that A's read brought in after the revocation.
 
-    The store is wrapped by patching ``get``/``get_many`` on the app's MemoryStore instance
-    (found through ``app.extensions["jwtauth"]``): JWTAuth takes no store object."""
+    The store is wrapped by patching its feed read (``since``) on the app's MemoryStore
+    instance (found through ``app.extensions["jwtauth"]``): JWTAuth takes no store object.
+    Request A is the process's first use of the list, so it reads the feed."""
     app = revocable(make_app, "memory://")
     client = app.test_client()
     sign_in(client)  # no session lookup yet: nothing cached
@@ -386,8 +454,7 @@ def test_issue18_a_revocation_made_here_is_refused_at_once_despite_a_lookup_in_f
 
         return read
 
-    monkeypatch.setattr(store, "get_many", paused(store.get_many))
-    monkeypatch.setattr(store, "get", paused(store.get))
+    monkeypatch.setattr(store, "since", paused(store.since))
     answers: list[int] = []
     in_flight = app.test_client()
     in_flight.set_cookie(COOKIE, cookie.value)
@@ -395,7 +462,7 @@ def test_issue18_a_revocation_made_here_is_refused_at_once_despite_a_lookup_in_f
     thread_a = threading.Thread(target=lambda: answers.append(in_flight.get("/api/me").status_code))
     thread_a.start()
     try:
-        assert entered.wait(5), "request A never looked the session up in the store"
+        assert entered.wait(5), "request A never read the revocation feed"
         with app.app_context():
             revoke_session(sid)
     finally:
@@ -409,8 +476,8 @@ def test_issue18_a_revocation_made_here_is_refused_at_once_despite_a_lookup_in_f
 def test_a_verdict_kept_in_this_process_goes_stale_with_the_apps_clock(
     make_app: AppFactory, clock: Clock
 ) -> None:
-    """The half-second reuse of a verdict follows the app's clock too: once a test moves it
-    past the revocation's life, the same session (no ``auth_time``, same id) is let in at
+    """The list's entries expire by the app's clock: once a test moves it past the
+    revocation's life, the same session (no ``auth_time``, same id) is let in at
     once, not half a second of real time later."""
     app = revocable(make_app, "memory://", JWTAUTH_SESSION_MAX_AGE=60)
     with app.app_context():
@@ -423,7 +490,7 @@ def test_a_verdict_kept_in_this_process_goes_stale_with_the_apps_clock(
 
     client = app.test_client()
     client.set_cookie(COOKIE, minted())
-    assert client.get("/api/me").status_code == 401  # revoked, and the verdict is kept
+    assert client.get("/api/me").status_code == 401  # revoked
     clock.advance(3600)  # the revocation entry has long expired
     client.set_cookie(COOKIE, minted())
     assert client.get("/api/me").status_code == 200

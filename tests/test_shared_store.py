@@ -99,7 +99,7 @@ def test_issue19_an_explicit_prefix_lets_apps_with_different_secrets_share(
     clock.advance(1)
     assert client.get("/api/me").status_code == 401
     raw = redis.Redis.from_url(redis_url, decode_responses=True)
-    assert raw.keys("*") == ["shop:revoked:user:1"]
+    assert raw.keys("*") == ["shop:revocations"]  # the feed, under the shared prefix
     raw.close()
 
 

@@ -294,3 +294,52 @@ def test_issue19_a_memory_store_keeps_at_most_its_bound(clock: FakeClock) -> Non
         store.set(f"flood{n}", "x", 60)
     assert len(store) <= 100
     assert store.get("flood999") == "x" and store.get("long0") is None
+
+
+# -- change feeds (issue 24): what each process reads revocations from ------------------
+
+
+def test_a_feed_is_read_on_from_the_last_cursor(store: Store, kind: str) -> None:
+    """None loads what the feed holds; a cursor gives only what came after it, in order;
+    nothing new keeps the cursor; another log (another prefix's) is not mixed in."""
+    assert store.since("feed", None)[0] == []
+    store.append("feed", "one", 60)
+    store.append("feed", "two", 60)
+    store.append("other", "elsewhere", 60)
+    loaded, cursor = store.since("feed", None)
+    assert loaded == ["one", "two"]
+    assert store.since("feed", cursor) == ([], cursor)
+    store.append("feed", "three", 60)
+    store.append("feed", "four", 60)
+    more, later = store.since("feed", cursor)
+    assert more == ["three", "four"]
+    assert store.since("feed", later)[0] == []
+    _, empty_cursor = store.since("nothing", None)
+    store.append("nothing", "first", 60)
+    assert store.since("nothing", empty_cursor)[0] == ["first"]
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_a_feed_drops_entries_past_their_life(store: Store, clock: FakeClock) -> None:
+    """By the app's clock: a fresh reader never loads what has expired, and appends trim
+    the feed, so it stays bounded by the rate of revocations times their lifetime."""
+    store.append("feed", "old", 10)
+    clock.advance(11)
+    store.append("feed", "new", 10)
+    assert store.since("feed", None)[0] == ["new"]
+    assert store.since("feed", "0")[0] == ["new"]  # "old" is gone from the feed itself
+
+
+def test_a_redis_feed_expires_when_idle_for_a_lifetime(redis_server: RedisServer) -> None:
+    """A stream per log, under the prefix; it expires a lifetime after its last append
+    (each append also trims, by the server's own TIME, what is older than that)."""
+    import redis
+
+    store = open_store(redis_server.url, prefix="t:")
+    store.append("feed", "one", 60)
+    store.append("feed", "two", 60)
+    raw = redis.Redis.from_url(redis_server.url, decode_responses=True)
+    assert raw.xlen("t:feed") == 2
+    assert 59_000 < raw.pttl("t:feed") <= 60_000
+    raw.close()
+    store.close()

@@ -129,7 +129,14 @@ DEFAULTS: dict[str, Key] = {
     "JWTAUTH_REVOCATION": Key(
         False,
         "Sessions can be ended early: sign-out revokes the session, and revoke_session() / "
-        "revoke_user() / flask jwtauth revoke end others. One store lookup per request.",
+        "revoke_user() / flask jwtauth revoke end others. Each process keeps the live "
+        "revocations in memory, in step with the store: no store lookup per request.",
+    ),
+    "JWTAUTH_REVOCATION_SYNC": Key(
+        0.5,
+        "How often each process reads the store's new revocations (seconds): a revocation "
+        "made on another instance is refused here within it. If the store cannot be read "
+        "for twice as long, sessions are refused (503) unless JWTAUTH_STORE_FAIL_OPEN.",
     ),
     "JWTAUTH_STORE_PREFIX": Key(
         None,

@@ -31,6 +31,8 @@ class StoreSettings:
     memory_max_entries: int = 100_000
     #: IPv6 clients are throttled by this network prefix (bits).
     throttle_ipv6_prefix: int = 64
+    #: How often each process reads the revocation feed (seconds).
+    revocation_sync: float = 0.5
 
 
 def _prefix(config: Mapping[str, Any]) -> str | None:
@@ -68,6 +70,11 @@ def load_store(config: Mapping[str, Any]) -> StoreSettings:
         raise ConfigurationError(
             "JWTAUTH_STORE_TIMEOUT", f"expected seconds between 0 and 30, got {timeout!r}"
         )
+    sync = config.get("JWTAUTH_REVOCATION_SYNC", default("JWTAUTH_REVOCATION_SYNC"))
+    if not isinstance(sync, (int, float)) or isinstance(sync, bool) or not 0 < sync <= 60:
+        raise ConfigurationError(
+            "JWTAUTH_REVOCATION_SYNC", f"expected seconds between 0 and 60, got {sync!r}"
+        )
     window = duration(
         config, "JWTAUTH_THROTTLE_WINDOW", default("JWTAUTH_THROTTLE_WINDOW"), allow_none=False
     )
@@ -87,4 +94,5 @@ def load_store(config: Mapping[str, Any]) -> StoreSettings:
             100,
         ),
         throttle_ipv6_prefix=_ipv6_prefix(config),
+        revocation_sync=float(sync),
     )

@@ -35,4 +35,14 @@ class Store(Protocol):
         """Add one, atomically; a new key starts at 1 and lives ``ttl`` seconds."""
         ...
 
+    def append(self, log: str, entry: str, ttl: float) -> None:
+        """Add ``entry`` to the change feed ``log``; it is dropped some time after ``ttl``
+        seconds (the feed stays bounded by the rate of appends times their lifetime)."""
+        ...
+
+    def since(self, log: str, cursor: str | None) -> tuple[list[str], str]:
+        """The entries of ``log`` appended after ``cursor``, in order, and the cursor to
+        read on from. ``None``: every entry still held (a fresh reader loads the feed)."""
+        ...
+
     def close(self) -> None: ...

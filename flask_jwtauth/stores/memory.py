@@ -10,6 +10,7 @@ apps that need exact counts under such a flood share a SQLite or Redis store.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import threading
 import time
@@ -33,6 +34,9 @@ class MemoryStore:
         self._lock = threading.Lock()
         self._max = max_entries
         self._since_sweep = 0
+        #: Change feeds: log -> [(sequence number, expiry, entry)], oldest first.
+        self._logs: dict[str, list[tuple[int, float, str]]] = {}
+        self._sequence = 0
 
     def __len__(self) -> int:
         return len(self._data)
@@ -104,6 +108,31 @@ class MemoryStore:
             self._data[key] = (str(count), self._data[key][1])
             return count
 
+    def append(self, log: str, entry: str, ttl: float) -> None:
+        with self._lock:
+            now = self._clock()
+            entries = self._logs.setdefault(log, [])
+            drop = 0
+            while drop < len(entries) and entries[drop][1] <= now:
+                drop += 1
+            del entries[:drop]
+            self._sequence += 1
+            entries.append((self._sequence, now + ttl, entry))
+
+    def since(self, log: str, cursor: str | None) -> tuple[list[str], str]:
+        with self._lock:
+            entries = self._logs.get(log, [])
+            if cursor is None:
+                now = self._clock()
+                found = [e for _, expires, e in entries if expires > now]
+            else:
+                after = int(cursor)
+                # Sequence numbers only grow: the new entries are a tail of the list.
+                start = bisect.bisect_right(entries, after, key=lambda item: item[0])
+                found = [e for _, _, e in entries[start:]]
+            return found, str(self._sequence)
+
     def close(self) -> None:
         with self._lock:
             self._data.clear()
+            self._logs.clear()

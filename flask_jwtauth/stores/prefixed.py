@@ -31,6 +31,12 @@ class PrefixedStore:
     def incr(self, key: str, ttl: float) -> int:
         return self.inner.incr(self.prefix + key, ttl)
 
+    def append(self, log: str, entry: str, ttl: float) -> None:
+        self.inner.append(self.prefix + log, entry, ttl)
+
+    def since(self, log: str, cursor: str | None) -> tuple[list[str], str]:
+        return self.inner.since(self.prefix + log, cursor)
+
     def with_prefix(self, prefix: str) -> PrefixedStore:
         """The same store under another prefix (another secret's, during a rotation)."""
         return PrefixedStore(self.inner, prefix)

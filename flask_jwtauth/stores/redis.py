@@ -16,6 +16,16 @@ if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return count
 """
 
+# Append to a stream, trimming what is older than the entries' life by the server's own
+# clock (so a client's clock cannot trim new entries), and let an idle stream expire.
+_APPEND = """
+local now = redis.call('TIME')
+local oldest = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[2])
+redis.call('XADD', KEYS[1], 'MINID', math.max(oldest, 0), '*', 'e', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+
 
 class RedisStore:
     def __init__(self, url: str, *, timeout: float = 0.5, prefix: str = "jwtauth:") -> None:
@@ -38,6 +48,7 @@ class RedisStore:
         )
         self._prefix = prefix
         self._incr = self._redis.register_script(_INCR)
+        self._append = self._redis.register_script(_APPEND)
 
     def _call(self, method: str, *args: Any) -> Any:
         try:
@@ -71,6 +82,24 @@ class RedisStore:
             return int(self._incr(keys=[self._prefix + key], args=[max(int(ttl * 1000), 1)]))
         except self._errors as exc:
             raise StoreUnavailable(f"redis: {exc}") from exc
+
+    def append(self, log: str, entry: str, ttl: float) -> None:
+        """A stream per log: XADD, trimmed by age (MINID), in one round trip."""
+        try:
+            self._append(keys=[self._prefix + log], args=[entry, max(int(ttl * 1000), 1)])
+        except self._errors as exc:
+            raise StoreUnavailable(f"redis: {exc}") from exc
+
+    def since(self, log: str, cursor: str | None) -> tuple[list[str], str]:
+        """XRANGE from just after the last id seen: one command per read, however many
+        sessions the process serves."""
+        start = "-" if cursor is None else f"({cursor}"
+        found: list[tuple[str, dict[str, str]]] = self._call(
+            "xrange", self._prefix + log, start, "+"
+        )
+        if not found:
+            return [], cursor or "0-0"
+        return [fields.get("e", "") for _, fields in found], found[-1][0]
 
     def with_prefix(self, prefix: str) -> RedisStore:
         """The same server and connections under another prefix (another secret's, during a

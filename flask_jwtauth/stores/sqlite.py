@@ -26,6 +26,11 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS jwtauth_store "
     "(key TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL NOT NULL)",
     "CREATE INDEX IF NOT EXISTS jwtauth_store_expires ON jwtauth_store (expires)",
+    # Change feeds (revocations): rows with an increasing id, read on from the last seen.
+    "CREATE TABLE IF NOT EXISTS jwtauth_log (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+    "log TEXT NOT NULL, entry TEXT NOT NULL, expires REAL NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS jwtauth_log_read ON jwtauth_log (log, id)",
+    "CREATE INDEX IF NOT EXISTS jwtauth_log_expires ON jwtauth_log (expires)",
 )
 _SWEEP_EVERY = 100
 
@@ -124,6 +129,35 @@ class SQLiteStore:
             ).fetchone()
             self._wrote(connection, now)
             return int(row[0])
+
+    def append(self, log: str, entry: str, ttl: float) -> None:
+        now = self._clock()
+        with self._guard():
+            connection = self._connection()
+            connection.execute("DELETE FROM jwtauth_log WHERE expires <= ?", (now,))
+            connection.execute(
+                "INSERT INTO jwtauth_log (log, entry, expires) VALUES (?, ?, ?)",
+                (log, entry, now + ttl),
+            )
+
+    def since(self, log: str, cursor: str | None) -> tuple[list[str], str]:
+        """Writers are serialised and every statement commits alone, so ids appear in
+        order: nothing is committed later under an id below one already read."""
+        with self._guard():
+            connection = self._connection()
+            if cursor is None:
+                last = connection.execute("SELECT max(id) FROM jwtauth_log").fetchone()[0] or 0
+                rows = connection.execute(
+                    "SELECT id, entry FROM jwtauth_log WHERE log = ? AND id <= ? AND expires > ? "
+                    "ORDER BY id",
+                    (log, last, self._clock()),
+                ).fetchall()
+                return [entry for _, entry in rows], str(last)
+            rows = connection.execute(
+                "SELECT id, entry FROM jwtauth_log WHERE log = ? AND id > ? ORDER BY id",
+                (log, int(cursor)),
+            ).fetchall()
+        return [entry for _, entry in rows], str(rows[-1][0]) if rows else cursor
 
     def close(self) -> None:
         held: _Held | None = getattr(self._local, "held", None)
