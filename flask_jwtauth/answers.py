@@ -39,6 +39,8 @@ SIGN_IN_PAGE_CODES = SESSION_ENDED | {
     ErrorCode.OAUTH_CALLBACK_ERROR,
     ErrorCode.CSRF,
     ErrorCode.BAD_REQUEST,
+    ErrorCode.EMAIL_SIGNIN,
+    ErrorCode.VERIFICATION,
 }
 
 _QUERY_SAFE = "/?&=%:@!$'()*+,;~-._[]"
