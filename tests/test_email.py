@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -15,13 +16,14 @@ import pytest
 from conftest import AppFactory
 from flask import Flask
 from flask.testing import FlaskClient
+from redis_server import RedisServer, redis_server  # noqa: F401 (fixture)
 from smtp_server import SMTPServer, free_port, smtp_server  # noqa: F401 (fixture)
 from support import FakeClock, csrf_token
 
 from flask_jwtauth import ConfigurationError, EmailProvider, account_id
 from flask_jwtauth.mailer import parse_server
 from flask_jwtauth.providers.email import normalise_address
-from flask_jwtauth.stores import MemoryStore, SQLiteStore
+from flask_jwtauth.stores import MemoryStore, SQLiteStore, Store, open_store
 from flask_jwtauth.verification import VerificationTokens
 
 BASE = {"JWTAUTH_URL": "http://localhost", "JWTAUTH_STORE_URL": "memory://"}
@@ -328,14 +330,21 @@ def test_what_is_not_an_address(typed: str) -> None:
     assert normalise_address(typed) is None
 
 
-@pytest.mark.parametrize("store", ["memory", "sqlite"])
-def test_tokens_are_hashed_one_use_and_bound(store: str, tmp_path: Path) -> None:
+def _store(kind: str, clock: FakeClock, tmp_path: Path, request: pytest.FixtureRequest) -> Store:
+    if kind == "memory":
+        return MemoryStore(clock=clock)
+    if kind == "sqlite":
+        return SQLiteStore(str(tmp_path / "s.db"), clock=clock)
+    server: RedisServer = request.getfixturevalue("redis_server")
+    return open_store(server.url, prefix="t:")
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite", "redis"])
+def test_tokens_are_hashed_one_use_and_bound(
+    store: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     clock = FakeClock()
-    backend = (
-        MemoryStore(clock=clock)
-        if store == "memory"
-        else SQLiteStore(str(tmp_path / "s.db"), clock=clock)
-    )
+    backend = _store(store, clock, tmp_path, request)
     tokens = VerificationTokens(backend, b"k" * 32, max_age=60, clock=clock)
     token = tokens.issue("ann@example.com")
     if isinstance(backend, MemoryStore):
@@ -344,8 +353,34 @@ def test_tokens_are_hashed_one_use_and_bound(store: str, tmp_path: Path) -> None
     assert tokens.use("ann@example.com", token)
     assert not tokens.use("ann@example.com", token)
     late = tokens.issue("ann@example.com")
-    clock.advance(61)
+    clock.advance(61)  # the app's clock: expired whatever the store's own clock says
     assert not tokens.use("ann@example.com", late)
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite", "redis"])
+def test_racing_uses_of_one_link_sign_in_once(
+    store: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    clock = FakeClock()
+    backend = _store(store, clock, tmp_path, request)
+    tokens = VerificationTokens(backend, b"k" * 32, max_age=60, clock=clock)
+    for _ in range(5):
+        token = tokens.issue("ann@example.com")
+        barrier = threading.Barrier(8)
+        wins: list[bool] = []
+
+        def use(
+            token: str = token, barrier: threading.Barrier = barrier, wins: list[bool] = wins
+        ) -> None:
+            barrier.wait()
+            wins.append(tokens.use("ann@example.com", token))
+
+        threads = [threading.Thread(target=use) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(wins) == [False] * 7 + [True]
 
 
 def test_smtp_urls() -> None:
