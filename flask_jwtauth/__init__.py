@@ -23,6 +23,7 @@ from .providers import (
     SignedIn,
     account_id,
 )
+from .providers.email import EmailProvider
 from .providers.oauth import OAuthProvider, OIDCProvider
 from .providers.presets import Apple, GitHub, GitLab, Google, Keycloak, MicrosoftEntraID
 from .proxies import (
@@ -72,6 +73,7 @@ __all__ = [
     "CredentialField",
     "CredentialsProvider",
     "CredentialsSignin",
+    "EmailProvider",
     "ErrorCode",
     "GitHub",
     "GitLab",

@@ -40,6 +40,8 @@ SIGN_IN_PAGE_CODES = SESSION_ENDED | {
     ErrorCode.OAUTH_CALLBACK_ERROR,
     ErrorCode.CSRF,
     ErrorCode.BAD_REQUEST,
+    ErrorCode.EMAIL_SIGNIN,
+    ErrorCode.VERIFICATION,
 }
 
 #: Our codes that Auth.js's routes answer with Auth.js's nearest one.

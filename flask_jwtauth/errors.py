@@ -32,6 +32,8 @@ class ErrorCode(str, enum.Enum):
     CSRF = "CSRF"
     BAD_REQUEST = "BadRequest"
     TOO_MANY_REQUESTS = "TooManyRequests"
+    EMAIL_SIGNIN = "EmailSignin"
+    VERIFICATION = "Verification"
     SERVICE_UNAVAILABLE = "ServiceUnavailable"
     DEFAULT = "Default"
 
@@ -64,6 +66,12 @@ MESSAGES: dict[str, tuple[int, str]] = {
     E.CSRF: (400, "The form has expired or is invalid. Please try again."),
     E.BAD_REQUEST: (400, "The request was malformed."),
     E.TOO_MANY_REQUESTS: (429, "Too many failed attempts. Please wait a while and try again."),
+    E.EMAIL_SIGNIN: (400, "The sign-in email could not be sent. Check the address and try again."),
+    E.VERIFICATION: (
+        403,
+        "The sign-in link is no longer valid. It may have been used already or it may have "
+        "expired: ask for a new one.",
+    ),
     E.SERVICE_UNAVAILABLE: (
         503,
         "The service is unavailable right now. Please try again shortly.",

@@ -79,7 +79,13 @@ class JWTAuth:
         startup_checks.report(startup_checks.config_warnings(app, settings, by_id.values()))
         signed = SignedValues(settings.secrets)
         csrf = Csrf(signed, settings.cookies)
-        store, revocation, throttle = _state_stores(app, settings, now, self.callbacks)
+        needs_store = any(p.needs_store for p in by_id.values())
+        store, revocation, throttle = _state_stores(
+            app, settings, now, self.callbacks, needs_store=needs_store
+        )
+        for provider in by_id.values():
+            if provider.needs_store and store is not None:
+                provider.attach(store, settings.secrets[0])
         fail_open = settings.store.fail_open
         refresher = Refresher(by_id, settings.refresh, store, fail_open=fail_open, clock=now)
         if store is None and not settings.consumer and any(p.refreshes for p in by_id.values()):
@@ -185,15 +191,16 @@ def _providers(chosen: Iterable[Provider], app: Flask, clock: Clock) -> dict[str
 
 
 def _state_stores(
-    app: Flask, settings: Settings, clock: Clock, callbacks: Callbacks
+    app: Flask, settings: Settings, clock: Clock, callbacks: Callbacks, *, needs_store: bool
 ) -> tuple[Store | None, Revocation | None, Throttle | None]:
-    """The store behind revocation, throttling and refresh: the configured one; for
-    revocation without one, an SQLite file in the instance folder; throttling alone counts
+    """The store behind revocation, throttling, refresh and a provider's own state (email
+    links): the configured one; for revocation or such a provider without one, an SQLite
+    file in the instance folder; throttling alone counts
     in memory, and refreshes are then single-flight within the process only. Every key of
     a configured store starts with the app's prefix (``JWTAUTH_STORE_PREFIX``)."""
     config = settings.store
     url = config.url
-    if url is None and config.revocation:
+    if url is None and (config.revocation or needs_store):
         url = f"sqlite:///{os.path.join(app.instance_path, 'jwtauth.db')}"
     store = None
     if url is not None:

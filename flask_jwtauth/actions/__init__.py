@@ -10,6 +10,7 @@ from ..templating import AuthBlueprint, setup_templates
 from . import authjs
 from .callback import callback
 from .common import limit_body
+from .email import verify_request_page
 from .info import csrf, providers
 from .pages import error_page, sign_in_page, sign_out_page, to_sign_in_page
 from .script import script, serve_script
@@ -38,6 +39,10 @@ def build_blueprint(app_state: JWTAuthState) -> Blueprint:
     )
     bp.add_url_rule(f"{prefix}/callback/<provider>", "callback", callback, methods=["GET", "POST"])
     bp.add_url_rule(f"{prefix}/sign-out", "sign_out", sign_out, methods=["POST"])
+    if any(p.type == "email" for p in app_state.providers.values()):
+        bp.add_url_rule(
+            f"{prefix}/verify-request", "verify_request", verify_request_page, methods=["GET"]
+        )
     bp.add_url_rule(f"{prefix}/session", "session", session, methods=["GET"])
     bp.add_url_rule(f"{prefix}/session", "update_session", update_session, methods=["POST"])
     bp.add_url_rule(f"{prefix}/csrf", "csrf", csrf, methods=["GET"])

@@ -14,15 +14,20 @@ from flask import Response, abort, request
 from ..answers import Answer, render, wants_json
 from ..errors import ErrorCode
 from ..providers.credentials import CredentialsProvider
+from ..providers.email import EmailProvider
 from ..state import ext
 from ..transaction import clear_transactions, load_transaction
 from . import common
 from .dispatch import MalformedBody, submitted
+from .email import confirm_page, email_callback
 from .outcome import answer, provider_request
 from .sign_in import sign_in_answer
 
 
 def callback(provider: str) -> Response:
+    found = ext().providers.get(provider)
+    if isinstance(found, EmailProvider) and found.confirm and request.method == "GET":
+        return confirm_page(found)
     return render(callback_answer(provider))
 
 
@@ -32,6 +37,8 @@ def callback_answer(provider: str) -> Answer:
         abort(404)
     if found.type == CredentialsProvider.type and request.method == "POST":
         return sign_in_answer(provider)
+    if isinstance(found, EmailProvider):
+        return email_callback(found)
     try:
         data = submitted() if request.method == "POST" else None
     except MalformedBody:

@@ -68,7 +68,10 @@ def _begin(post: Posted, provider: str) -> Answer:
             address=address,
         )
         return _too_many(as_json, throttle.window)
-    outcome = found.begin(provider_request(found, data.to_dict()))
+    # The provider sees the callbackUrl checked (an email link carries it).
+    outcome = found.begin(provider_request(found, {**data.to_dict(), "callbackUrl": callback}))
+    if isinstance(outcome, Refused) and outcome.code == ErrorCode.TOO_MANY_REQUESTS:
+        return _too_many(as_json, app_state.settings.store.throttle_window)
     if (
         throttle is not None
         and account

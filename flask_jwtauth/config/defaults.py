@@ -168,6 +168,26 @@ DEFAULTS: dict[str, Key] = {
         "IPv6 clients are counted by network, this many leading bits (a home or a server "
         "gets a whole /64); IPv4 clients by address.",
     ),
+    # -- sign in by email link (EmailProvider)
+    "JWTAUTH_EMAIL_SERVER": Key(
+        None,
+        "The SMTP server that sends sign-in links: smtp://user:password@host:port, "
+        "smtp+starttls://... (or ?starttls=true), smtps://... (implicit TLS); ?timeout=10 "
+        "bounds each network step. Not needed with EmailProvider(send=...).",
+    ),
+    "JWTAUTH_EMAIL_FROM": Key(
+        None,
+        "The From address of sign-in emails.",
+        derived="no-reply@<the host of JWTAUTH_URL>",
+    ),
+    "JWTAUTH_EMAIL_TOKEN_MAX_AGE": Key(
+        DAY, "How long a sign-in link works (seconds/timedelta); each works once."
+    ),
+    "JWTAUTH_EMAIL_CONFIRM": Key(
+        True,
+        "A sign-in link lands on a page whose button signs in (a mail scanner fetching the "
+        "link spends nothing); False signs in on the link's GET.",
+    ),
     # -- upstream access tokens
     "JWTAUTH_REFRESH_MARGIN": Key(
         10,

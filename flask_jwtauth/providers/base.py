@@ -13,12 +13,15 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..clock import Clock
 from ..errors import ErrorCode, JWTAuthError
 from ..run import run_sync
 from ..upstream import Tokens
+
+if TYPE_CHECKING:
+    from ..stores import Store
 
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
@@ -138,6 +141,10 @@ class Provider:
     :meth:`complete`; :meth:`configure` reads per-app settings at ``init_app``."""
 
     type: ClassVar[str] = "custom"
+    #: The provider keeps state of its own in the app's store (the one-time tokens of the
+    #: email provider), handed over by :meth:`attach`; the app then opens one even when
+    #: none is configured (SQLite in the instance folder, as for revocation).
+    needs_store: ClassVar[bool] = False
 
     def __init__(self, id: str, name: str) -> None:
         if not _ID.fullmatch(id):
@@ -151,6 +158,10 @@ class Provider:
     def configure(self, config: Mapping[str, Any]) -> None:
         """Read this provider's settings from the app's config; raise ``ConfigurationError``
         naming the key when one is missing or wrong. Called once per app, at ``init_app``."""
+
+    def attach(self, store: Store, secret: bytes) -> None:
+        """Given the app's store and its first secret, once per app, after
+        :meth:`configure`, when :attr:`needs_store` says so."""
 
     def begin(self, request: ProviderRequest) -> Outcome:
         """``POST /auth/sign-in/<id>``: sign in at once, or redirect out."""
