@@ -145,7 +145,9 @@ def error_page() -> Response:
     code = request.args.get("error") or ""
     if _v5():  # every code is shown on the error page, with v5's status
         status = v5.ERROR_PAGE_STATUS.get(code, 200)
-    elif code in v4.SIGN_IN_ERRORS or code in SIGN_IN_PAGE_CODES:
+    elif code in v4.SIGN_IN_ERRORS or (
+        code in SIGN_IN_PAGE_CODES and code != ErrorCode.VERIFICATION  # v4: its error page
+    ):
         return render(go(f"{_api_url()}/signin?{urlencode({'error': code})}", as_json=False))
     else:
         status = v4.ERROR_PAGE_STATUS.get(code.lower(), 200)
