@@ -1,8 +1,17 @@
-"""Shared fixtures: an app factory with a controlled clock. Helpers live in ``support``."""
+"""Shared fixtures: an app factory with a controlled clock. Helpers live in ``support``.
+
+Before the first test, the node packages the tests use (the real Auth.js, next-auth, the
+OpenID provider, the browser bundles: every ``tests/*/package-lock.json``) are installed
+with ``npm ci`` where npm is present and they are missing, so the README's one test command
+runs everything a fresh machine can; without npm those tests skip (fail with CI=true).
+"""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +29,30 @@ from flask_jwtauth import (
 )
 
 __all__ = ["SECRET", "USERS", "authorize", "csrf_token", "session_cookie", "sign_in"]
+
+TESTS = Path(__file__).resolve().parent
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    npm = shutil.which("npm")
+    missing = [
+        lock.parent
+        for lock in sorted(TESTS.glob("*/package-lock.json"))
+        if not (lock.parent / "node_modules").is_dir()
+    ]
+    if npm is None or not missing:
+        return
+    for folder in missing:
+        print(f"flask_jwtauth tests: npm ci --prefix {folder.relative_to(TESTS.parent)}")
+        done = subprocess.run(
+            [npm, "ci", "--prefix", str(folder), "--no-audit", "--no-fund", "--loglevel=error"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        if done.returncode != 0:  # the tests that need it then skip (or fail with CI=true)
+            print(f"  npm ci failed ({done.returncode}): {done.stderr.strip()[-500:]}")
 
 AppFactory = Callable[..., tuple[Flask, JWTAuth]]
 

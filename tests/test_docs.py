@@ -4,6 +4,7 @@ code's table of defaults, and the site builds with Sphinx with warnings as error
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import types
@@ -54,6 +55,11 @@ def test_the_site_builds_without_warnings(tmp_path: Path) -> None:
 
     missing = [key for key in DEFAULTS if key not in html]
     assert missing == []
+    # Grouped, the settings most apps set first (issue 21, item 18): the session's lifetime
+    # before the niche compatibility keys.
+    groups = re.findall(r'class="rubric">([^<]+)', html)
+    assert groups[:2] == ["Secrets and token format", "Session lifetime"]
+    assert groups.index("Sharing with Auth.js") > groups.index("Upstream access tokens")
 
 
 def test_the_typed_sessions_block_type_checks_under_mypy_strict(tmp_path: Path) -> None:

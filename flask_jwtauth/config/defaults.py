@@ -18,42 +18,6 @@ class Key:
 
 
 DEFAULTS: dict[str, Key] = {
-    # -- sharing with Auth.js
-    "JWTAUTH_AUTHJS_COMPAT": Key(
-        False,
-        "Share sessions with an Auth.js app: its cookie name, A256CBC-HS512 and its 15-second "
-        "clock tolerance become the defaults (see AUTHJS_DEFAULTS).",
-    ),
-    "JWTAUTH_AUTHJS_API_URL": Key(
-        None,
-        "Serve Auth.js's REST API (next-auth v4's routes and answers: /session, /csrf, "
-        "/providers, /signin, /callback, /signout) at this path, e.g. '/api/auth', so the "
-        "next-auth/react client works against this app unchanged.",
-    ),
-    "JWTAUTH_AUTHJS_VERSION": Key(
-        4,
-        "Which next-auth/react client JWTAUTH_AUTHJS_API_URL answers: 4 (next-auth v4) or 5 "
-        "(Auth.js v5, next-auth@5 beta: null for no session, failures told with 200 and "
-        "v5's error URLs). Its sign-in and sign-out posts are also recognised by their "
-        "X-Auth-Return-Redirect header; its session reads are not, hence the setting.",
-    ),
-    "JWTAUTH_CONSUMER": Key(
-        False,
-        "Only read a session another app (a Next.js app on Auth.js) signs in and writes: no "
-        "pages, no endpoints, no cookie writes, every denial a JSON 401.",
-    ),
-    "JWTAUTH_NEXTAUTH_V4_COOKIES": Key(
-        False,
-        "Migrating from NextAuth v4: a request without our cookie but with a valid "
-        "next-auth.session-token (v4's A256GCM, same secret) is signed in, its session "
-        "re-issued in the current format and the v4 cookie cleared. Read-only.",
-    ),
-    "JWTAUTH_DEBUG": Key(
-        False,
-        "Log one line per decision (no cookie, rejected and why, expired, revoked, rolled, "
-        "refreshed, signed in, sign-in failed, CSRF failure, redirected or 401) at DEBUG on "
-        "the flask_jwtauth logger, each with a stable code. Never secrets or tokens.",
-    ),
     # -- secrets and token format
     "JWTAUTH_SECRET": Key(
         None, "Secret (or list: the first encrypts, all decrypt). Falls back to SECRET_KEY."
@@ -216,6 +180,42 @@ DEFAULTS: dict[str, Key] = {
         "So it is retried only within this many seconds of the first try: set it to the "
         "upstream's own reuse interval (Auth0, Okta, Keycloak offer one); with 0 the "
         "session ends instead (RefreshAccessTokenError).",
+    ),
+    # -- sharing with Auth.js
+    "JWTAUTH_AUTHJS_COMPAT": Key(
+        False,
+        "Share sessions with an Auth.js app: its cookie name, A256CBC-HS512 and its 15-second "
+        "clock tolerance become the defaults (see AUTHJS_DEFAULTS).",
+    ),
+    "JWTAUTH_AUTHJS_API_URL": Key(
+        None,
+        "Serve Auth.js's REST API (next-auth v4's routes and answers: /session, /csrf, "
+        "/providers, /signin, /callback, /signout) at this path, e.g. '/api/auth', so the "
+        "next-auth/react client works against this app unchanged.",
+    ),
+    "JWTAUTH_AUTHJS_VERSION": Key(
+        4,
+        "Which next-auth/react client JWTAUTH_AUTHJS_API_URL answers: 4 (next-auth v4) or 5 "
+        "(Auth.js v5, next-auth@5 beta: null for no session, failures told with 200 and "
+        "v5's error URLs). Its sign-in and sign-out posts are also recognised by their "
+        "X-Auth-Return-Redirect header; its session reads are not, hence the setting.",
+    ),
+    "JWTAUTH_CONSUMER": Key(
+        False,
+        "Only read a session another app (a Next.js app on Auth.js) signs in and writes: no "
+        "pages, no endpoints, no cookie writes, every denial a JSON 401.",
+    ),
+    "JWTAUTH_NEXTAUTH_V4_COOKIES": Key(
+        False,
+        "Migrating from NextAuth v4: a request without our cookie but with a valid "
+        "next-auth.session-token (v4's A256GCM, same secret) is signed in, its session "
+        "re-issued in the current format and the v4 cookie cleared. Read-only.",
+    ),
+    "JWTAUTH_DEBUG": Key(
+        False,
+        "Log one line per decision (no cookie, rejected and why, expired, revoked, rolled, "
+        "refreshed, signed in, sign-in failed, CSRF failure, redirected or 401) at DEBUG on "
+        "the flask_jwtauth logger, each with a stable code. Never secrets or tokens.",
     ),
     # -- theme
     "JWTAUTH_THEME_APP_NAME": Key(None, "Name shown on the built-in pages."),
