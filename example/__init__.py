@@ -20,6 +20,9 @@ Environment variables (all optional):
 ``JWTAUTH_PROVIDER_GITHUB_CLIENT_ID`` / ``..._SECRET`` (and ``GOOGLE``, ``KEYCLOAK`` with its
 ``..._ISSUER``)
     Add that real provider's button.
+``EXAMPLE_DEMO_MAIL``
+    ``0`` turns off sign-in by email link and the local mail server (aiosmtpd, started
+    beside the example) whose received mail the ``/mail`` page shows.
 ``EXAMPLE_UPSTREAM_URL``
     Seed 002's token service, when one is already running (``python -m example.upstream``);
     without it the example starts one beside itself on a free port.
@@ -37,8 +40,11 @@ from typing import Any
 
 from flask import Flask
 
+from flask_jwtauth import EmailProvider
+
 from . import db, scenarios, views
 from .auth import init_auth
+from .demo_mail import start_demo_mail
 from .demo_oidc import demo_provider, real_providers, start_demo_provider
 from .state import Clock, ExampleState
 from .templating import init_templating
@@ -88,6 +94,13 @@ def create_app(
             app.extensions["example_demo_oidc"] = demo
             issuer = demo.url
         providers.insert(0, demo_provider(issuer))
+    if env.get("EXAMPLE_DEMO_MAIL", "1").strip() != "0":
+        mail = start_demo_mail(Path(app.instance_path))
+        app.extensions["example_demo_mail"] = mail
+        # The emailed link names this app: only these hosts may be in it (not a forged one).
+        if not app.config.get("TRUSTED_HOSTS"):
+            app.config["TRUSTED_HOSTS"] = ["127.0.0.1", "localhost"]
+        providers.append(EmailProvider(mail.url, "flask-jwtauth example <example@localhost>"))
     if scenario.uses_backend and not app.config.get("EXAMPLE_UPSTREAM_URL"):
         given = env.get("EXAMPLE_UPSTREAM_URL")
         if not given:

@@ -137,3 +137,14 @@ def register(app: Flask) -> None:
     app.register_blueprint(bp)
     if app.config.get("JWTAUTH_SIGN_IN_URL", BUILT_IN_SIGN_IN) != BUILT_IN_SIGN_IN:
         app.add_url_rule(BUILT_IN_SIGN_IN, "moved_sign_in", moved_sign_in)
+
+
+@bp.get("/mail")
+@public
+def mail() -> str:
+    """The local mail server's inbox: the sign-in links the example sent."""
+    from .demo_mail import received
+
+    demo = current_app.extensions.get("example_demo_mail")
+    messages = received(demo.maildir) if demo is not None else []
+    return render_template("mail.html", messages=messages, enabled=demo is not None)

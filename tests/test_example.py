@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import sqlite3
+import time
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
@@ -100,6 +101,7 @@ def start(tmp_path: Path, seeded_database: Path) -> Start:
             "EXAMPLE_SCENARIO": scenario,
             "EXAMPLE_DATABASE": str(database),
             "EXAMPLE_DEMO_OIDC": "0",
+            "EXAMPLE_DEMO_MAIL": "0",
             **env,
         }
         app = example.create_app({"TESTING": True}, clock=clock, environ=environ)
@@ -124,7 +126,13 @@ def test_first_run_creates_the_table_and_prints_the_demo_users_once(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     database = tmp_path / "fresh" / "users.sqlite3"
-    app = example.create_app(environ={"EXAMPLE_DATABASE": str(database), "EXAMPLE_DEMO_OIDC": "0"})
+    app = example.create_app(
+        environ={
+            "EXAMPLE_DATABASE": str(database),
+            "EXAMPLE_DEMO_OIDC": "0",
+            "EXAMPLE_DEMO_MAIL": "0",
+        }
+    )
     printed = capsys.readouterr().err
     assert "alice / alice-password" in printed
     assert "admin / admin-password  (role admin)" in printed
@@ -146,6 +154,7 @@ def test_first_run_creates_the_table_and_prints_the_demo_users_once(
             "EXAMPLE_DATABASE": str(database),
             "EXAMPLE_SECRET": secret,
             "EXAMPLE_DEMO_OIDC": "0",
+            "EXAMPLE_DEMO_MAIL": "0",
         }
     )
     again = capsys.readouterr().err
@@ -687,6 +696,7 @@ def app(tmp_path: Path, seeded_database: Path) -> Flask:
         "EXAMPLE_SCENARIO": "seed000",
         "EXAMPLE_DATABASE": str(database),
         "EXAMPLE_DEMO_OIDC": "0",
+        "EXAMPLE_DEMO_MAIL": "0",
     }
     return example.create_app({"TESTING": True}, environ=environ)
 
@@ -701,3 +711,40 @@ def test_seed000_with_the_plugin_a_session_lasts_ten_seconds(
     jwtauth_clock.advance(11)  # ten seconds after that last read: over
     assert sign_in_redirect(client.get("/dashboard"))["error"] == ["SessionExpired"]
     assert jwtauth_client().get("/api/me").status_code == 401  # a new client: anonymous
+
+
+def test_sign_in_by_email_works_out_of_the_box(start: Start) -> None:
+    """Issue 22: the example sends a sign-in link through its own local mail server
+    (aiosmtpd beside it), shows the mail on /mail, and the link signs in."""
+    running = start(EXAMPLE_DEMO_MAIL="1")
+    client = running.client
+    try:
+        page = client.get(running.sign_in_url).get_data(as_text=True)
+        assert 'action="/auth/sign-in/email"' in page
+        token = page.split('name="csrf_token" value="')[1].split('"')[0]
+        sent = client.post(
+            "/auth/sign-in/email",
+            data={"csrf_token": token, "email": "zoe@example.com", "callbackUrl": "/dashboard"},
+        )
+        assert sent.status_code in (200, 302), sent.get_data(as_text=True)[:500]
+        deadline = time.monotonic() + 10
+        inbox = ""
+        while "http" not in inbox and time.monotonic() < deadline:
+            inbox = client.get("/mail").get_data(as_text=True)
+            time.sleep(0.1)  # the mail server writes the message as its own process
+        link = re.search(r'href="(http://[^"]+/auth/callback/email[^"]+)"', inbox)
+        assert link is not None, inbox[:2000]
+        confirm = client.get(link.group(1).replace("&amp;", "&"))
+        assert confirm.status_code == 200
+        form = confirm.get_data(as_text=True)
+        csrf = form.split('name="csrf_token" value="')[1].split('"')[0]
+        action = re.search(r'<form[^>]*action="([^"]+)"', form)
+        assert action is not None
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+        done = client.post(
+            action.group(1).replace("&amp;", "&"), data={**fields, "csrf_token": csrf}
+        )
+        assert done.status_code == 302
+        assert client.get("/api/me").get_json()["user"]["email"] == "zoe@example.com"
+    finally:
+        running.app.extensions["example_demo_mail"].stop()

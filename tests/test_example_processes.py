@@ -58,7 +58,8 @@ def test_stopping_the_example_stops_the_processes_beside_it(
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "EXAMPLE_SCENARIO": "backend-tokens",  # the upstream token service, and
-        "EXAMPLE_DEMO_OIDC": "1",  # the demo OpenID provider
+        "EXAMPLE_DEMO_OIDC": "1",  # the demo OpenID provider, and
+        "EXAMPLE_DEMO_MAIL": "1",  # the local mail server
         "EXAMPLE_DATABASE": str(tmp_path / "users.sqlite3"),
     }
     env.pop("EXAMPLE_UPSTREAM_URL", None)
@@ -80,7 +81,7 @@ def test_stopping_the_example_stops_the_processes_beside_it(
         else:
             pytest.fail("the example did not answer within 60 s")
         children = _children(process.pid)
-        assert len(children) == 2, children  # the provider and the token service
+        assert len(children) == 3, children  # the provider, the token service, the mail
 
         process.send_signal(sig)
         assert process.wait(20) != 0 or sig is signal.SIGINT

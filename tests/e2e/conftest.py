@@ -72,6 +72,7 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
         environ={
             "EXAMPLE_SCENARIO": "default",
             "EXAMPLE_DEMO_OIDC": "0",
+            "EXAMPLE_DEMO_MAIL": "0",
             "EXAMPLE_SESSION_MAX_AGE": str(SESSION_MAX_AGE),
             "EXAMPLE_DATABASE": str(tmp_path / "users.sqlite3"),
         }
