@@ -169,7 +169,9 @@ def signed_in(spec: Spec, port: int, logs: Path) -> Served:
     base = f"http://127.0.0.1:{port}"
     browser = HTTPBrowser(base)
     sign_in(spec.app, browser)
-    jar = browser.session.cookies
+    # What a browser sends to PATH: cookies whose Path covers it (the expiry marker, scoped
+    # to the sign-in page, is not sent to the API).
+    jar = [c for c in browser.session.cookies if PATH.startswith(c.path or "/")]
     cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
     served = Served(spec.label, base, cookie, [c.name for c in jar], spec)
     if spec.sessions > 1:
