@@ -13,9 +13,11 @@ import atexit
 import contextlib
 import os
 import signal
+import subprocess
 import threading
 from collections.abc import Callable
 from types import FrameType
+from typing import Any
 
 _stops: list[Callable[[], None]] = []
 _lock = threading.Lock()
@@ -35,6 +37,20 @@ def adopt(stop: Callable[[], None]) -> None:
     # the reloader, relies on its exit: werkzeug turns SIGTERM into a normal exit there).
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _on_sigterm(signal.getsignal(signal.SIGTERM)))
+
+
+def stop_process(process: subprocess.Popen[Any]) -> None:
+    """Terminate a child, kill it if it has not gone within five seconds, and close the
+    pipe it wrote to, if any."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
 
 
 def stop_all() -> None:

@@ -28,13 +28,7 @@ class DemoMail:
         self.maildir = maildir
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        children.stop_process(self.process)
 
 
 def start_demo_mail(instance: Path) -> DemoMail:

@@ -39,13 +39,7 @@ class DemoProvider:
         self.url = url
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        children.stop_process(self.process)
 
 
 def _free_port() -> int:

@@ -25,7 +25,7 @@ class UpstreamProcess:
         self.url = url
 
     def stop(self) -> None:
-        _stop(self.process)
+        children.stop_process(self.process)
 
 
 def start_upstream() -> UpstreamProcess:
@@ -45,16 +45,3 @@ def start_upstream() -> UpstreamProcess:
     service = UpstreamProcess(process, match.group(1))
     children.adopt(service.stop)
     return service
-
-
-def _stop(process: subprocess.Popen[str]) -> None:
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(5)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    if process.stdout is not None:
-        process.stdout.close()
