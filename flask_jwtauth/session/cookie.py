@@ -13,7 +13,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from flask import Request, Response
 from werkzeug.http import http_date
@@ -25,8 +25,7 @@ from ..startup_checks import HostCheck
 from ..tokens import InvalidToken, JWECodec, TokenCodec, build_codec, compact_json
 
 
-@dataclass(frozen=True, slots=True)
-class Found:
+class Found(NamedTuple):
     """What a request brought: ``present`` when it had the cookie; ``claims`` when that
     cookie is ours and well formed; ``mixed`` when a plain cookie and chunks came together
     (the next write must clear what is stale)."""
