@@ -29,6 +29,8 @@ STEADY = "flask_jwtauth"
 ROLLING = "flask_jwtauth UPDATE_AGE=0"
 NO_MEMO = "flask_jwtauth MEMO_SIZE=0"
 FLASK_LOGIN = "flask-login"
+#: Flask-Login with its session on the server (Flask-Session, Redis): the stateful anchor.
+FLASK_SESSION = "flask-login + flask-session"
 JWT_EXTENDED = "flask-jwt-extended"
 
 _PAGE = """<!doctype html><title>Sign in</title>
@@ -81,9 +83,12 @@ def jwtauth(**config: Any) -> Flask:
     return app
 
 
-def flask_login() -> Flask:
+def flask_login(session_redis: str | None = None, **config: Any) -> Flask:
     """Flask-Login as its documentation shows it: a Flask-WTF login form (so its CSRF token
-    sits in Flask's session), ``login_user``, a ``user_loader`` reading a dict."""
+    sits in Flask's session), ``login_user``, a ``user_loader`` reading a dict. With
+    ``session_redis``, that session lives in Redis through Flask-Session (its defaults, or
+    ``config`` such as ``SESSION_REFRESH_EACH_REQUEST=False``): the server-side sessions an
+    app on several machines would otherwise reach for."""
     from flask_login import (  # type: ignore[import-untyped]
         LoginManager,
         UserMixin,
@@ -105,6 +110,13 @@ def flask_login() -> Flask:
 
     users = {USER["id"]: User(**USER)}
     app = _base()
+    app.config.update(config)
+    if session_redis is not None:
+        import redis
+        from flask_session import Session  # type: ignore[import-untyped]
+
+        app.config.update(SESSION_TYPE="redis", SESSION_REDIS=redis.Redis.from_url(session_redis))
+        Session(app)
     manager = LoginManager(app)
     manager.user_loader(users.get)
 
@@ -165,6 +177,7 @@ CONTENDERS: dict[str, Callable[..., Flask]] = {
     ROLLING: lambda **c: jwtauth(JWTAUTH_SESSION_UPDATE_AGE=0, **c),
     NO_MEMO: lambda **c: jwtauth(JWTAUTH_MEMO_SIZE=0, **c),
     FLASK_LOGIN: flask_login,
+    FLASK_SESSION: flask_login,
     JWT_EXTENDED: flask_jwt_extended,
 }
 

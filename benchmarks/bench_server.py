@@ -44,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.apps import (  # noqa: E402
     BARE,
     FLASK_LOGIN,
+    FLASK_SESSION,
     JWT_EXTENDED,
     PATH,
     ROLLING,
@@ -129,6 +130,15 @@ def revocation_label(kind: str, sessions: int = 1) -> str:
     return f"{STEADY} + revocation ({kind})" + (f" x{sessions}" if sessions > 1 else "")
 
 
+#: Flask-Session's settings for each anchor row: its defaults (the cookie and the Redis
+#: entry's expiry refreshed on every request), and with that refresh off.
+ANCHORS = {"": {}, " no refresh": {"SESSION_REFRESH_EACH_REQUEST": False}}
+
+
+def anchor_label(variant: str, sessions: int = 1) -> str:
+    return f"{FLASK_SESSION} (Redis){variant}" + (f" x{sessions}" if sessions > 1 else "")
+
+
 def specs(args: argparse.Namespace, stack: ExitStack) -> list[Spec]:
     out = [Spec(name, name) for name in NAMES]
     if not args.revocation:
@@ -148,6 +158,9 @@ def specs(args: argparse.Namespace, stack: ExitStack) -> list[Spec]:
             config = {"JWTAUTH_REVOCATION": True, "JWTAUTH_STORE_URL": store}
             redis = store if kind == "redis" else None
             out.append(Spec(revocation_label(kind, sessions), STEADY, config, sessions, redis))
+        for variant, settings in ANCHORS.items() if url else ():
+            config = {"session_redis": url, **settings}
+            out.append(Spec(anchor_label(variant, sessions), FLASK_SESSION, config, sessions, url))
     return out
 
 
@@ -196,12 +209,19 @@ def check(served: Served) -> None:
         set_cookies = response.raw.headers.getlist("Set-Cookie")
         if served.name == ROLLING:
             assert any(c.startswith(f"{SESSION_COOKIE}=") for c in set_cookies), served.name
+        elif refreshes_each_request(served.spec):
+            assert any(c.startswith("session=") for c in set_cookies), served.name
         else:
             assert not set_cookies, (served.name, set_cookies)
     if served.name != BARE:
         assert served.cookies, f"{served.name}: the sign-in left no cookie"
         bare = requests.get(served.base + PATH, headers={"User-Agent": USER_AGENT}, timeout=5)
         assert bare.status_code in (302, 401), (served.name, bare.status_code)
+
+
+def refreshes_each_request(spec: Spec) -> bool:
+    """Flask-Session's default: every answer sets the session cookie again."""
+    return spec.app == FLASK_SESSION and spec.config.get("SESSION_REFRESH_EACH_REQUEST", True)
 
 
 def drive(served: Served, seconds: int, connections: int) -> float:
@@ -291,10 +311,12 @@ def report(
     rows: list[Row], args: argparse.Namespace, served: list[Served], samples: Samples
 ) -> str:
     header = ["contender", "requests/s", "vs bare flask", "best vs best", "overhead µs",
-              "vs flask-login", "cookies sent"]  # fmt: skip
+              "vs flask-login", "Redis cmds/req", "cookies sent"]  # fmt: skip
+    commands = {s.name: statistics.mean(s.commands) for s in served if s.commands}
     cells = [
         [r.name, f"{r.rps:.0f}", f"{r.ratio:.3f}x", f"{r.best:.3f}x", fmt(r.overhead, ".1f"),
-         fmt(r.vs_login, ".2f", "x"), ", ".join(r.cookies) or "-"]
+         fmt(r.vs_login, ".2f", "x"), fmt(commands.get(r.name), ".4f"),
+         ", ".join(r.cookies) or "-"]
         for r in rows
     ]  # fmt: skip
     steady = next(r for r in rows if r.name == STEADY)
@@ -303,7 +325,7 @@ def report(
         f"{args.rounds} interleaved rounds x {args.seconds} s; medians",
         ", ".join(f"{k} {v}" for k, v in environment().items()),
         "",
-        markdown(header, cells, [False, True, True, True, True, True, False]),
+        markdown(header, cells, [False, True, True, True, True, True, True, False]),
         "",
         "vs bare flask = median of same-round throughput ratios; best vs best = best round "
         "over bare flask's best round; overhead = median of same-round "
