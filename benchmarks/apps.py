@@ -13,8 +13,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from html.parser import HTMLParser
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
+import requests
 from flask import Flask, make_response, redirect, render_template_string, request
+from flask.testing import FlaskClient
 
 SECRET = "bench-secret-Jq4Wm8Zr2Lx6Cv9Bn3Tk7Hp5Sd1Fg0Ya"
 USER = {"id": "1", "name": "Ann"}
@@ -210,6 +213,54 @@ class Browser(Protocol):
     def get(self, path: str) -> Answer: ...
 
     def post(self, path: str, data: dict[str, str]) -> Answer: ...
+
+
+class HTTPBrowser:
+    """``requests`` over HTTP as a browser: its jar keeps every cookie; redirects are the
+    caller's."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+
+    def _url(self, path: str) -> str:
+        parts = urlsplit(path)
+        return self.base + (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+    @staticmethod
+    def _answer(response: requests.Response) -> Answer:
+        raw = response.raw.headers.getlist("Set-Cookie") if response.raw else []
+        return Answer(response.status_code, response.text, response.headers.get("Location"), raw)
+
+    def get(self, path: str) -> Answer:
+        return self._answer(self.session.get(self._url(path), allow_redirects=False, timeout=30))
+
+    def post(self, path: str, data: dict[str, str]) -> Answer:
+        response = self.session.post(self._url(path), data=data, allow_redirects=False, timeout=30)
+        return self._answer(response)
+
+
+class TestBrowser:
+    """The test client as a browser: no redirect followed for it, cookies kept in its jar."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    @staticmethod
+    def _answer(response: Any) -> Answer:
+        return Answer(
+            response.status_code,
+            response.get_data(as_text=True),
+            response.headers.get("Location"),
+            list(response.headers.getlist("Set-Cookie")),
+        )
+
+    def get(self, path: str) -> Answer:
+        return self._answer(self.client.get(path))
+
+    def post(self, path: str, data: dict[str, str]) -> Answer:
+        return self._answer(self.client.post(path, data=data))
 
 
 @dataclass

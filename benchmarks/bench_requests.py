@@ -51,7 +51,7 @@ from benchmarks.apps import (
     ROLLING,
     STEADY,
     USER,
-    Answer,
+    TestBrowser,
     create,
     sign_in,
 )
@@ -78,6 +78,10 @@ class Reply:
 
     def get_json(self) -> Any:
         return json.loads(self.body)
+
+
+def _discard(data: bytes) -> None:
+    """WSGI's ``write``: our apps return their bodies instead."""
 
 
 class Wire:
@@ -108,9 +112,12 @@ class Wire:
             environ["HTTP_COOKIE"] = self.header
         seen: list[Any] = []
 
-        def start_response(status: str, headers: list[Any], exc_info: Any = None) -> None:
+        def start_response(
+            status: str, headers: list[Any], exc_info: Any = None
+        ) -> Callable[[bytes], object]:
             seen.append(status)
             seen.append(headers)
+            return _discard
 
         body = b"".join(self.app(environ, start_response))
         set_cookies = [v for k, v in seen[1] if k == "Set-Cookie"]
@@ -138,28 +145,6 @@ class Contender:
         if self.wire is None:
             self.wire = Wire(self.client, self.cookies)
         return self.wire()
-
-
-class TestBrowser:
-    """The test client as a browser: no redirect followed for it, cookies kept in its jar."""
-
-    def __init__(self, client: FlaskClient) -> None:
-        self.client = client
-
-    @staticmethod
-    def _answer(response: Any) -> Answer:
-        return Answer(
-            response.status_code,
-            response.get_data(as_text=True),
-            response.headers.get("Location"),
-            list(response.headers.getlist("Set-Cookie")),
-        )
-
-    def get(self, path: str) -> Answer:
-        return self._answer(self.client.get(path))
-
-    def post(self, path: str, data: dict[str, str]) -> Answer:
-        return self._answer(self.client.post(path, data=data))
 
 
 def signed_in(name: str, note: str, *, token_only: bool = False, **config: Any) -> Contender:

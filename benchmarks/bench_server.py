@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import re
 import shutil
 import statistics
 import subprocess
@@ -34,13 +33,13 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import wrk  # noqa: E402
 from benchmarks.apps import (  # noqa: E402
     BARE,
     FLASK_LOGIN,
@@ -51,7 +50,7 @@ from benchmarks.apps import (  # noqa: E402
     STEADY,
     USER,
     USER_AGENT,
-    Answer,
+    HTTPBrowser,
     sign_in,
 )
 from benchmarks.common import (  # noqa: E402
@@ -64,42 +63,12 @@ from benchmarks.common import (  # noqa: E402
     verdict,
     wait_for_port,
 )
-from benchmarks.many_sessions import (  # noqa: E402
-    cookie_headers,
-    lua_script,
-    redis_calls,
-    wrk_requests,
-)
+from benchmarks.many_sessions import cookie_headers, redis_calls  # noqa: E402
 
 NAMES = (BARE, STEADY, ROLLING, FLASK_LOGIN, JWT_EXTENDED)
 SESSION_COOKIE = "jwtauth.session-token"
 TARGET = 0.85  # flask_jwtauth's steady throughput vs bare Flask's (issue 7)
 REVOCATION_GOAL_US = 10.0  # revocation's cost over no revocation (issue 24)
-
-
-class HTTPBrowser:
-    """``requests`` as a browser: its jar keeps every cookie; redirects are the caller's."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.session = requests.Session()
-        self.session.headers["User-Agent"] = USER_AGENT
-
-    def _url(self, path: str) -> str:
-        parts = urlsplit(path)
-        return self.base + (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-
-    @staticmethod
-    def _answer(response: requests.Response) -> Answer:
-        raw = response.raw.headers.getlist("Set-Cookie") if response.raw else []
-        return Answer(response.status_code, response.text, response.headers.get("Location"), raw)
-
-    def get(self, path: str) -> Answer:
-        return self._answer(self.session.get(self._url(path), allow_redirects=False, timeout=30))
-
-    def post(self, path: str, data: dict[str, str]) -> Answer:
-        response = self.session.post(self._url(path), data=data, allow_redirects=False, timeout=30)
-        return self._answer(response)
 
 
 @dataclass
@@ -124,6 +93,7 @@ class Served:
     spec: Spec = field(default_factory=lambda: Spec("", ""))
     script: Path | None = None  # wrk's Lua script cycling many clients' cookies
     commands: list[float] = field(default_factory=list)  # store commands per request
+    p99: list[float] = field(default_factory=list)  # each round's p99 latency, ms
 
 
 def revocation_label(kind: str, sessions: int = 1) -> str:
@@ -189,7 +159,7 @@ def signed_in(spec: Spec, port: int, logs: Path) -> Served:
     served = Served(spec.label, base, cookie, [c.name for c in jar], spec)
     if spec.sessions > 1:
         many = [cookie, *cookie_headers(spec.app, spec.config, spec.sessions - 1)]
-        served.script = lua_script(many, logs)
+        served.script = wrk.cycling_script(PATH, many, USER_AGENT, logs)
     return served
 
 
@@ -225,26 +195,18 @@ def refreshes_each_request(spec: Spec) -> bool:
 
 
 def drive(served: Served, seconds: int, connections: int) -> float:
-    """Requests/s over one wrk run; an error or a non-2xx answer stops the benchmark."""
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s"]
-    if served.script is not None:
-        command += ["-s", str(served.script)]
-    else:
-        for key, value in headers(served).items():
-            command += ["-H", f"{key}: {value}"]
-    command.append(served.base + PATH)
+    """Requests/s over one wrk run (its p99 and store commands kept on ``served``)."""
     redis = served.spec.redis
     before = redis_calls(redis) if redis else 0
-    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30)
-    out = done.stdout
+    url = served.base + PATH
+    if served.script is not None:
+        done = wrk.run(url, seconds=seconds, connections=connections, script=served.script)
+    else:
+        done = wrk.run(url, seconds=seconds, connections=connections, headers=headers(served))
     if redis:
-        served.commands.append((redis_calls(redis) - before) / max(wrk_requests(out), 1))
-    if done.returncode != 0 or "Non-2xx" in out or "Socket errors" in out:
-        raise RuntimeError(f"wrk failed for {served.name}:\n{out}{done.stderr}")
-    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if match is None:
-        raise RuntimeError(f"no Requests/sec in wrk's output:\n{out}")
-    return float(match.group(1))
+        served.commands.append((redis_calls(redis) - before) / max(done.requests, 1))
+    served.p99.append(done.p99_ms)
+    return done.rps
 
 
 Samples = dict[str, list[float]]
@@ -311,11 +273,12 @@ def report(
     rows: list[Row], args: argparse.Namespace, served: list[Served], samples: Samples
 ) -> str:
     header = ["contender", "requests/s", "vs bare flask", "best vs best", "overhead µs",
-              "vs flask-login", "Redis cmds/req", "cookies sent"]  # fmt: skip
+              "vs flask-login", "p99 ms", "Redis cmds/req", "cookies sent"]  # fmt: skip
     commands = {s.name: statistics.mean(s.commands) for s in served if s.commands}
+    p99 = {s.name: statistics.median(s.p99) for s in served}
     cells = [
         [r.name, f"{r.rps:.0f}", f"{r.ratio:.3f}x", f"{r.best:.3f}x", fmt(r.overhead, ".1f"),
-         fmt(r.vs_login, ".2f", "x"), fmt(commands.get(r.name), ".4f"),
+         fmt(r.vs_login, ".2f", "x"), f"{p99[r.name]:.2f}", fmt(commands.get(r.name), ".4f"),
          ", ".join(r.cookies) or "-"]
         for r in rows
     ]  # fmt: skip
@@ -325,11 +288,12 @@ def report(
         f"{args.rounds} interleaved rounds x {args.seconds} s; medians",
         ", ".join(f"{k} {v}" for k, v in environment().items()),
         "",
-        markdown(header, cells, [False, True, True, True, True, True, True, False]),
+        markdown(header, cells, [False, True, True, True, True, True, True, True, False]),
         "",
         "vs bare flask = median of same-round throughput ratios; best vs best = best round "
         "over bare flask's best round; overhead = median of same-round "
-        "1e6/rps - 1e6/rps(bare flask); vs flask-login = overhead / Flask-Login's",
+        "1e6/rps - 1e6/rps(bare flask); vs flask-login = overhead / Flask-Login's; "
+        "p99 = median over rounds of wrk's 99th percentile latency",
         "",
         f"target flask_jwtauth steady >= {TARGET}x bare flask's throughput: "
         f"{steady.ratio:.3f}x -> {verdict(steady.ratio >= TARGET)} "
