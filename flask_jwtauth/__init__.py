@@ -24,7 +24,8 @@ from .providers import (
     account_id,
 )
 from .providers.email import EmailProvider
-from .providers.oauth import OAuthProvider, OIDCProvider
+from .providers.oauth import OAuthProvider
+from .providers.oidc import OIDCProvider
 from .providers.presets import Apple, GitHub, GitLab, Google, Keycloak, MicrosoftEntraID
 from .proxies import (
     AnonymousUser,

@@ -18,8 +18,7 @@ from flask.testing import FlaskClient
 from oidc_server import CLIENTS, OpenIDProvider, authorize_in_browser, openid_provider  # noqa: F401
 from support import COOKIE, SECRET, FakeClock, csrf_token, serving, set_cookie
 
-from flask_jwtauth import JWTAuth, access_token, get_token, login_required
-from flask_jwtauth.providers.oauth import OIDCProvider
+from flask_jwtauth import JWTAuth, OIDCProvider, access_token, get_token, login_required
 
 BASE = "http://127.0.0.1:5000"
 
@@ -190,3 +189,37 @@ def test_a_refresh_token_lifetime_from_the_provider_caps_the_session(
     response = client.get("/api/token", headers={"Accept": "application/json"}, base_url=BASE)
     assert response.status_code == 401
     assert openid_provider.stats()["refresh_token"] == 0
+
+
+def test_token_lifetimes_count_from_the_app_clock(
+    openid_provider: OpenIDProvider,  # noqa: F811
+) -> None:
+    """``expires_in`` and ``refresh_expires_in`` count from the app's clock, the one that
+    decides when a token is due, at sign-in and at each refresh: with a clock two minutes
+    ahead of the wall (a test's, or a host's that drifted), a 60 s access token is not
+    taken for one already expired."""
+    openid_provider.stop()
+    openid_provider.env = {"REFRESH_EXPIRES_IN": "600", "ACCESS_TTL": "60"}
+    openid_provider.start()
+    clock = FakeClock(time.time() + 120)
+    app = make(openid_provider, clock=clock, JWTAUTH_REFRESH_MARGIN=10)
+    client = signed_in(app)
+
+    def upstream() -> dict[str, Any]:
+        with app.test_request_context(headers={"Cookie": f"{COOKIE}={cookie(client)}"}):
+            app.preprocess_request()
+            token = get_token(cookie_name=COOKIE)
+        assert token is not None
+        found: dict[str, Any] = token["upstream"]
+        return found
+
+    signed = upstream()
+    assert clock.now + 55 <= signed["expires_at"] <= clock.now + 61
+    assert clock.now + 595 <= signed["refresh_expires_at"] <= clock.now + 601
+    assert client.get("/api/token", base_url=BASE).status_code == 200
+    assert openid_provider.stats()["refresh_token"] == 0  # not due on the app's clock
+    clock.advance(55)  # within the 10 s margin: due
+    assert client.get("/api/token", base_url=BASE).status_code == 200
+    assert openid_provider.stats()["refresh_token"] == 1
+    renewed = upstream()
+    assert clock.now + 55 <= renewed["expires_at"] <= clock.now + 61

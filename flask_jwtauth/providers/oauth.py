@@ -1,4 +1,5 @@
-"""OAuth 2.0 and OpenID Connect providers, through Authlib (protocol) and joserfc (JOSE).
+"""OAuth 2.0 providers through Authlib (the protocol); OpenID Connect builds on them
+(:mod:`.oidc`).
 
 Framework-neutral like the rest of :mod:`providers`: ``begin`` builds the authorization URL
 (with ``state``, PKCE S256 and, for OIDC, ``nonce``) and hands the flow a transaction to keep
@@ -11,9 +12,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
 from collections.abc import Callable, Mapping
-from datetime import timedelta
 from typing import Any, ClassVar
 
 import requests
@@ -23,7 +22,6 @@ from authlib.integrations.requests_client import OAuth2Session
 from joserfc.errors import JoseError
 
 from ..config import ConfigurationError
-from ..config.values import duration
 from ..errors import ErrorCode
 from ..run import check_async
 from .base import (
@@ -36,16 +34,6 @@ from .base import (
     RefreshUnavailable,
     Refused,
     SignedIn,
-)
-from .openid import (
-    DISCOVERY_MAX_AGE,
-    JWKS_MAX_AGE,
-    Published,
-    check_claims,
-    discovery_document,
-    endpoints,
-    key_set,
-    verify_signature,
 )
 
 logger = logging.getLogger("flask_jwtauth")
@@ -226,17 +214,10 @@ class OAuthProvider(Provider):
             "providerAccountId": str(subject if subject is not None else user_id),
             **{
                 k: token.get(k)
-                for k in (
-                    "access_token",
-                    "refresh_token",
-                    "expires_at",
-                    "id_token",
-                    "scope",
-                    "token_type",
-                )
+                for k in ("access_token", "refresh_token", "id_token", "scope", "token_type")
                 if token.get(k) is not None
             },
-            **_refresh_expiry(token),
+            **_expiries(token, self.clock()),
         }
         # The default mapping's id is the provider's subject: the flow makes it one that
         # cannot collide with another provider's or the app's. A profile hook's is the app's.
@@ -283,116 +264,30 @@ class OAuthProvider(Provider):
             raise RefreshOutcomeUnknown(f"no answer within {self.refresh_timeout} s") from exc
         except (requests.RequestException, RuntimeError, ValueError) as exc:
             raise RefreshUnavailable(type(exc).__name__) from exc
-        # Authlib sets expires_at from expires_in; without either, the token has no known
-        # expiry (never "due"), rather than one of now (due on every request).
-        out = {k: token[k] for k in ("access_token", "refresh_token", "expires_at", "id_token")
+        out = {k: token[k] for k in ("access_token", "refresh_token", "id_token")
                if token.get(k) is not None}  # fmt: skip
-        return {**out, **_refresh_expiry(token)}
+        return {**out, **_expiries(token, self.clock())}
 
 
-def _refresh_expiry(token: Mapping[str, Any]) -> dict[str, int]:
-    """``refresh_expires_at`` when the server says how long the refresh token lives
-    (Keycloak's ``refresh_expires_in``; 0 there means "no expiry"): the session ends then."""
-    seconds = token.get("refresh_expires_in")
-    if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds > 0:
-        return {"refresh_expires_at": int(time.time()) + int(seconds)}
-    return {}
+def _seconds(value: Any) -> int | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return int(value)
+    return None
 
 
-class OIDCProvider(OAuthProvider):
-    """OpenID Connect: endpoints discovered from the issuer, the ID token validated
-    (signature against the JWKS, kept ``jwks_max_age`` seconds (an hour; or
-    ``JWTAUTH_PROVIDER_<ID>_JWKS_MAX_AGE``) and refetched once for an unknown ``kid``;
-    ``iss``, ``aud``, ``azp``, ``exp``, ``iat``, ``nonce``: see :mod:`.openid`)."""
-
-    type: ClassVar[str] = "oidc"
-
-    def __init__(
-        self,
-        id: str,
-        name: str,
-        *,
-        issuer: str | None = None,
-        jwks_max_age: float | timedelta | None = None,
-        **options: Any,
-    ) -> None:
-        options.setdefault("scope", "openid email profile")
-        super().__init__(id, name, **options)
-        self.issuer = issuer.rstrip("/") if issuer else None
-        self.jwks_max_age = jwks_max_age
-        self._discovery = Published(
-            lambda data: discovery_document(data, self.issuer), DISCOVERY_MAX_AGE
-        )
-        self._jwks = Published(key_set, JWKS_MAX_AGE)
-
-    def configure(self, config: Mapping[str, Any]) -> None:
-        super().configure(config)
-        key = self._key("JWKS_MAX_AGE")
-        given = config.get(key, JWKS_MAX_AGE) if self.jwks_max_age is None else self.jwks_max_age
-        self._jwks.max_age = duration({key: given}, key, JWKS_MAX_AGE, allow_none=False) or 0
-        if self.issuer is None:
-            value = config.get(self._key("ISSUER"))
-            if not isinstance(value, str) or not value.startswith(("https://", "http://")):
-                raise ConfigurationError(
-                    self._key("ISSUER"), f"provider {self.id!r} needs its issuer URL"
-                )
-            self.issuer = value.rstrip("/")
-
-    def _metadata(self) -> dict[str, Any]:
-        url = f"{self.issuer}/.well-known/openid-configuration"
-        return self._discovery.get(url, now=self.clock(), timeout=self.timeout)[0]
-
-    def _endpoints(self) -> dict[str, str]:
-        return endpoints(self._metadata())
-
-    def _wrong_issuer(self, params: Mapping[str, str]) -> str | None:
-        """RFC 9207: a provider that says it sends ``iss`` in its authorization response
-        must send its own issuer there; an ``iss`` that is another's means the response
-        came from another provider (a mix-up attack), whatever the provider says."""
-        try:
-            supported = bool(self._metadata().get("authorization_response_iss_parameter_supported"))
-        except (requests.RequestException, ValueError, RuntimeError):
-            supported = False
-        iss = params.get("iss")
-        if iss is None:
-            return "the provider sends iss, but the callback has none" if supported else None
-        if iss.rstrip("/") != (self.issuer or ""):
-            return "iss does not name this provider (a mix-up)"
-        return None
-
-    def _authorize_params(self, transaction: dict[str, Any]) -> dict[str, Any]:
-        transaction["nonce"] = secrets.token_urlsafe(24)
-        params = super()._authorize_params(transaction)
-        params["nonce"] = transaction["nonce"]
-        if "offline_access" in self.scope.split():
-            params["prompt"] = "consent"  # how providers agree to issue a refresh token
-        return params
-
-    def _id_claims(self, id_token: str, nonce: str | None) -> dict[str, Any]:
-        if not nonce or not self.issuer or not self.client_id:
-            raise ValueError("no nonce, issuer or client id to check the ID token against")
-        jwks = self._endpoints()["jwks"]
-        decoded = verify_signature(
-            id_token, self._jwks, jwks, now=self.clock(), timeout=self.timeout
-        )
-        claims = dict(decoded.claims)
-        check_claims(claims, issuer=self.issuer, client_id=self.client_id, nonce=nonce)
-        return claims
-
-    def _profile(
-        self,
-        session: OAuth2Session,
-        token: Mapping[str, Any],
-        endpoints: Mapping[str, str],
-        transaction: Mapping[str, Any],
-    ) -> dict[str, Any]:
-        id_token = token.get("id_token")
-        if not isinstance(id_token, str):
-            raise ValueError("no ID token in the token response")
-        claims = self._id_claims(id_token, transaction.get("nonce"))
-        if "userinfo" in endpoints and not claims.get("email"):
-            extra = super()._profile(session, token, endpoints, transaction)
-            if extra.get("sub") != claims["sub"]:
-                raise ValueError("userinfo is about another subject")
-            claims = {**extra, **claims}
-        return claims
+def _expiries(token: Mapping[str, Any], now: float) -> dict[str, int]:
+    """``expires_at`` and ``refresh_expires_at`` on the app's clock, the one that decides
+    when a token is due (Authlib counts ``expires_at`` from the wall clock). Without
+    ``expires_in`` the provider's own ``expires_at`` stands; without either, the access
+    token has no known expiry (never "due") rather than one of now (due on every request).
+    ``refresh_expires_in`` is Keycloak's (0 there means "no expiry"): the session ends then."""
+    out: dict[str, int] = {}
+    access = _seconds(token.get("expires_in"))
+    if access is not None:
+        out["expires_at"] = int(now) + access
+    elif _seconds(token.get("expires_at")) is not None:
+        out["expires_at"] = int(token["expires_at"])
+    refresh = _seconds(token.get("refresh_expires_in"))
+    if refresh is not None:
+        out["refresh_expires_at"] = int(now) + refresh
+    return out

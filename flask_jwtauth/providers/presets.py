@@ -14,7 +14,8 @@ from typing import Any
 import requests
 
 from .logos import LOGOS
-from .oauth import OAuthProvider, OIDCProvider
+from .oauth import OAuthProvider
+from .oidc import OIDCProvider
 
 
 class GitHub(OAuthProvider):
