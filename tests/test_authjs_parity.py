@@ -11,6 +11,11 @@ was set or cleared. ``DELIBERATE`` (v4) and ``DELIBERATE_V5`` list the answers w
 differs on purpose (each with its reason, also in docs/guides/nextjs.md); every other answer
 must be the reference's.
 
+Both servers also have an OpenID provider ``oidc`` on the same real provider (npm
+oidc-provider, ``tests/oidc_server.py``), configured alike (PKCE, state and nonce): an
+authorization URL is compared by its endpoint and the names of its query parameters, and
+the round trips walk the provider's login and consent forms over plain HTTP.
+
 The sequences are what each client sends: v4's ``signIn()``/``signOut()`` post
 ``json=true`` in the form, v5's send the ``X-Auth-Return-Redirect: 1`` header instead
 (``Side.send`` turns the one into the other); every other request is the same for both.
@@ -20,16 +25,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 import requests
 from flask import Flask
 from nextauth_reference import next_auth_v4, next_auth_v5, require_next_auth
+from oidc_server import (
+    CLIENTS,
+    OpenIDProvider,
+    authorize_in_browser,
+    free_port,
+    require_oidc_provider,
+)
 from support import COOKIE, SECRET, authorize, serving
 
-from flask_jwtauth import CredentialsProvider, JWTAuth
+from flask_jwtauth import CredentialsProvider, JWTAuth, OIDCProvider
+from flask_jwtauth.providers.base import Provider
 
 API = "/api/auth"
 Observation = dict[str, Any]
@@ -37,6 +52,10 @@ Observation = dict[str, Any]
 _NO_SNIFFING = "text/plain, not an answer without a media type for a browser to sniff"
 _NEXT_PARSER = "Next.js's body parser answers this text before next-auth runs; ours is JSON"
 _COOKIE = "the session cookie is re-issued once JWTAUTH_SESSION_UPDATE_AGE has passed"
+_OWN_CALLBACK = (
+    "the provider sends the user back to our own /auth/callback/<id>, one redirect URI "
+    "whichever client began the sign-in; its failures go to our sign-in page"
+)
 
 #: Answers where ours differs from v4 on purpose: step -> reason (docs/guides/nextjs.md).
 DELIBERATE: dict[str, str] = {
@@ -60,6 +79,10 @@ DELIBERATE: dict[str, str] = {
     "update, bad JSON": _NEXT_PARSER,
     "sign-in, bad JSON": _NEXT_PARSER,
     "error page Configuration": "200, not v4's 500: a query string alone never makes a 5xx",
+    "providers: oidc": _OWN_CALLBACK,
+    "callback from the provider, consent refused": _OWN_CALLBACK,
+    "callback again, the state used": _OWN_CALLBACK,
+    "session after the provider": _COOKIE,
 }
 
 #: Answers where ours differs from Auth.js v5 on purpose: step -> reason (the guide).
@@ -68,6 +91,10 @@ DELIBERATE_V5: dict[str, str] = {
     "session from chunks": _COOKIE,
     "sign-out of chunks": "no callback-url cookie: without callbackUrl, the app's root",
     "error page Configuration": "200, not v5's 500: a query string alone never makes a 5xx",
+    "providers: oidc": _OWN_CALLBACK,
+    "callback from the provider, consent refused": _OWN_CALLBACK,
+    "callback again, the state used": _OWN_CALLBACK,
+    "session after the provider": _COOKIE,
 }
 
 _ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$")
@@ -80,19 +107,29 @@ class Side:
     origin: str
     session_cookie: str
     version: int = 4
+    #: The OpenID provider's issuer: its URLs are compared by path and parameter names.
+    provider: str = ""
     http: requests.Session = field(default_factory=requests.Session)
     seen: list[tuple[str, Observation]] = field(default_factory=list)
 
-    def send(self, label: str, method: str, path: str, *, follow: bool = False, **kw: Any) -> Any:
+    def send(
+        self, label: str, method: str, path: str, *, follow: bool = False, split: bool = False,
+        **kw: Any,
+    ) -> Any:
         form = kw.get("data")
         if self.version == 5 and isinstance(form, dict) and "json" in form:
             # v5's client asks for {url} with a header, not a form field.
             kw["data"] = {k: v for k, v in form.items() if k != "json"}
             kw["headers"] = {**kw.get("headers", {}), "X-Auth-Return-Redirect": "1"}
-        response = self.http.request(
-            method, f"{self.origin}{API}{path}", allow_redirects=follow, timeout=10, **kw
-        )
-        self.seen.append((label, self.observe(response, follow)))
+        url = path if path.startswith("http") else f"{self.origin}{API}{path}"
+        response = self.http.request(method, url, allow_redirects=follow, timeout=10, **kw)
+        seen = self.observe(response, follow)
+        if split:
+            # One answer per provider, so that one provider's difference hides no other's.
+            for key, value in seen.pop("body").items():
+                self.seen.append((f"{label}: {key}", {**seen, "body": value}))
+        else:
+            self.seen.append((label, seen))
         try:
             return response.json()
         except ValueError:
@@ -117,15 +154,24 @@ class Side:
         return seen
 
     def relative(self, url: str) -> str:
+        if self.provider and url.startswith(self.provider):
+            endpoint, _, query = url[len(self.provider) :].partition("?")
+            return f"provider {endpoint} with {sorted(parse_qs(query, keep_blank_values=True))}"
         return url[len(self.origin) :] or "/" if url.startswith(self.origin) else url
 
     def shape(self, value: Any) -> Any:
         if isinstance(value, dict):
-            return {k: self.shape(v) for k, v in sorted(value.items())}
+            # A provider's type is compared as it is: apps pick their buttons by it.
+            return {
+                k: v if k == "type" and isinstance(v, str) else self.shape(v)
+                for k, v in sorted(value.items())
+            }
         if isinstance(value, list):
             return [self.shape(v) for v in value]
         if isinstance(value, str):
-            if value.startswith(self.origin) or value.startswith("/"):
+            if value.startswith((self.origin, "/")) or (
+                self.provider and value.startswith(self.provider)
+            ):
                 return f"url {self.relative(value)}"
             match = _ISO.match(value)
             if match:
@@ -147,12 +193,23 @@ class Side:
         return change
 
 
-def flask_app(origin: str, version: int = 4) -> Flask:
+def flask_app(origin: str, version: int = 4, oidc: dict[str, str] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(JWTAUTH_SECRET=SECRET, JWTAUTH_AUTHJS_API_URL=API, JWTAUTH_URL=origin)
     if version == 5:
         app.config.update(JWTAUTH_AUTHJS_VERSION=5)
-    auth = JWTAuth(app, providers=[CredentialsProvider(authorize=authorize)])
+    providers: list[Provider] = [CredentialsProvider(authorize=authorize)]
+    if oidc is not None:
+        providers.append(
+            OIDCProvider(
+                "oidc",
+                "Test OP",
+                issuer=oidc["issuer"],
+                client_id=oidc["client_id"],
+                client_secret=oidc["client_secret"],
+            )
+        )
+    auth = JWTAuth(app, providers=providers)
 
     @auth.jwt_callback
     def jwt(token: dict[str, Any], trigger: str | None = None, session: Any = None) -> Any:
@@ -164,27 +221,51 @@ def flask_app(origin: str, version: int = 4) -> Flask:
     return app
 
 
+@dataclass(frozen=True)
+class Servers:
+    reference: str
+    ours: str
+    #: The OpenID provider both know as ``oidc``.
+    issuer: str
+
+
+@contextmanager
+def servers(version: int) -> Iterator[Servers]:
+    """The reference of ``version`` and a Flask app set for it, on loopback ports, and the
+    real OpenID provider both sign in with (each one's redirect URI registered)."""
+    require_next_auth(version)
+    require_oidc_provider()
+    reference_port, ours_port = free_port(), free_port()
+    reference, ours = (f"http://127.0.0.1:{port}" for port in (reference_port, ours_port))
+    uris = [f"{reference}{API}/callback/oidc", f"{ours}/auth/callback/oidc"]
+    client = {**CLIENTS[0], "redirect_uris": uris}
+    provider = OpenIDProvider(free_port(), clients=[client])
+    provider.start()
+    oidc = {
+        "issuer": provider.issuer,
+        "client_id": client["client_id"],
+        "client_secret": client["client_secret"],
+    }
+    start = next_auth_v4 if version == 4 else next_auth_v5
+    try:
+        with start(reference_port, oidc), serving(flask_app(ours, version, oidc), ours_port):
+            yield Servers(reference, ours, provider.issuer)
+    finally:
+        provider.stop()
+
+
 @pytest.fixture(scope="module")
-def origins() -> Iterator[tuple[str, str]]:
-    """(next-auth v4's origin, the Flask app's origin), both on loopback ports."""
-    require_next_auth()
-    from oidc_server import free_port
-
-    port = free_port()
-    with next_auth_v4() as reference, serving(flask_app(f"http://127.0.0.1:{port}"), port) as ours:
-        yield reference, ours
+def origins() -> Iterator[Servers]:
+    """next-auth v4 and the Flask app."""
+    with servers(4) as found:
+        yield found
 
 
 @pytest.fixture(scope="module")
-def origins_v5() -> Iterator[tuple[str, str]]:
-    """(Auth.js v5's origin, the origin of a Flask app set for v5), on loopback ports."""
-    require_next_auth(5)
-    from oidc_server import free_port
-
-    port = free_port()
-    app = flask_app(f"http://127.0.0.1:{port}", version=5)
-    with next_auth_v5() as reference, serving(app, port) as ours:
-        yield reference, ours
+def origins_v5() -> Iterator[Servers]:
+    """Auth.js v5 and a Flask app set for v5."""
+    with servers(5) as found:
+        yield found
 
 
 # -- the sequences: what next-auth/react (and a browser on its pages) sends ----------------
@@ -197,7 +278,7 @@ def sign_in(side: Side, label: str = "sign-in", password: str = "pw-ann", **extr
 
 
 def anonymous(side: Side) -> None:
-    side.send("providers", "GET", "/providers")
+    side.send("providers", "GET", "/providers", split=True)
     side.send("csrf", "GET", "/csrf")
     side.send("session, none", "GET", "/session")
     side.send("update, no session", "POST", "/session", json={"csrfToken": side.csrf(), "data": {}})
@@ -276,6 +357,42 @@ def malformed(side: Side) -> None:
     side.send("session, forged cookie", "GET", "/session")
 
 
+def oauth_sign_in(side: Side) -> None:
+    """``signIn("oidc")`` and a browser's form, with and without the token, and the
+    provider's callback without the state this browser was given."""
+    token, back = side.csrf(), f"{side.origin}/dashboard"
+    form = {"csrfToken": token, "callbackUrl": back, "json": "true"}
+    side.send("signin/oidc", "POST", "/signin/oidc", data=form)
+    side.send("signin/oidc, no csrfToken", "POST", "/signin/oidc", data={"json": "true"})
+    wrong = {**form, "csrfToken": "wrong"}
+    side.send("signin/oidc, wrong csrfToken", "POST", "/signin/oidc", data=wrong)
+    side.send("signin/oidc, a form", "POST", "/signin/oidc", data={"csrfToken": token})
+    side.send("signin/oidc, a form without csrfToken", "POST", "/signin/oidc", data={})
+    side.send("callback/oidc, no state", "GET", "/callback/oidc")
+    side.send("callback/oidc, forged state", "GET", "/callback/oidc?code=c&state=forged")
+    side.send("session after", "GET", "/session")
+
+
+def oauth_round_trip(side: Side) -> None:
+    """The whole sign-in: to the provider, its login and consent forms, back to the app's
+    callback (the provider's redirect), signed in."""
+    form = {"csrfToken": side.csrf(), "callbackUrl": f"{side.origin}/dashboard", "json": "true"}
+    url = side.send("signin/oidc", "POST", "/signin/oidc", data=form)["url"]
+    back = authorize_in_browser(url, login="zoe", callback_base=side.origin)
+    side.send("callback from the provider", "GET", back)
+    side.send("session after the provider", "GET", "/session")
+    side.send("callback again, the state used", "GET", back)
+
+
+def oauth_refused(side: Side) -> None:
+    """The user refuses consent: the provider sends its ``error`` with the right state."""
+    form = {"csrfToken": side.csrf(), "callbackUrl": f"{side.origin}/dashboard", "json": "true"}
+    url = side.send("signin/oidc", "POST", "/signin/oidc", data=form)["url"]
+    back = authorize_in_browser(url, login="zoe", consent=False, callback_base=side.origin)
+    side.send("callback from the provider, consent refused", "GET", back)
+    side.send("session after", "GET", "/session")
+
+
 def logger(side: Side) -> None:
     side.send("_log", "POST", "/_log", json={"level": "error", "code": "X", "message": "m"})
     side.send("_log, form", "POST", "/_log", data={"level": "warn", "code": "X"})
@@ -302,6 +419,9 @@ SEQUENCES: dict[str, Callable[[Side], None]] = {
         malformed,
         logger,
         pages,
+        oauth_sign_in,
+        oauth_round_trip,
+        oauth_refused,
     )
 }
 
@@ -326,9 +446,9 @@ def compare(
 
 
 @pytest.mark.parametrize("name", SEQUENCES)
-def test_the_same_answers_as_next_auth_v4(origins: tuple[str, str], name: str) -> None:
-    reference = Side(origins[0], "next-auth.session-token")
-    ours = Side(origins[1], COOKIE)
+def test_the_same_answers_as_next_auth_v4(origins: Servers, name: str) -> None:
+    reference = Side(origins.reference, "next-auth.session-token", provider=origins.issuer)
+    ours = Side(origins.ours, COOKIE, provider=origins.issuer)
     SEQUENCES[name](reference)
     SEQUENCES[name](ours)
     _, problems = compare(reference, ours)
@@ -336,9 +456,10 @@ def test_the_same_answers_as_next_auth_v4(origins: tuple[str, str], name: str) -
 
 
 @pytest.mark.parametrize("name", SEQUENCES)
-def test_the_same_answers_as_auth_js_v5(origins_v5: tuple[str, str], name: str) -> None:
-    reference = Side(origins_v5[0], "authjs.session-token", version=5)
-    ours = Side(origins_v5[1], COOKIE, version=5)
+def test_the_same_answers_as_auth_js_v5(origins_v5: Servers, name: str) -> None:
+    servers = origins_v5
+    reference = Side(servers.reference, "authjs.session-token", 5, provider=servers.issuer)
+    ours = Side(servers.ours, COOKIE, 5, provider=servers.issuer)
     SEQUENCES[name](reference)
     SEQUENCES[name](ours)
     _, problems = compare(reference, ours, DELIBERATE_V5)
