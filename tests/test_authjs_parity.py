@@ -4,12 +4,11 @@ against npm next-auth@4.24.15's own handler, and against Auth.js v5's (npm @auth
 (``nextauth_reference``).
 
 Each sequence runs against both servers, each with its own cookie jar, and every answer is
-reduced to what a client can observe without secrets or timestamps: status, media type,
-JSON keys and value types (a URL relative to its server's origin, a date with or without
-milliseconds), the redirect target relative to the origin, and whether the session cookie
-was set or cleared. ``DELIBERATE`` (v4) and ``DELIBERATE_V5`` list the answers where ours
-differs on purpose (each with its reason, also in docs/guides/nextjs.md); every other answer
-must be the reference's.
+reduced to what a client can observe without secrets or timestamps (``parity_sides``):
+status, media type, JSON keys and value types, redirect targets relative to each origin,
+whether the session cookie was set or cleared. ``DELIBERATE`` (v4) and ``DELIBERATE_V5``
+list the answers where ours differs on purpose (each with its reason, also in
+docs/guides/nextjs.md); every other answer must be the reference's.
 
 Both servers also have an OpenID provider ``oidc`` on the same real provider (npm
 oidc-provider, ``tests/oidc_server.py``), configured alike (PKCE, state and nonce): an
@@ -19,39 +18,28 @@ the round trips walk the provider's login and consent forms over plain HTTP.
 The sequences are what each client sends: v4's ``signIn()``/``signOut()`` post
 ``json=true`` in the form, v5's send the ``X-Auth-Return-Redirect: 1`` header instead
 (``Side.send`` turns the one into the other); every other request is the same for both.
+``python tests/test_authjs_parity.py`` prints the counts: answers compared, the same as
+the reference's, different on purpose.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 import pytest
-import requests
-from flask import Flask
-from nextauth_reference import next_auth_v4, next_auth_v5, require_next_auth
-from oidc_server import (
-    CLIENTS,
-    OpenIDProvider,
-    authorize_in_browser,
-    free_port,
-    require_oidc_provider,
-)
-from support import COOKIE, SECRET, authorize, serving
+from oidc_server import authorize_in_browser
+from parity_sides import Counts, Servers, Side, compare, servers
+from support import COOKIE
 
-from flask_jwtauth import CredentialsProvider, JWTAuth, OIDCProvider
-from flask_jwtauth.providers.base import Provider
-
-API = "/api/auth"
-Observation = dict[str, Any]
-
+ROOT = Path(__file__).resolve().parents[1]
 _NO_SNIFFING = "text/plain, not an answer without a media type for a browser to sniff"
 _NEXT_PARSER = "Next.js's body parser answers this text before next-auth runs; ours is JSON"
 _COOKIE = "the session cookie is re-issued once JWTAUTH_SESSION_UPDATE_AGE has passed"
+_NO_CALLBACK_COOKIE = "no callback-url cookie: without callbackUrl, the app's root"
+_CALLBACK_CREDENTIALS = f"400, not v4's 500 (no 5xx for a request alone); {_NO_SNIFFING}"
+_CONFIGURATION = "200, not v{}'s 500: a query string alone never makes a 5xx"
 _OWN_CALLBACK = (
     "the provider sends the user back to our own /auth/callback/<id>, one redirect URI "
     "whichever client began the sign-in; its failures go to our sign-in page"
@@ -61,7 +49,7 @@ _OWN_CALLBACK = (
 DELIBERATE: dict[str, str] = {
     "session": _COOKIE,
     "session from chunks": _COOKIE,
-    "sign-out of chunks": "no callback-url cookie: without callbackUrl, the app's root",
+    "sign-out of chunks": _NO_CALLBACK_COOKIE,
     **dict.fromkeys(
         (
             "GET unknown action",
@@ -75,10 +63,10 @@ DELIBERATE: dict[str, str] = {
         ),
         _NO_SNIFFING,
     ),
-    "GET callback/credentials": f"400, not v4's 500 (no 5xx for a request alone); {_NO_SNIFFING}",
+    "GET callback/credentials": _CALLBACK_CREDENTIALS,
     "update, bad JSON": _NEXT_PARSER,
     "sign-in, bad JSON": _NEXT_PARSER,
-    "error page Configuration": "200, not v4's 500: a query string alone never makes a 5xx",
+    "error page Configuration": _CONFIGURATION.format(4),
     "providers: oidc": _OWN_CALLBACK,
     "callback from the provider, consent refused": _OWN_CALLBACK,
     "callback again, the state used": _OWN_CALLBACK,
@@ -89,169 +77,41 @@ DELIBERATE: dict[str, str] = {
 DELIBERATE_V5: dict[str, str] = {
     "session": _COOKIE,
     "session from chunks": _COOKIE,
-    "sign-out of chunks": "no callback-url cookie: without callbackUrl, the app's root",
-    "error page Configuration": "200, not v5's 500: a query string alone never makes a 5xx",
+    "sign-out of chunks": _NO_CALLBACK_COOKIE,
+    "error page Configuration": _CONFIGURATION.format(5),
     "providers: oidc": _OWN_CALLBACK,
     "callback from the provider, consent refused": _OWN_CALLBACK,
     "callback again, the state used": _OWN_CALLBACK,
     "session after the provider": _COOKIE,
 }
+_V4 = "tests/e2e/test_next_auth_react.py::"
+_V5 = "tests/e2e/test_next_auth_v5.py::"
+_SIGN_IN_WITH_THE_PROVIDER = (
+    "test_sign_in_with_an_openid_provider",
+    "test_refused_consent_lands_on_our_sign_in_page",
+)
 
-_ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$")
-
-
-@dataclass
-class Side:
-    """One server and one browser's cookie jar."""
-
-    origin: str
-    session_cookie: str
-    version: int = 4
-    #: The OpenID provider's issuer: its URLs are compared by path and parameter names.
-    provider: str = ""
-    http: requests.Session = field(default_factory=requests.Session)
-    seen: list[tuple[str, Observation]] = field(default_factory=list)
-
-    def send(
-        self, label: str, method: str, path: str, *, follow: bool = False, split: bool = False,
-        **kw: Any,
-    ) -> Any:
-        form = kw.get("data")
-        if self.version == 5 and isinstance(form, dict) and "json" in form:
-            # v5's client asks for {url} with a header, not a form field.
-            kw["data"] = {k: v for k, v in form.items() if k != "json"}
-            kw["headers"] = {**kw.get("headers", {}), "X-Auth-Return-Redirect": "1"}
-        url = path if path.startswith("http") else f"{self.origin}{API}{path}"
-        response = self.http.request(method, url, allow_redirects=follow, timeout=10, **kw)
-        seen = self.observe(response, follow)
-        if split:
-            # One answer per provider, so that one provider's difference hides no other's.
-            for key, value in seen.pop("body").items():
-                self.seen.append((f"{label}: {key}", {**seen, "body": value}))
-        else:
-            self.seen.append((label, seen))
-        try:
-            return response.json()
-        except ValueError:
-            return None
-
-    def csrf(self) -> str:
-        token: str = self.http.get(f"{self.origin}{API}/csrf", timeout=10).json()["csrfToken"]
-        return token
-
-    def observe(self, response: requests.Response, followed: bool) -> Observation:
-        seen: Observation = {"status": response.status_code}
-        seen["session_cookie"] = self.cookie_change(response)
-        if response.is_redirect:  # the browser follows it: its body is never shown
-            seen["location"] = self.relative(response.headers["Location"])
-            return seen
-        media = response.headers.get("Content-Type")
-        seen["media"] = media.split(";")[0].strip() if media else None
-        if "json" in (seen["media"] or ""):
-            seen["body"] = self.shape(response.json())
-        elif not followed and not response.content:
-            seen["body"] = "empty"
-        return seen
-
-    def relative(self, url: str) -> str:
-        if self.provider and url.startswith(self.provider):
-            endpoint, _, query = url[len(self.provider) :].partition("?")
-            return f"provider {endpoint} with {sorted(parse_qs(query, keep_blank_values=True))}"
-        return url[len(self.origin) :] or "/" if url.startswith(self.origin) else url
-
-    def shape(self, value: Any) -> Any:
-        if isinstance(value, dict):
-            # A provider's type is compared as it is: apps pick their buttons by it.
-            return {
-                k: v if k == "type" and isinstance(v, str) else self.shape(v)
-                for k, v in sorted(value.items())
-            }
-        if isinstance(value, list):
-            return [self.shape(v) for v in value]
-        if isinstance(value, str):
-            if value.startswith((self.origin, "/")) or (
-                self.provider and value.startswith(self.provider)
-            ):
-                return f"url {self.relative(value)}"
-            match = _ISO.match(value)
-            if match:
-                return "date with milliseconds" if match.group(1) else "date in seconds"
-            return "str"
-        return type(value).__name__
-
-    def cookie_change(self, response: requests.Response) -> str | None:
-        change = None
-        for header in response.raw.headers.getlist("Set-Cookie"):
-            name, _, rest = header.partition("=")
-            if not name.strip().startswith(self.session_cookie):
-                continue
-            value = rest.split(";")[0]
-            cleared = not value or "max-age=0" in rest.lower() or "1970" in rest
-            change = "cleared" if cleared and change is None else change or "set"
-            if not cleared:
-                change = "set"
-        return change
-
-
-def flask_app(origin: str, version: int = 4, oidc: dict[str, str] | None = None) -> Flask:
-    app = Flask(__name__)
-    app.config.update(JWTAUTH_SECRET=SECRET, JWTAUTH_AUTHJS_API_URL=API, JWTAUTH_URL=origin)
-    if version == 5:
-        app.config.update(JWTAUTH_AUTHJS_VERSION=5)
-    providers: list[Provider] = [CredentialsProvider(authorize=authorize)]
-    if oidc is not None:
-        providers.append(
-            OIDCProvider(
-                "oidc",
-                "Test OP",
-                issuer=oidc["issuer"],
-                client_id=oidc["client_id"],
-                client_secret=oidc["client_secret"],
-            )
-        )
-    auth = JWTAuth(app, providers=providers)
-
-    @auth.jwt_callback
-    def jwt(token: dict[str, Any], trigger: str | None = None, session: Any = None) -> Any:
-        # The reference's jwt callback does the same: update({name}).
-        if trigger == "update" and isinstance(session, dict) and "name" in session:
-            token["name"] = str(session["name"])
-        return token
-
-    return app
-
-
-@dataclass(frozen=True)
-class Servers:
-    reference: str
-    ours: str
-    #: The OpenID provider both know as ``oidc``.
-    issuer: str
-
-
-@contextmanager
-def servers(version: int) -> Iterator[Servers]:
-    """The reference of ``version`` and a Flask app set for it, on loopback ports, and the
-    real OpenID provider both sign in with (each one's redirect URI registered)."""
-    require_next_auth(version)
-    require_oidc_provider()
-    reference_port, ours_port = free_port(), free_port()
-    reference, ours = (f"http://127.0.0.1:{port}" for port in (reference_port, ours_port))
-    uris = [f"{reference}{API}/callback/oidc", f"{ours}/auth/callback/oidc"]
-    client = {**CLIENTS[0], "redirect_uris": uris}
-    provider = OpenIDProvider(free_port(), clients=[client])
-    provider.start()
-    oidc = {
-        "issuer": provider.issuer,
-        "client_id": client["client_id"],
-        "client_secret": client["client_secret"],
-    }
-    start = next_auth_v4 if version == 4 else next_auth_v5
-    try:
-        with start(reference_port, oidc), serving(flask_app(ours, version, oidc), ours_port):
-            yield Servers(reference, ours, provider.issuer)
-    finally:
-        provider.stop()
+#: For each reason, the browser tests showing next-auth/react still does the right thing;
+#: each is named in docs/guides/nextjs.md.
+BROWSER_TESTS: dict[int, dict[str, tuple[str, ...]]] = {
+    4: {
+        _COOKIE: (f"{_V4}test_session_rolls_while_read_and_ends_when_idle",),
+        _NO_CALLBACK_COOKIE: (f"{_V4}test_sign_out_without_options_returns_to_the_page",),
+        _NO_SNIFFING: (f"{_V4}test_requests_v4_does_not_serve_are_answered_in_text",),
+        _CALLBACK_CREDENTIALS: (f"{_V4}test_requests_v4_does_not_serve_are_answered_in_text",),
+        _NEXT_PARSER: (f"{_V4}test_the_client_sends_no_body_we_refuse",),
+        _CONFIGURATION.format(4): (f"{_V4}test_the_configuration_error_page",),
+        _OWN_CALLBACK: tuple(_V4 + name for name in _SIGN_IN_WITH_THE_PROVIDER),
+    },
+    5: {
+        _COOKIE: (f"{_V5}test_session_rolls_while_read_and_ends_when_idle",),
+        _NO_CALLBACK_COOKIE: (f"{_V5}test_sign_out_without_options_returns_to_the_page",),
+        _CONFIGURATION.format(5): (
+            f"{_V5}test_a_forged_callback_lands_on_the_configuration_error_page",
+        ),
+        _OWN_CALLBACK: tuple(_V5 + name for name in _SIGN_IN_WITH_THE_PROVIDER),
+    },
+}
 
 
 @pytest.fixture(scope="module")
@@ -426,41 +286,58 @@ SEQUENCES: dict[str, Callable[[Side], None]] = {
 }
 
 
-def compare(
-    reference: Side, ours: Side, deliberate: dict[str, str] = DELIBERATE
-) -> tuple[int, list[str]]:
-    """(the number of answers compared, a readable line for each unexpected difference)."""
-    assert [label for label, _ in reference.seen] == [label for label, _ in ours.seen]
-    problems = []
-    name = f"v{reference.version}"
-    for (label, theirs), (_, mine) in zip(reference.seen, ours.seen, strict=True):
-        differs = theirs != mine
-        if differs and label not in deliberate:
-            keys = sorted({*theirs, *mine})
-            lines = [f"  {k}: {name} {theirs.get(k)!r} / ours {mine.get(k)!r}" for k in keys
-                     if theirs.get(k) != mine.get(k)]
-            problems.append(f"{label}:\n" + "\n".join(lines))
-        elif not differs and label in deliberate:
-            problems.append(f"{label}: now as {name}'s; take it off the deliberate differences")
-    return len(reference.seen), problems
+COOKIES = {4: "next-auth.session-token", 5: "authjs.session-token"}
+
+
+def run(found: Servers, version: int, name: str) -> tuple[Counts, list[str]]:
+    """One sequence against the reference and ours; (the counts, the unexpected)."""
+    reference = Side(found.reference, COOKIES[version], version, provider=found.issuer)
+    ours = Side(found.ours, COOKIE, version, provider=found.issuer)
+    SEQUENCES[name](reference)
+    SEQUENCES[name](ours)
+    return compare(reference, ours, DELIBERATE if version == 4 else DELIBERATE_V5)
 
 
 @pytest.mark.parametrize("name", SEQUENCES)
 def test_the_same_answers_as_next_auth_v4(origins: Servers, name: str) -> None:
-    reference = Side(origins.reference, "next-auth.session-token", provider=origins.issuer)
-    ours = Side(origins.ours, COOKIE, provider=origins.issuer)
-    SEQUENCES[name](reference)
-    SEQUENCES[name](ours)
-    _, problems = compare(reference, ours)
+    _, problems = run(origins, 4, name)
     assert not problems, "differs from next-auth v4:\n" + "\n".join(problems)
 
 
 @pytest.mark.parametrize("name", SEQUENCES)
 def test_the_same_answers_as_auth_js_v5(origins_v5: Servers, name: str) -> None:
-    servers = origins_v5
-    reference = Side(servers.reference, "authjs.session-token", 5, provider=servers.issuer)
-    ours = Side(servers.ours, COOKIE, 5, provider=servers.issuer)
-    SEQUENCES[name](reference)
-    SEQUENCES[name](ours)
-    _, problems = compare(reference, ours, DELIBERATE_V5)
+    _, problems = run(origins_v5, 5, name)
     assert not problems, "differs from Auth.js v5:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("version", [4, 5])
+def test_each_deliberate_difference_has_a_browser_test_named_in_the_guide(version: int) -> None:
+    deliberate = DELIBERATE if version == 4 else DELIBERATE_V5
+    tests = BROWSER_TESTS[version]
+    assert set(deliberate.values()) == set(tests)
+    guide = (ROOT / "docs" / "guides" / "nextjs.md").read_text()
+    for test in {t for named in tests.values() for t in named}:
+        path, _, function = test.partition("::")
+        assert f"def {function}(" in (ROOT / path).read_text(), test
+        assert f"`{test}`" in guide, f"docs/guides/nextjs.md does not name {test}"
+
+
+def main() -> None:
+    """``python tests/test_authjs_parity.py``: how many answers are compared, how many are
+    the reference's, how many differ on purpose, for each version."""
+    for version in (4, 5):
+        total, unexpected = Counts(), 0
+        with servers(version) as found:
+            for name in SEQUENCES:
+                counts, problems = run(found, version, name)
+                total.add(counts)
+                unexpected += len(problems)
+        print(
+            f"v{version}: {total.compared} answers compared in {len(SEQUENCES)} sequences, "
+            f"{total.same} the same, {total.deliberate} different on purpose, "
+            f"{unexpected} unexpected"
+        )
+
+
+if __name__ == "__main__":  # tests/ is then on the path, as under pytest
+    main()
