@@ -230,6 +230,8 @@ def oauth_sign_in(side: Side) -> None:
     side.send("signin/oidc, a form without csrfToken", "POST", "/signin/oidc", data={})
     side.send("callback/oidc, no state", "GET", "/callback/oidc")
     side.send("callback/oidc, forged state", "GET", "/callback/oidc?code=c&state=forged")
+    refused = "/callback/oidc?error=access_denied&state=forged"
+    side.send("callback/oidc, the provider's error", "GET", refused)
     side.send("session after", "GET", "/session")
 
 

@@ -218,8 +218,9 @@ def _callback_answer(found: Provider) -> Answer:
         return answer
     if answer.as_json or answer.location is None:
         return answer
-    version = v5 if _v5() else v4
-    return replace(answer, location=version.oauth_callback_url(_api_url(), answer.code))
+    if _v5():
+        return replace(answer, location=v5.oauth_callback_url(_api_url()))
+    return replace(answer, location=v4.oauth_callback_url(_api_url(), answer.code))
 
 
 def signout() -> Response:

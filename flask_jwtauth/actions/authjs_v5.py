@@ -101,13 +101,9 @@ def null(status: int = 200) -> Response:
     return private(response)
 
 
-def oauth_callback_url(api_url: str, code: ErrorCode) -> str:
-    """Where v5 sends the browser after a failed OAuth callback: the provider's own
-    ``error`` is ``OAuthCallbackError`` (its sign-in page), a refusal of the app's
-    ``AccessDenied``, any other failure (a missing or forged state, a failed check or token
-    exchange) ``Configuration``."""
-    kinds = {
-        ErrorCode.SIGN_IN_CANCELLED: ErrorCode.OAUTH_CALLBACK_ERROR,
-        ErrorCode.ACCESS_DENIED: ErrorCode.ACCESS_DENIED,
-    }
-    return error_url(api_url, kinds.get(code, ErrorCode.CONFIGURATION))
+def oauth_callback_url(api_url: str) -> str:
+    """Where v5 sends the browser after a failed OAuth callback on its route: v5 checks the
+    state first, and ours is never sent there (the transaction cookie belongs to our own
+    ``/auth/callback/<id>``, the redirect URI), so every failure is v5's failed check,
+    ``Configuration``."""
+    return error_url(api_url, ErrorCode.CONFIGURATION)
