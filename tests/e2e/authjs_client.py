@@ -177,6 +177,17 @@ def refused_consent_lands_on_our_sign_in_page(page: Page, served: Served) -> Non
     assert page.evaluate("() => window.nextAuth.getSession()") is None
 
 
+def unknown_provider_goes_to_the_sign_in_page(page: Page, base: str) -> None:
+    """``signIn()`` of a provider the server does not list: the client itself sends the
+    browser to the sign-in route (v4 and v5 alike), never to ``/error?error=Configuration``;
+    ours leads on to our sign-in page, with the page to come back to."""
+    page.goto(f"{base}/?here=1")
+    page.evaluate("""() => { window.nextAuth.signIn("nope", {callbackUrl: "/?here=1"}); }""")
+    page.wait_for_url(f"{base}/auth/sign-in?**")
+    assert "callbackUrl=%2F%3Fhere%3D1" in page.url
+    assert page.get_by_role("button", name="Sign in with Test OP").is_visible()
+
+
 def poll_session(page: Page, seconds: float, every: float = 0.5) -> list[str | None]:
     """``getSession()`` every ``every`` seconds for ``seconds``, as a page polling the
     session does: the user's name from each read (None: no session)."""

@@ -28,6 +28,7 @@ from .authjs_client import (
     signs_in_with_the_provider,
     status,
     text_answer,
+    unknown_provider_goes_to_the_sign_in_page,
 )
 
 if TYPE_CHECKING:
@@ -159,7 +160,9 @@ def test_requests_v4_does_not_serve_are_answered_in_text(page: Page, served: Ser
 
 
 def test_the_configuration_error_page(page: Page, served: Served) -> None:
-    """``/error?error=Configuration`` is our error page with 200 (v4: 500), with a way on."""
+    """``/error?error=Configuration`` is our error page with 200 (v4: 500), with a way on.
+    v4's client never sends the browser there itself: ``signIn()`` of an unknown provider
+    goes to the sign-in page."""
     base = served.base
     response = page.goto(f"{base}/api/auth/error?error=Configuration")
     assert response is not None and response.status == 200
@@ -170,6 +173,7 @@ def test_the_configuration_error_page(page: Page, served: Served) -> None:
     page.wait_for_url(f"{base}/auth/sign-in**")
     page.goto(f"{base}/")
     status(page, "unauthenticated")
+    unknown_provider_goes_to_the_sign_in_page(page, base)
 
 
 def test_the_client_sends_no_body_we_refuse(page: Page, served: Served) -> None:

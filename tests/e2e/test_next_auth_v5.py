@@ -28,6 +28,7 @@ from .authjs_client import (
     signs_in_with_the_provider,
     status,
     to_the_provider,
+    unknown_provider_goes_to_the_sign_in_page,
 )
 
 if TYPE_CHECKING:
@@ -150,7 +151,8 @@ def test_a_forged_callback_lands_on_the_configuration_error_page(
 ) -> None:
     """A provider's redirect to ``/api/auth/callback/oidc`` with a state this browser was
     not given: as v5, ``/error?error=Configuration``; ours shows its error page with 200
-    (v5: 500), with a way on."""
+    (v5: 500), with a way on. ``signIn()`` of an unknown provider does not go there: v5's
+    client sends the browser to the sign-in page itself."""
     base = served.base
     to_the_provider(page, served)
     response = page.goto(f"{base}/api/auth/callback/oidc?code=forged&state=forged")
@@ -164,3 +166,4 @@ def test_a_forged_callback_lands_on_the_configuration_error_page(
     page.goto(f"{base}/")
     status(page, "unauthenticated")
     assert page.evaluate("() => window.nextAuth.getSession()") is None
+    unknown_provider_goes_to_the_sign_in_page(page, base)
