@@ -144,8 +144,8 @@ def to_the_provider(page: Page, served: Served, login: str = "zoe") -> None:
     page.wait_for_url(f"{served.op.issuer}/**")
     page.locator('input[name="login"]').fill(login)
     page.locator('input[name="password"]').fill("any-password")
-    page.locator('button[type="submit"]').click()
-    page.wait_for_selector('a[href*="abort"]')  # oidc-provider's consent form
+    page.get_by_role("button", name="Sign-in").click()
+    page.get_by_role("button", name="Continue").wait_for()  # oidc-provider's consent form
 
 
 def signs_in_with_the_provider(page: Page, served: Served) -> None:
@@ -153,7 +153,7 @@ def signs_in_with_the_provider(page: Page, served: Served) -> None:
     back through our ``/auth/callback/oidc``."""
     to_the_provider(page, served)
     with page.expect_request(f"{served.base}/auth/callback/oidc?**"):
-        page.locator('button[type="submit"]').click()  # consent
+        page.get_by_role("button", name="Continue").click()  # consent
     page.wait_for_url(f"{served.base}/")
     status(page, "authenticated")
     session = page.evaluate("() => window.nextAuth.getSession()")
