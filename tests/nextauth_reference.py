@@ -17,6 +17,7 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from oidc_server import free_port
@@ -40,23 +41,29 @@ def require_next_auth(version: int = 4) -> None:
         _unavailable(f"{package} is not installed: npm ci --prefix tests/{here.name}")
 
 
+def _oidc(oidc: dict[str, Any] | None) -> dict[str, str]:
+    """The OpenID provider the reference adds as ``oidc``: ``{issuer, client_id,
+    client_secret}`` (its redirect URI, ``<origin>/api/auth/callback/oidc``, registered)."""
+    return {"OIDC": json.dumps(oidc)} if oidc else {}
+
+
 @contextmanager
-def next_auth_v4() -> Iterator[str]:
+def next_auth_v4(port: int | None = None, oidc: dict[str, Any] | None = None) -> Iterator[str]:
     """next-auth v4's origin (its routes are under ``/api/auth``), stopped after."""
     require_next_auth(4)
-    port = free_port()
+    port = port or free_port()
     origin = f"http://127.0.0.1:{port}"
-    env = {"NEXTAUTH_URL": origin, "NEXTAUTH_SECRET": SECRET}
+    env = {"NEXTAUTH_URL": origin, "NEXTAUTH_SECRET": SECRET, **_oidc(oidc)}
     with _node(HERE / "server.js", port, env):
         yield origin
 
 
 @contextmanager
-def next_auth_v5() -> Iterator[str]:
+def next_auth_v5(port: int | None = None, oidc: dict[str, Any] | None = None) -> Iterator[str]:
     """Auth.js v5's origin (@auth/core, its routes under ``/api/auth``), stopped after."""
     require_next_auth(5)
-    port = free_port()
-    with _node(HERE_V5 / "server.mjs", port, {"AUTH_SECRET": SECRET}):
+    port = port or free_port()
+    with _node(HERE_V5 / "server.mjs", port, {"AUTH_SECRET": SECRET, **_oidc(oidc)}):
         yield f"http://127.0.0.1:{port}"
 
 

@@ -151,17 +151,22 @@ def _form(html: str, base: str) -> tuple[str, dict[str, str]]:
 
 
 def authorize_in_browser(
-    authorization_url: str, *, login: str = "alice", consent: bool = True
+    authorization_url: str,
+    *,
+    login: str = "alice",
+    consent: bool = True,
+    callback_base: str = CALLBACK_BASE,
 ) -> str:
     """Walk the provider's development login and consent forms as a user would; return the
-    URL the provider sends the browser back to (our callback, not followed)."""
+    URL the provider sends the browser back to (the first under ``callback_base``: our
+    callback, not followed)."""
     browser = requests.Session()
     url = authorization_url
     for _ in range(12):
         response = browser.get(url, allow_redirects=False, timeout=5)
         if response.is_redirect:
             url = urljoin(url, response.headers["Location"])
-            if url.startswith(CALLBACK_BASE):
+            if url.startswith(callback_base):
                 return url
             continue
         html = response.text
@@ -176,6 +181,6 @@ def authorize_in_browser(
         posted = browser.post(action, data=fields, allow_redirects=False, timeout=5)
         assert posted.is_redirect, posted.text[:500]
         url = urljoin(action, posted.headers["Location"])
-        if url.startswith(CALLBACK_BASE):
+        if url.startswith(callback_base):
             return url
     raise AssertionError("the provider never sent the browser back")

@@ -9,9 +9,9 @@ import pytest
 from conftest import AppFactory
 from flask import Flask
 from flask.testing import FlaskClient
-from support import COOKIE, set_cookie
+from support import COOKIE, authorize, set_cookie
 
-from flask_jwtauth import ConfigurationError
+from flask_jwtauth import ConfigurationError, CredentialsProvider, OAuthProvider, OIDCProvider
 from flask_jwtauth.errors import ErrorCode
 
 API = "/api/auth"
@@ -174,3 +174,60 @@ def test_v5s_header_asks_for_json_under_v4_too(app: Flask) -> None:
     assert signed_in.status_code == 200
     assert signed_in.get_json() == {"url": "http://localhost/dashboard"}
     assert client.get(f"{API}/session").get_json()["user"]["name"] == "Ann"
+
+
+def _oauth_app(make_app: AppFactory, version: int) -> Flask:
+    github = OAuthProvider(
+        "github",
+        "GitHub",
+        client_id="id",
+        client_secret="secret",
+        authorization_url="https://github.example/authorize",
+        token_url="https://github.example/token",
+        userinfo_url="https://github.example/user",
+    )
+    # Never reached: every request below fails before discovery.
+    oidc = OIDCProvider("oidc", "OP", issuer="https://op.invalid", client_id="i", client_secret="s")
+    providers = [CredentialsProvider(authorize=authorize), github, oidc]
+    config = {"JWTAUTH_AUTHJS_VERSION": version} if version == 5 else {}
+    return make_app(providers=providers, JWTAUTH_AUTHJS_API_URL=API, **config)[0]
+
+
+@pytest.mark.parametrize("version", [4, 5])
+def test_an_openid_provider_is_oauth_in_v4s_provider_list(
+    make_app: AppFactory, version: int
+) -> None:
+    client = _oauth_app(make_app, version).test_client()
+    listed = client.get(f"{API}/providers").get_json()
+    assert listed["github"]["type"] == "oauth"
+    assert listed["oidc"]["type"] == ("oauth" if version == 4 else "oidc")
+    # The redirect URI registered at the provider is ours, whichever client signs in.
+    assert listed["oidc"]["callbackUrl"] == "http://localhost/auth/callback/oidc"
+    assert client.get("/auth/providers").get_json()["oidc"]["type"] == "oidc"  # ours keeps it
+
+
+@pytest.mark.parametrize(
+    ("version", "query", "location"),
+    [
+        (4, "code=c&state=forged", "/api/auth/error?error=OAuthCallback"),
+        (4, "", "/api/auth/error?error=OAuthCallback"),
+        (4, "error=access_denied&state=forged", "/api/auth/error?error=Callback"),
+        (5, "code=c&state=forged", "/api/auth/error?error=Configuration"),
+        (5, "error=access_denied&state=forged", "/api/auth/error?error=Configuration"),
+    ],
+)
+def test_a_failed_oauth_callback_goes_to_the_versions_error_route(
+    make_app: AppFactory, version: int, query: str, location: str
+) -> None:
+    """As next-auth's own: ``/api/auth/callback/<id>`` without this browser's state goes to
+    the version's error route; our own callback route keeps our sign-in page."""
+    client = _oauth_app(make_app, version).test_client()
+    for provider in ("github", "oidc"):
+        answer = client.get(f"{API}/callback/{provider}?{query}")
+        assert answer.status_code == 302
+        assert answer.headers["Location"] == f"http://localhost{location}"
+        ours = client.get(f"/auth/callback/{provider}?{query}")
+        assert ours.status_code == 302 and ours.headers["Location"].startswith("/auth/sign-in?")
+    if version == 4:  # and v4's error route sends a sign-in error on to the sign-in page
+        shown = client.get(location)
+        assert shown.status_code == 302 and "/api/auth/signin?error=" in shown.headers["Location"]

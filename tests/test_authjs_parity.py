@@ -4,45 +4,52 @@ against npm next-auth@4.24.15's own handler, and against Auth.js v5's (npm @auth
 (``nextauth_reference``).
 
 Each sequence runs against both servers, each with its own cookie jar, and every answer is
-reduced to what a client can observe without secrets or timestamps: status, media type,
-JSON keys and value types (a URL relative to its server's origin, a date with or without
-milliseconds), the redirect target relative to the origin, and whether the session cookie
-was set or cleared. ``DELIBERATE`` (v4) and ``DELIBERATE_V5`` list the answers where ours
-differs on purpose (each with its reason, also in docs/guides/nextjs.md); every other answer
-must be the reference's.
+reduced to what a client can observe without secrets or timestamps (``parity_sides``):
+status, media type, JSON keys and value types, redirect targets relative to each origin,
+whether the session cookie was set or cleared. ``DELIBERATE`` (v4) and ``DELIBERATE_V5``
+list the answers where ours differs on purpose (each with its reason, also in
+docs/guides/nextjs.md); every other answer must be the reference's.
+
+Both servers also have an OpenID provider ``oidc`` on the same real provider (npm
+oidc-provider, ``tests/oidc_server.py``), configured alike (PKCE, state and nonce): an
+authorization URL is compared by its endpoint and the names of its query parameters, and
+the round trips walk the provider's login and consent forms over plain HTTP.
 
 The sequences are what each client sends: v4's ``signIn()``/``signOut()`` post
 ``json=true`` in the form, v5's send the ``X-Auth-Return-Redirect: 1`` header instead
 (``Side.send`` turns the one into the other); every other request is the same for both.
+``python tests/test_authjs_parity.py`` prints the counts: answers compared, the same as
+the reference's, different on purpose.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
-from flask import Flask
-from nextauth_reference import next_auth_v4, next_auth_v5, require_next_auth
-from support import COOKIE, SECRET, authorize, serving
+from oidc_server import authorize_in_browser
+from parity_sides import Counts, Servers, Side, compare, servers
+from support import COOKIE
 
-from flask_jwtauth import CredentialsProvider, JWTAuth
-
-API = "/api/auth"
-Observation = dict[str, Any]
-
+ROOT = Path(__file__).resolve().parents[1]
 _NO_SNIFFING = "text/plain, not an answer without a media type for a browser to sniff"
 _NEXT_PARSER = "Next.js's body parser answers this text before next-auth runs; ours is JSON"
 _COOKIE = "the session cookie is re-issued once JWTAUTH_SESSION_UPDATE_AGE has passed"
+_NO_CALLBACK_COOKIE = "no callback-url cookie: without callbackUrl, the app's root"
+_CALLBACK_CREDENTIALS = f"400, not v4's 500 (no 5xx for a request alone); {_NO_SNIFFING}"
+_CONFIGURATION = "200, not v{}'s 500: a query string alone never makes a 5xx"
+_OWN_CALLBACK = (
+    "the provider sends the user back to our own /auth/callback/<id>, one redirect URI "
+    "whichever client began the sign-in; its failures go to our sign-in page"
+)
 
 #: Answers where ours differs from v4 on purpose: step -> reason (docs/guides/nextjs.md).
 DELIBERATE: dict[str, str] = {
     "session": _COOKIE,
     "session from chunks": _COOKIE,
-    "sign-out of chunks": "no callback-url cookie: without callbackUrl, the app's root",
+    "sign-out of chunks": _NO_CALLBACK_COOKIE,
     **dict.fromkeys(
         (
             "GET unknown action",
@@ -56,135 +63,69 @@ DELIBERATE: dict[str, str] = {
         ),
         _NO_SNIFFING,
     ),
-    "GET callback/credentials": f"400, not v4's 500 (no 5xx for a request alone); {_NO_SNIFFING}",
+    "GET callback/credentials": _CALLBACK_CREDENTIALS,
     "update, bad JSON": _NEXT_PARSER,
     "sign-in, bad JSON": _NEXT_PARSER,
-    "error page Configuration": "200, not v4's 500: a query string alone never makes a 5xx",
+    "error page Configuration": _CONFIGURATION.format(4),
+    "providers: oidc": _OWN_CALLBACK,
+    "callback from the provider, consent refused": _OWN_CALLBACK,
+    "callback again, the state used": _OWN_CALLBACK,
+    "session after the provider": _COOKIE,
 }
 
 #: Answers where ours differs from Auth.js v5 on purpose: step -> reason (the guide).
 DELIBERATE_V5: dict[str, str] = {
     "session": _COOKIE,
     "session from chunks": _COOKIE,
-    "sign-out of chunks": "no callback-url cookie: without callbackUrl, the app's root",
-    "error page Configuration": "200, not v5's 500: a query string alone never makes a 5xx",
+    "sign-out of chunks": _NO_CALLBACK_COOKIE,
+    "error page Configuration": _CONFIGURATION.format(5),
+    "providers: oidc": _OWN_CALLBACK,
+    "callback from the provider, consent refused": _OWN_CALLBACK,
+    "callback again, the state used": _OWN_CALLBACK,
+    "session after the provider": _COOKIE,
+}
+_V4 = "tests/e2e/test_next_auth_react.py::"
+_V5 = "tests/e2e/test_next_auth_v5.py::"
+_SIGN_IN_WITH_THE_PROVIDER = (
+    "test_sign_in_with_an_openid_provider",
+    "test_refused_consent_lands_on_our_sign_in_page",
+)
+
+#: For each reason, the browser tests showing next-auth/react still does the right thing;
+#: each is named in docs/guides/nextjs.md.
+BROWSER_TESTS: dict[int, dict[str, tuple[str, ...]]] = {
+    4: {
+        _COOKIE: (f"{_V4}test_session_rolls_while_read_and_ends_when_idle",),
+        _NO_CALLBACK_COOKIE: (f"{_V4}test_sign_out_without_options_returns_to_the_page",),
+        _NO_SNIFFING: (f"{_V4}test_requests_v4_does_not_serve_are_answered_in_text",),
+        _CALLBACK_CREDENTIALS: (f"{_V4}test_requests_v4_does_not_serve_are_answered_in_text",),
+        _NEXT_PARSER: (f"{_V4}test_the_client_sends_no_body_we_refuse",),
+        _CONFIGURATION.format(4): (f"{_V4}test_the_configuration_error_page",),
+        _OWN_CALLBACK: tuple(_V4 + name for name in _SIGN_IN_WITH_THE_PROVIDER),
+    },
+    5: {
+        _COOKIE: (f"{_V5}test_session_rolls_while_read_and_ends_when_idle",),
+        _NO_CALLBACK_COOKIE: (f"{_V5}test_sign_out_without_options_returns_to_the_page",),
+        _CONFIGURATION.format(5): (
+            f"{_V5}test_a_forged_callback_lands_on_the_configuration_error_page",
+        ),
+        _OWN_CALLBACK: tuple(_V5 + name for name in _SIGN_IN_WITH_THE_PROVIDER),
+    },
 }
 
-_ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$")
 
-
-@dataclass
-class Side:
-    """One server and one browser's cookie jar."""
-
-    origin: str
-    session_cookie: str
-    version: int = 4
-    http: requests.Session = field(default_factory=requests.Session)
-    seen: list[tuple[str, Observation]] = field(default_factory=list)
-
-    def send(self, label: str, method: str, path: str, *, follow: bool = False, **kw: Any) -> Any:
-        form = kw.get("data")
-        if self.version == 5 and isinstance(form, dict) and "json" in form:
-            # v5's client asks for {url} with a header, not a form field.
-            kw["data"] = {k: v for k, v in form.items() if k != "json"}
-            kw["headers"] = {**kw.get("headers", {}), "X-Auth-Return-Redirect": "1"}
-        response = self.http.request(
-            method, f"{self.origin}{API}{path}", allow_redirects=follow, timeout=10, **kw
-        )
-        self.seen.append((label, self.observe(response, follow)))
-        try:
-            return response.json()
-        except ValueError:
-            return None
-
-    def csrf(self) -> str:
-        token: str = self.http.get(f"{self.origin}{API}/csrf", timeout=10).json()["csrfToken"]
-        return token
-
-    def observe(self, response: requests.Response, followed: bool) -> Observation:
-        seen: Observation = {"status": response.status_code}
-        seen["session_cookie"] = self.cookie_change(response)
-        if response.is_redirect:  # the browser follows it: its body is never shown
-            seen["location"] = self.relative(response.headers["Location"])
-            return seen
-        media = response.headers.get("Content-Type")
-        seen["media"] = media.split(";")[0].strip() if media else None
-        if "json" in (seen["media"] or ""):
-            seen["body"] = self.shape(response.json())
-        elif not followed and not response.content:
-            seen["body"] = "empty"
-        return seen
-
-    def relative(self, url: str) -> str:
-        return url[len(self.origin) :] or "/" if url.startswith(self.origin) else url
-
-    def shape(self, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: self.shape(v) for k, v in sorted(value.items())}
-        if isinstance(value, list):
-            return [self.shape(v) for v in value]
-        if isinstance(value, str):
-            if value.startswith(self.origin) or value.startswith("/"):
-                return f"url {self.relative(value)}"
-            match = _ISO.match(value)
-            if match:
-                return "date with milliseconds" if match.group(1) else "date in seconds"
-            return "str"
-        return type(value).__name__
-
-    def cookie_change(self, response: requests.Response) -> str | None:
-        change = None
-        for header in response.raw.headers.getlist("Set-Cookie"):
-            name, _, rest = header.partition("=")
-            if not name.strip().startswith(self.session_cookie):
-                continue
-            value = rest.split(";")[0]
-            cleared = not value or "max-age=0" in rest.lower() or "1970" in rest
-            change = "cleared" if cleared and change is None else change or "set"
-            if not cleared:
-                change = "set"
-        return change
-
-
-def flask_app(origin: str, version: int = 4) -> Flask:
-    app = Flask(__name__)
-    app.config.update(JWTAUTH_SECRET=SECRET, JWTAUTH_AUTHJS_API_URL=API, JWTAUTH_URL=origin)
-    if version == 5:
-        app.config.update(JWTAUTH_AUTHJS_VERSION=5)
-    auth = JWTAuth(app, providers=[CredentialsProvider(authorize=authorize)])
-
-    @auth.jwt_callback
-    def jwt(token: dict[str, Any], trigger: str | None = None, session: Any = None) -> Any:
-        # The reference's jwt callback does the same: update({name}).
-        if trigger == "update" and isinstance(session, dict) and "name" in session:
-            token["name"] = str(session["name"])
-        return token
-
-    return app
+@pytest.fixture(scope="module")
+def origins() -> Iterator[Servers]:
+    """next-auth v4 and the Flask app."""
+    with servers(4) as found:
+        yield found
 
 
 @pytest.fixture(scope="module")
-def origins() -> Iterator[tuple[str, str]]:
-    """(next-auth v4's origin, the Flask app's origin), both on loopback ports."""
-    require_next_auth()
-    from oidc_server import free_port
-
-    port = free_port()
-    with next_auth_v4() as reference, serving(flask_app(f"http://127.0.0.1:{port}"), port) as ours:
-        yield reference, ours
-
-
-@pytest.fixture(scope="module")
-def origins_v5() -> Iterator[tuple[str, str]]:
-    """(Auth.js v5's origin, the origin of a Flask app set for v5), on loopback ports."""
-    require_next_auth(5)
-    from oidc_server import free_port
-
-    port = free_port()
-    app = flask_app(f"http://127.0.0.1:{port}", version=5)
-    with next_auth_v5() as reference, serving(app, port) as ours:
-        yield reference, ours
+def origins_v5() -> Iterator[Servers]:
+    """Auth.js v5 and a Flask app set for v5."""
+    with servers(5) as found:
+        yield found
 
 
 # -- the sequences: what next-auth/react (and a browser on its pages) sends ----------------
@@ -197,7 +138,7 @@ def sign_in(side: Side, label: str = "sign-in", password: str = "pw-ann", **extr
 
 
 def anonymous(side: Side) -> None:
-    side.send("providers", "GET", "/providers")
+    side.send("providers", "GET", "/providers", split=True)
     side.send("csrf", "GET", "/csrf")
     side.send("session, none", "GET", "/session")
     side.send("update, no session", "POST", "/session", json={"csrfToken": side.csrf(), "data": {}})
@@ -276,6 +217,44 @@ def malformed(side: Side) -> None:
     side.send("session, forged cookie", "GET", "/session")
 
 
+def oauth_sign_in(side: Side) -> None:
+    """``signIn("oidc")`` and a browser's form, with and without the token, and the
+    provider's callback without the state this browser was given."""
+    token, back = side.csrf(), f"{side.origin}/dashboard"
+    form = {"csrfToken": token, "callbackUrl": back, "json": "true"}
+    side.send("signin/oidc", "POST", "/signin/oidc", data=form)
+    side.send("signin/oidc, no csrfToken", "POST", "/signin/oidc", data={"json": "true"})
+    wrong = {**form, "csrfToken": "wrong"}
+    side.send("signin/oidc, wrong csrfToken", "POST", "/signin/oidc", data=wrong)
+    side.send("signin/oidc, a form", "POST", "/signin/oidc", data={"csrfToken": token})
+    side.send("signin/oidc, a form without csrfToken", "POST", "/signin/oidc", data={})
+    side.send("callback/oidc, no state", "GET", "/callback/oidc")
+    side.send("callback/oidc, forged state", "GET", "/callback/oidc?code=c&state=forged")
+    refused = "/callback/oidc?error=access_denied&state=forged"
+    side.send("callback/oidc, the provider's error", "GET", refused)
+    side.send("session after", "GET", "/session")
+
+
+def oauth_round_trip(side: Side) -> None:
+    """The whole sign-in: to the provider, its login and consent forms, back to the app's
+    callback (the provider's redirect), signed in."""
+    form = {"csrfToken": side.csrf(), "callbackUrl": f"{side.origin}/dashboard", "json": "true"}
+    url = side.send("signin/oidc", "POST", "/signin/oidc", data=form)["url"]
+    back = authorize_in_browser(url, login="zoe", callback_base=side.origin)
+    side.send("callback from the provider", "GET", back)
+    side.send("session after the provider", "GET", "/session")
+    side.send("callback again, the state used", "GET", back)
+
+
+def oauth_refused(side: Side) -> None:
+    """The user refuses consent: the provider sends its ``error`` with the right state."""
+    form = {"csrfToken": side.csrf(), "callbackUrl": f"{side.origin}/dashboard", "json": "true"}
+    url = side.send("signin/oidc", "POST", "/signin/oidc", data=form)["url"]
+    back = authorize_in_browser(url, login="zoe", consent=False, callback_base=side.origin)
+    side.send("callback from the provider, consent refused", "GET", back)
+    side.send("session after", "GET", "/session")
+
+
 def logger(side: Side) -> None:
     side.send("_log", "POST", "/_log", json={"level": "error", "code": "X", "message": "m"})
     side.send("_log, form", "POST", "/_log", data={"level": "warn", "code": "X"})
@@ -302,44 +281,65 @@ SEQUENCES: dict[str, Callable[[Side], None]] = {
         malformed,
         logger,
         pages,
+        oauth_sign_in,
+        oauth_round_trip,
+        oauth_refused,
     )
 }
 
 
-def compare(
-    reference: Side, ours: Side, deliberate: dict[str, str] = DELIBERATE
-) -> tuple[int, list[str]]:
-    """(the number of answers compared, a readable line for each unexpected difference)."""
-    assert [label for label, _ in reference.seen] == [label for label, _ in ours.seen]
-    problems = []
-    name = f"v{reference.version}"
-    for (label, theirs), (_, mine) in zip(reference.seen, ours.seen, strict=True):
-        differs = theirs != mine
-        if differs and label not in deliberate:
-            keys = sorted({*theirs, *mine})
-            lines = [f"  {k}: {name} {theirs.get(k)!r} / ours {mine.get(k)!r}" for k in keys
-                     if theirs.get(k) != mine.get(k)]
-            problems.append(f"{label}:\n" + "\n".join(lines))
-        elif not differs and label in deliberate:
-            problems.append(f"{label}: now as {name}'s; take it off the deliberate differences")
-    return len(reference.seen), problems
+COOKIES = {4: "next-auth.session-token", 5: "authjs.session-token"}
+
+
+def run(found: Servers, version: int, name: str) -> tuple[Counts, list[str]]:
+    """One sequence against the reference and ours; (the counts, the unexpected)."""
+    reference = Side(found.reference, COOKIES[version], version, provider=found.issuer)
+    ours = Side(found.ours, COOKIE, version, provider=found.issuer)
+    SEQUENCES[name](reference)
+    SEQUENCES[name](ours)
+    return compare(reference, ours, DELIBERATE if version == 4 else DELIBERATE_V5)
 
 
 @pytest.mark.parametrize("name", SEQUENCES)
-def test_the_same_answers_as_next_auth_v4(origins: tuple[str, str], name: str) -> None:
-    reference = Side(origins[0], "next-auth.session-token")
-    ours = Side(origins[1], COOKIE)
-    SEQUENCES[name](reference)
-    SEQUENCES[name](ours)
-    _, problems = compare(reference, ours)
+def test_the_same_answers_as_next_auth_v4(origins: Servers, name: str) -> None:
+    _, problems = run(origins, 4, name)
     assert not problems, "differs from next-auth v4:\n" + "\n".join(problems)
 
 
 @pytest.mark.parametrize("name", SEQUENCES)
-def test_the_same_answers_as_auth_js_v5(origins_v5: tuple[str, str], name: str) -> None:
-    reference = Side(origins_v5[0], "authjs.session-token", version=5)
-    ours = Side(origins_v5[1], COOKIE, version=5)
-    SEQUENCES[name](reference)
-    SEQUENCES[name](ours)
-    _, problems = compare(reference, ours, DELIBERATE_V5)
+def test_the_same_answers_as_auth_js_v5(origins_v5: Servers, name: str) -> None:
+    _, problems = run(origins_v5, 5, name)
     assert not problems, "differs from Auth.js v5:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("version", [4, 5])
+def test_each_deliberate_difference_has_a_browser_test_named_in_the_guide(version: int) -> None:
+    deliberate = DELIBERATE if version == 4 else DELIBERATE_V5
+    tests = BROWSER_TESTS[version]
+    assert set(deliberate.values()) == set(tests)
+    guide = (ROOT / "docs" / "guides" / "nextjs.md").read_text()
+    for test in {t for named in tests.values() for t in named}:
+        path, _, function = test.partition("::")
+        assert f"def {function}(" in (ROOT / path).read_text(), test
+        assert f"`{test}`" in guide, f"docs/guides/nextjs.md does not name {test}"
+
+
+def main() -> None:
+    """``python tests/test_authjs_parity.py``: how many answers are compared, how many are
+    the reference's, how many differ on purpose, for each version."""
+    for version in (4, 5):
+        total, unexpected = Counts(), 0
+        with servers(version) as found:
+            for name in SEQUENCES:
+                counts, problems = run(found, version, name)
+                total.add(counts)
+                unexpected += len(problems)
+        print(
+            f"v{version}: {total.compared} answers compared in {len(SEQUENCES)} sequences, "
+            f"{total.same} the same, {total.deliberate} different on purpose, "
+            f"{unexpected} unexpected"
+        )
+
+
+if __name__ == "__main__":  # tests/ is then on the path, as under pytest
+    main()

@@ -15,6 +15,7 @@ handlers; docs/guides/nextjs.md lists where ours differs on purpose.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, request
@@ -33,6 +34,7 @@ from ..answers import (
 from ..errors import ErrorCode
 from ..headers import private
 from ..pages import render_error
+from ..providers.base import Provider
 from ..providers.credentials import CredentialsProvider
 from ..proxies import get_session
 from ..state import ext
@@ -114,12 +116,14 @@ def session_update() -> Response:
 
 def providers() -> Response:
     """``callbackUrl``: for credentials, the route ``signIn()`` posts to (as v4); for an
-    OAuth provider, the redirect URI registered at the provider (ours, under ``/auth``)."""
+    OAuth provider, the redirect URI registered at the provider (ours, under ``/auth``).
+    v4 calls an OpenID provider ``oauth``."""
     return provider_list(
         lambda p: f"{_api_url()}/signin/{p.id}",
         callback_url=lambda p: (
             f"{_api_url()}/callback/{p.id}" if p.type == CredentialsProvider.type else None
         ),
+        kind=(lambda p: p.type) if _v5() else v4.provider_type,
     )
 
 
@@ -181,10 +185,11 @@ def signin(provider: str | None = None) -> Response:
 
 
 def provider_callback(provider: str) -> Response:
-    """``signIn('credentials', ...)`` posts here; a provider's redirect may land here too.
-    An unknown provider, or a GET for credentials, is v4's unsupported request (400; v4
-    answers 500 to the latter). v5 tells both ``Configuration``; a missing token is
-    ``MissingCSRF``."""
+    """``signIn('credentials', ...)`` posts here; a provider's redirect may land here too
+    (ours is registered at ``/auth/callback/<id>``), and a failure then goes to the
+    version's error route, as there. An unknown provider, or a GET for credentials, is v4's
+    unsupported request (400; v4 answers 500 to the latter). v5 tells both
+    ``Configuration``; a missing token is ``MissingCSRF``."""
     found = ext().providers.get(provider)
     if _v5():
         if v5.unparseable():
@@ -193,7 +198,7 @@ def provider_callback(provider: str) -> Response:
             return _told(v5.error_url(_api_url(), ErrorCode.CONFIGURATION))
         if found.type == CredentialsProvider.type and not v4.csrf_ok():
             return _told(v5.error_url(_api_url(), ErrorCode.CSRF))
-        return _as_authjs(callback_answer(provider), provider)
+        return _as_authjs(_callback_answer(found), provider)
     if found is None:
         return v4.unsupported()
     if found.type == CredentialsProvider.type:
@@ -201,7 +206,21 @@ def provider_callback(provider: str) -> Response:
             return v4.unsupported()
         if not v4.csrf_ok() and not _malformed():
             return _told(f"{_api_url()}/signin?csrf=true")
-    return _as_authjs(callback_answer(provider), provider)
+    return _as_authjs(_callback_answer(found), provider)
+
+
+def _callback_answer(found: Provider) -> Answer:
+    """The callback's answer; a failed OAuth callback sends the browser where the
+    version's own does (v4: ``/error?error=OAuthCallback`` and on to its sign-in page; v5:
+    ``/error?error=Configuration``), not to our sign-in page."""
+    answer = callback_answer(found.id)
+    if found.type == CredentialsProvider.type or answer.code is None:
+        return answer
+    if answer.as_json or answer.location is None:
+        return answer
+    if _v5():
+        return replace(answer, location=v5.oauth_callback_url(_api_url()))
+    return replace(answer, location=v4.oauth_callback_url(_api_url(), answer.code))
 
 
 def signout() -> Response:

@@ -14,7 +14,9 @@ from typing import Any
 from flask import Response, request
 
 from ..callbacks import default_session
+from ..errors import ErrorCode
 from ..headers import private
+from ..providers.base import Provider
 from ..state import ext
 from .dispatch import MalformedBody, submitted
 
@@ -38,6 +40,13 @@ SIGN_IN_ERRORS = frozenset(
 #: v4's error page status by code (lowercased); any other code is 200. ``configuration``
 #: is 500 in v4: ours stays 200, as a query string alone never makes a 5xx (the guide).
 ERROR_PAGE_STATUS = {"accessdenied": 403, "verification": 403}
+
+#: v4's error for a failed OAuth callback: ``OAuthCallback`` for a check that failed (state,
+#: PKCE, the token exchange), ``Callback`` for anything else (the provider's own ``error``).
+_CALLBACK_ERRORS = {
+    ErrorCode.OAUTH_CALLBACK_ERROR: "OAuthCallback",
+    ErrorCode.ACCESS_DENIED: "AccessDenied",
+}
 
 #: Our ``expires``: ISO 8601 in UTC, in seconds or with microseconds (Python's isoformat).
 _OURS = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?Z$")
@@ -83,3 +92,14 @@ def client_log() -> Response:
     response = private(Response(status=200))
     del response.headers["Content-Type"]
     return response
+
+
+def provider_type(provider: Provider) -> str:
+    """v4's ``type`` in ``/providers``: it has no ``oidc``, an OpenID provider is ``oauth``."""
+    return "oauth" if provider.type == "oidc" else provider.type
+
+
+def oauth_callback_url(api_url: str, code: ErrorCode) -> str:
+    """Where v4 sends the browser after a failed OAuth callback (its ``/error`` route,
+    which sends the sign-in errors on to its sign-in page)."""
+    return f"{api_url}/error?error={_CALLBACK_ERRORS.get(code, 'Callback')}"

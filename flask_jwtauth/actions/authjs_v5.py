@@ -99,3 +99,11 @@ def null(status: int = 200) -> Response:
     response = jsonify(None)
     response.status_code = status
     return private(response)
+
+
+def oauth_callback_url(api_url: str) -> str:
+    """Where v5 sends the browser after a failed OAuth callback on its route: v5 checks the
+    state first, and ours is never sent there (the transaction cookie belongs to our own
+    ``/auth/callback/<id>``, the redirect URI), so every failure is v5's failed check,
+    ``Configuration``."""
+    return error_url(api_url, ErrorCode.CONFIGURATION)

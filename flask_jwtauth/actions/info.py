@@ -23,15 +23,17 @@ def providers() -> Response:
 def provider_list(
     sign_in_url: Callable[[Provider], str],
     callback_url: Callable[[Provider], str | None] = lambda p: None,
+    kind: Callable[[Provider], str] = lambda p: p.type,
 ) -> Response:
     """Auth.js's ``/providers`` shape; ``callbackUrl`` is the one registered at providers
-    unless ``callback_url`` says otherwise."""
+    unless ``callback_url`` says otherwise; ``kind`` gives ``type`` (next-auth v4 has no
+    ``oidc``)."""
     out = {}
     for p in ext().providers.values():
         out[p.id] = {
             "id": p.id,
             "name": p.name,
-            "type": p.type,
+            "type": kind(p),
             "signinUrl": sign_in_url(p),
             "callbackUrl": callback_url(p) or external("jwtauth.callback", provider=p.id),
         }

@@ -3,7 +3,10 @@
 // (pages/api/auth/[...nextauth].js) would run it, with a credentials provider.
 //
 // Environment: PORT (loopback), NEXTAUTH_SECRET, USERS (JSON {username: {id, name, email,
-// password, ...}}). Prints "listening <port>" once it accepts connections.
+// password, ...}}), and optionally OIDC (JSON {issuer, client_id, client_secret}): an OpenID
+// provider "oidc" on that issuer (tests/oidc_server.py's), configured as the Flask app's
+// OIDCProvider is (PKCE, state and nonce; scope "openid email profile"). Prints
+// "listening <port>" once it accepts connections.
 //
 // Next.js's part is emulated from next/dist/server/api-utils (req.query with the catch-all
 // `nextauth` segments, req.cookies, the body parsed by content type, res.status/json/send
@@ -16,7 +19,27 @@ const NextAuth = require("next-auth").default;
 const CredentialsProvider = require("next-auth/providers/credentials").default;
 
 const USERS = JSON.parse(process.env.USERS || "{}");
+const OIDC = process.env.OIDC ? JSON.parse(process.env.OIDC) : null;
 const PREFIX = "/api/auth";
+
+const oidc = OIDC && {
+  id: "oidc",
+  name: "Test OP",
+  type: "oauth",
+  wellKnown: `${OIDC.issuer}/.well-known/openid-configuration`,
+  clientId: OIDC.client_id,
+  clientSecret: OIDC.client_secret,
+  authorization: { params: { scope: "openid email profile" } },
+  idToken: true,
+  checks: ["pkce", "state", "nonce"],
+  // As the Flask app's OIDCProvider: name and email from the userinfo endpoint (this
+  // provider's ID tokens carry only `sub`).
+  async profile(claims, tokens) {
+    const headers = { authorization: `Bearer ${tokens.access_token}` };
+    const info = await (await fetch(`${OIDC.issuer}/me`, { headers })).json();
+    return { id: claims.sub, name: info.name, email: info.email };
+  },
+};
 
 const handler = NextAuth({
   secret: process.env.NEXTAUTH_SECRET,
@@ -31,6 +54,7 @@ const handler = NextAuth({
         return rest;
       },
     }),
+    ...(oidc ? [oidc] : []),
   ],
   callbacks: {
     // The same update as the Flask app's jwt callback in the test: update({name}).

@@ -4,13 +4,35 @@
 // Response is written back, every Set-Cookie header kept.
 //
 // Environment: PORT (loopback), AUTH_SECRET, USERS (JSON {username: {id, name, email,
-// password, ...}}). Prints "listening <port>" once it accepts connections.
+// password, ...}}), and optionally OIDC (JSON {issuer, client_id, client_secret}): an OpenID
+// provider "oidc" on that issuer (tests/oidc_server.py's), configured as the Flask app's
+// OIDCProvider is (PKCE, state and nonce; scope "openid email profile"). Prints
+// "listening <port>" once it accepts connections.
 import http from "node:http";
 import { Auth } from "@auth/core";
 import Credentials from "@auth/core/providers/credentials";
 
 const USERS = JSON.parse(process.env.USERS || "{}");
+const OIDC = process.env.OIDC ? JSON.parse(process.env.OIDC) : null;
 const BASE_PATH = "/api/auth";
+
+const oidc = OIDC && {
+  id: "oidc",
+  name: "Test OP",
+  type: "oidc",
+  issuer: OIDC.issuer,
+  clientId: OIDC.client_id,
+  clientSecret: OIDC.client_secret,
+  authorization: { params: { scope: "openid email profile" } },
+  checks: ["pkce", "state", "nonce"],
+  // As the Flask app's OIDCProvider: name and email from the userinfo endpoint (this
+  // provider's ID tokens carry only `sub`).
+  async profile(claims, tokens) {
+    const headers = { authorization: `Bearer ${tokens.access_token}` };
+    const info = await (await fetch(`${OIDC.issuer}/me`, { headers })).json();
+    return { id: claims.sub, name: info.name, email: info.email };
+  },
+};
 
 const config = {
   secret: process.env.AUTH_SECRET,
@@ -27,6 +49,7 @@ const config = {
         return rest;
       },
     }),
+    ...(oidc ? [oidc] : []),
   ],
   callbacks: {
     // The same update as the Flask app's jwt callback in the test: update({name}).
