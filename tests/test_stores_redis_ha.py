@@ -107,11 +107,11 @@ def test_the_urls_say_where_the_sentinels_or_the_nodes_are() -> None:
         service="mymaster",
         db=2,
     )
-    found = parse("rediss+sentinel://app:p%40ss@h/cache?sentinel_password=s3&sentinel_username=w")
+    found = parse("rediss+sentinel://app:p@s%2Fs@h/cache?sentinel_password=s3&sentinel_username=w")
     assert (found.tls, found.username, found.password, found.service, found.db) == (
         True,
         "app",
-        "p@ss",
+        "p@s/s",
         "cache",
         0,
     )
@@ -152,9 +152,14 @@ def test_a_malformed_url_names_the_form_it_should_have(url: str) -> None:
 
 
 def test_errors_do_not_show_the_passwords() -> None:
-    with pytest.raises(ValueError) as caught:
-        open_store("redis+sentinel://u:hunter2@h/m/x?sentinel_password=hunter3")
-    assert "hunter" not in str(caught.value) and "u:***@h" in str(caught.value)
+    for url in (
+        "redis+sentinel://u:xyzzy@h/m/x?sentinel_password=xyzzy",
+        "redis+cluster://u:xy@zzy@h:port",
+        "redis+cluster://:xy/zzy@h:7000",
+    ):
+        with pytest.raises(ValueError) as caught:
+            open_store(url)
+        assert "zzy" not in str(caught.value) and ":***@h" in str(caught.value)
 
 
 def test_a_bad_url_or_a_hash_tag_in_the_prefix_stops_the_app_at_start(

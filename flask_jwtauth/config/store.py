@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..masking import masked_url
 from .defaults import default
 from .values import ConfigurationError, duration, flag, optional_str, positive_int
 
@@ -65,12 +66,10 @@ def _ipv6_prefix(config: Mapping[str, Any]) -> int:
 def load_store(config: Mapping[str, Any]) -> StoreSettings:
     url = optional_str(config, "JWTAUTH_STORE_URL")
     if url is not None and url.split(":", 1)[0] not in _SCHEMES:
-        from ..stores.redis_ha import redacted  # the stores import the config
-
         raise ConfigurationError(
             "JWTAUTH_STORE_URL",
             "use memory://, sqlite:///path.db, redis://..., redis+sentinel://... or "
-            f"redis+cluster://..., got {redacted(url)!r}",
+            f"redis+cluster://..., got {masked_url(url)!r}",
         )
     prefix = _prefix(config)
     cluster = url is not None and url.split(":", 1)[0].endswith("+cluster")

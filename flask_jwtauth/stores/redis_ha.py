@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from ..masking import masked_url
 from .redis import RedisStore, client_options, redis_module
 
 SENTINEL_FORM = (
@@ -29,7 +30,9 @@ CLUSTER_FORM = "redis+cluster://[user:password@]host:6379[,host:port...]"
 #: Redis behind Sentinel, a Redis Cluster; ``rediss+``: over TLS.
 SCHEMES = ("redis+sentinel", "rediss+sentinel", "redis+cluster", "rediss+cluster")
 
-_URL = re.compile(r"(?P<scheme>[a-z+]+)://(?:(?P<auth>[^@/?#]*)@)?(?P<hosts>[^/?#]*)(?P<rest>.*)")
+#: As redis-py reads its own URLs: the host part ends at the first '/', '?' or '#', and the
+#: user and password run to its last '@' (an '@' in a password may stay raw).
+_URL = re.compile(r"(?P<scheme>[A-Za-z+]+)://(?P<netloc>[^/?#]*)(?P<rest>.*)")
 _HOST = re.compile(r"(?:\[(?P<ip6>[0-9A-Fa-f:.]+)\]|(?P<name>[A-Za-z0-9._-]+))(?::(?P<port>\d+))?")
 _SENTINEL_PATH = re.compile(r"/(?P<service>[^/?#]+)(?:/(?P<db>\d+))?/?")
 _SENTINEL_QUERY = ("sentinel_username", "sentinel_password")
@@ -52,28 +55,23 @@ class HAAddress:
     sentinel_password: str | None = None
 
 
-def redacted(url: str) -> str:
-    """The URL without its passwords, for error messages and logs."""
-    url = re.sub(r"(://[^:@/]*:)[^@/]*@", r"\1***@", url)
-    return re.sub(r"(sentinel_password=)[^&#]*", r"\1***", url)
-
-
 def parse(url: str) -> HAAddress:
     """ValueError naming the accepted form for anything but a well-formed URL."""
     found = _URL.fullmatch(url)
     scheme = found.group("scheme").lower() if found else url.split(":", 1)[0].lower()
     if scheme not in SCHEMES:
-        raise ValueError(f"{redacted(url)!r}: not a {' or '.join(SCHEMES)} URL")
+        raise ValueError(f"{masked_url(url)!r}: not a {' or '.join(SCHEMES)} URL")
     sentinel = scheme.endswith("+sentinel")
     form = SENTINEL_FORM if sentinel else CLUSTER_FORM
 
     def bad(what: str) -> ValueError:
-        return ValueError(f"{redacted(url)!r}: {what}; write {form}")
+        return ValueError(f"{masked_url(url)!r}: {what}; write {form}")
 
     if found is None or "#" in url:
         raise bad("not a URL of that form")
-    username, password = _credentials(found.group("auth"))
-    hosts = tuple(_host(part, 26379 if sentinel else 6379, bad) for part in _split(found, bad))
+    auth, at, netloc = found.group("netloc").rpartition("@")
+    username, password = _credentials(auth if at else None)
+    hosts = tuple(_host(part, 26379 if sentinel else 6379, bad) for part in _split(netloc, bad))
     path, _, query = found.group("rest").partition("?")
     if not sentinel:
         if path not in ("", "/", "/0") or query:
@@ -111,8 +109,8 @@ def _credentials(auth: str | None) -> tuple[str | None, str | None]:
     return unquote(user) or None, unquote(password) if colon else None
 
 
-def _split(found: re.Match[str], bad: Callable[[str], ValueError]) -> list[str]:
-    parts = found.group("hosts").split(",")
+def _split(netloc: str, bad: Callable[[str], ValueError]) -> list[str]:
+    parts = netloc.split(",")
     if not all(parts):
         raise bad("no host, or an empty one between commas")
     return parts
