@@ -68,6 +68,13 @@ class RefreshDeferred(JWTAuthError):
         self.retry_after = max(int(retry_after), 1)
 
 
+def _stored(kind: str, key: str) -> str:
+    """The store key of one kind of entry for the refresh token ``key`` (its digest). The
+    braces are a Redis Cluster hash tag: a token's entries share a slot, so they can be
+    read together (``get_many``) and the lock lives on the node of what it guards."""
+    return f"{kind}:{{{key}}}"
+
+
 def _digest(refresh_token: str) -> str:
     return hashlib.sha256(b"flask_jwtauth refresh\0" + refresh_token.encode()).hexdigest()[:40]
 
@@ -211,7 +218,9 @@ class Refresher:
         try:
             deadline = time.monotonic() + self.settings.wait
             while True:
-                stashed, backoff = store.get_many([f"refresh:{key}", f"refresh-backoff:{key}"])
+                stashed, backoff = store.get_many(
+                    [_stored("refresh", key), _stored("refresh-backoff", key)]
+                )
                 if stashed is not None:
                     found = unseal(refresh_token, stashed)
                     if found is not None:
@@ -219,12 +228,12 @@ class Refresher:
                 if backoff is not None:
                     self._remember_backoff(key, backoff)
                     self._check_backoff(key, self.clock())
-                if store.add(f"refresh-lock:{key}", "1", LOCK_TTL):
+                if store.add(_stored("refresh-lock", key), "1", LOCK_TTL):
                     # The holder before us may have stashed and let go in between.
-                    stashed = store.get(f"refresh:{key}")
+                    stashed = store.get(_stored("refresh", key))
                     found = unseal(refresh_token, stashed) if stashed is not None else None
                     if found is not None:
-                        store.delete(f"refresh-lock:{key}")
+                        store.delete(_stored("refresh-lock", key))
                         return self._keep(key, found)
                     break
                 if time.monotonic() >= deadline:
@@ -241,7 +250,7 @@ class Refresher:
             return self._refresh(key, refresh_token, provider, current)
         finally:
             try:
-                store.delete(f"refresh-lock:{key}")
+                store.delete(_stored("refresh-lock", key))
             except StoreUnavailable:
                 log.event(
                     "STORE_UNAVAILABLE", "could not release the refresh lock: it expires by itself"
@@ -314,8 +323,8 @@ class Refresher:
             return first
         ttl = float(self.settings.reuse_grace + self.settings.stash)
         try:
-            if not self.store.add(f"refresh-unanswered:{key}", repr(first), ttl):
-                found = self.store.get(f"refresh-unanswered:{key}")
+            if not self.store.add(_stored("refresh-unanswered", key), repr(first), ttl):
+                found = self.store.get(_stored("refresh-unanswered", key))
                 first = min(first, float(found)) if found is not None else first
         except (StoreUnavailable, ValueError):
             pass  # this process's own memory of it is what there is
@@ -324,7 +333,8 @@ class Refresher:
     def _share(self, key: str, refresh_token: str, outcome: dict[str, Any]) -> dict[str, Any]:
         if self.store is not None:
             try:
-                self.store.set(f"refresh:{key}", seal(refresh_token, outcome), self.settings.stash)
+                sealed = seal(refresh_token, outcome)
+                self.store.set(_stored("refresh", key), sealed, self.settings.stash)
             except StoreUnavailable as exc:
                 log.event(
                     "STORE_UNAVAILABLE",
@@ -354,7 +364,7 @@ class Refresher:
             self._backoff = {k: v for k, v in self._backoff.items() if v[0] > now}
         if self.store is not None:
             with suppress(StoreUnavailable):
-                self.store.set(f"refresh-backoff:{key}", f"{failures}:{now + delay}", delay)
+                self.store.set(_stored("refresh-backoff", key), f"{failures}:{now + delay}", delay)
         log.emit(
             "REFRESH_UNAVAILABLE",
             "the upstream could not refresh",

@@ -11,7 +11,9 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,3 +104,266 @@ def redis_server() -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+# -- Redis Sentinel and Redis Cluster (issue 23): several processes, in a temp directory ---
+
+CLI = "redis-cli"
+#: A sentinel's name for the master it watches (the service name of a redis+sentinel URL).
+SERVICE = "mymaster"
+
+
+def require_redis_ha() -> None:
+    """redis-server for the nodes and sentinels, redis-cli to create a cluster (Debian's
+    redis-tools, a dependency of redis-server)."""
+    require_redis()
+    if shutil.which(CLI) is None:
+        reason = "redis-cli is not installed: apt-get install redis-tools"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason} (required in CI)", pytrace=False)
+        pytest.skip(reason)
+
+
+def wait_until(check: Callable[[], bool], what: str, seconds: float = 10.0) -> float:
+    """Poll ``check`` until it holds, at most ``seconds``; how long it took. A check that
+    raises (a server not up yet) counts as not holding."""
+    started = time.monotonic()
+    while True:
+        try:
+            if check():
+                return time.monotonic() - started
+        except Exception:  # anything but "yes" means "not yet"
+            pass
+        if time.monotonic() - started > seconds:
+            raise AssertionError(f"{what}: not within {seconds} s")
+        time.sleep(0.05)
+
+
+def _client(port: int) -> Any:
+    import redis
+
+    return redis.Redis(port=port, socket_timeout=1, decode_responses=True)
+
+
+def _query(port: int, *command: str) -> Any:
+    client = _client(port)
+    try:
+        return client.execute_command(*command)
+    finally:
+        client.close()
+
+
+class RedisProcess:
+    """One redis-server (a node, a replica or a sentinel) on a free loopback port, its
+    files in ``directory``."""
+
+    def __init__(self, directory: Path, *arguments: str, port: int | None = None) -> None:
+        self.directory = directory
+        self.port = port or _free_port()
+        self.arguments = arguments
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, *, leading: Sequence[str] = ()) -> None:
+        self.process = subprocess.Popen(
+            [
+                BINARY,
+                *leading,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.directory),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                *self.arguments,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_until(lambda: bool(_query(self.port, "PING")), f"redis on {self.port}")
+        except AssertionError:
+            self.stop()
+            raise
+
+    def kill(self) -> None:
+        """SIGKILL: the machine is gone, no goodbye to anyone."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
+
+
+class RedisCluster:
+    """Three masters, no replicas (``redis-cli --cluster create``); a node's failure then
+    leaves its slots uncovered, and the cluster refuses commands until it is back."""
+
+    def __init__(self, directory: Path, masters: int = 3) -> None:
+        self.nodes: list[RedisProcess] = []
+        for _ in range(masters):
+            port = _free_port()
+            self.nodes.append(
+                RedisProcess(
+                    directory,
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-config-file",
+                    f"nodes-{port}.conf",
+                    "--cluster-node-timeout",
+                    "1000",
+                    # The bus on a port of its own (the default, port + 10000, may be taken
+                    # or past 65535).
+                    "--cluster-port",
+                    str(_free_port()),
+                    port=port,
+                )
+            )
+
+    @property
+    def url(self) -> str:
+        return "redis+cluster://" + ",".join(f"127.0.0.1:{n.port}" for n in self.nodes)
+
+    def start(self) -> None:
+        try:
+            for node in self.nodes:
+                node.start()
+            subprocess.run(
+                [
+                    CLI,
+                    "--cluster",
+                    "create",
+                    *(f"127.0.0.1:{n.port}" for n in self.nodes),
+                    "--cluster-replicas",
+                    "0",
+                    "--cluster-yes",
+                ],
+                check=True,
+                capture_output=True,
+                timeout=30,
+            )
+            for node in self.nodes:
+                wait_until(
+                    lambda node=node: "cluster_state:ok" in _query(node.port, "CLUSTER", "INFO"),
+                    f"cluster node {node.port} ready",
+                )
+        except BaseException:
+            self.stop()
+            raise
+
+    def flush(self) -> None:
+        for node in self.nodes:
+            if node.process is not None:
+                _query(node.port, "FLUSHALL")
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+
+class RedisSentinelSet:
+    """A master, its replica and three sentinels watching them (quorum two), with short
+    failure detection: a master that stops answering for half a second is replaced."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        # A replica's full sync starts at once, not after the default 5 s wait for others.
+        quick = ("--repl-diskless-sync-delay", "0")
+        self.master = RedisProcess(directory, *quick)
+        self.replica = RedisProcess(
+            directory, *quick, "--replicaof", "127.0.0.1", str(self.master.port)
+        )
+        self.sentinels = [RedisProcess(directory) for _ in range(3)]
+
+    @property
+    def url(self) -> str:
+        hosts = ",".join(f"127.0.0.1:{s.port}" for s in self.sentinels)
+        return f"redis+sentinel://{hosts}/{SERVICE}/0"
+
+    def start(self) -> None:
+        try:
+            self.master.start()
+            self.replica.start()
+            wait_until(lambda: self.replica_in_sync(), "the replica in sync")
+            # Each told of the replica and of the others up front: discovering them (the
+            # master's INFO, hello messages) takes seconds.
+            ids = {s.port: os.urandom(20).hex() for s in self.sentinels}
+            for sentinel in self.sentinels:
+                conf = self.directory / f"sentinel-{sentinel.port}.conf"
+                known = "".join(
+                    f"sentinel known-sentinel {SERVICE} 127.0.0.1 {port} {ident}\n"
+                    for port, ident in ids.items()
+                    if port != sentinel.port
+                )
+                conf.write_text(
+                    f"sentinel myid {ids[sentinel.port]}\n"
+                    f"sentinel monitor {SERVICE} 127.0.0.1 {self.master.port} 2\n"
+                    f"sentinel down-after-milliseconds {SERVICE} 500\n"
+                    f"sentinel failover-timeout {SERVICE} 2000\n"
+                    f"sentinel known-replica {SERVICE} 127.0.0.1 {self.replica.port}\n"
+                    + known
+                )
+                sentinel.start(leading=[str(conf), "--sentinel"])
+            for sentinel in self.sentinels:  # each knows the replica and the others
+                wait_until(
+                    lambda s=sentinel: len(_query(s.port, "SENTINEL", "REPLICAS", SERVICE)) == 1
+                    and len(_query(s.port, "SENTINEL", "SENTINELS", SERVICE)) == 2,
+                    f"sentinel {sentinel.port} ready",
+                )
+        except BaseException:
+            self.stop()
+            raise
+
+    def replica_in_sync(self) -> bool:
+        """The replica's link is up and it has everything the master wrote so far."""
+        master = _query(self.master.port, "INFO", "replication")
+        replica = _query(self.replica.port, "INFO", "replication")
+        return bool(
+            replica["master_link_status"] == "up"
+            and replica["slave_repl_offset"] == master["master_repl_offset"]
+        )
+
+    def master_port(self) -> int:
+        """The master's port, as the first sentinel names it."""
+        _, port = _query(self.sentinels[0].port, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", SERVICE)
+        return int(port)
+
+    def stop(self) -> None:
+        for process in (*self.sentinels, self.replica, self.master):
+            process.stop()
+
+
+@pytest.fixture(scope="module")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisCluster]:
+    """One cluster for a module's tests (flushed by whoever needs it empty)."""
+    require_redis_ha()
+    cluster = RedisCluster(tmp_path_factory.mktemp("cluster"))
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def redis_sentinels(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisSentinelSet]:
+    """One master, replica and sentinels for a module's tests that do not kill any."""
+    require_redis_ha()
+    group = RedisSentinelSet(tmp_path_factory.mktemp("sentinel"))
+    group.start()
+    try:
+        yield group
+    finally:
+        group.stop()

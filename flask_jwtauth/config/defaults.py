@@ -87,7 +87,9 @@ DEFAULTS: dict[str, Key] = {
     # -- shared state: revocation, throttling
     "JWTAUTH_STORE_URL": Key(
         None,
-        "memory://, sqlite:///path.db or redis://host:port/db. Revocation needs one; "
+        "memory://, sqlite:///path.db, redis://host:port/db, "
+        "redis+sentinel://host:26379,host2:26379/service/db or "
+        "redis+cluster://host:6379,host2:6379 (rediss+ for TLS). Revocation needs one; "
         "unset, it is sqlite:///<instance folder>/jwtauth.db when revocation is on.",
     ),
     "JWTAUTH_REVOCATION": Key(

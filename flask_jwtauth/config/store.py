@@ -7,10 +7,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..masking import masked_url
 from .defaults import default
 from .values import ConfigurationError, duration, flag, optional_str, positive_int
 
-_SCHEMES = ("memory", "sqlite", "redis", "rediss", "unix")
+_SCHEMES = (
+    *("memory", "sqlite", "redis", "rediss", "unix"),
+    *("redis+sentinel", "rediss+sentinel", "redis+cluster", "rediss+cluster"),
+)
 #: Printable ASCII without spaces: it ends up in Redis key names and log lines.
 _PREFIX = re.compile(r"[!-~]{1,100}")
 
@@ -63,7 +67,17 @@ def load_store(config: Mapping[str, Any]) -> StoreSettings:
     url = optional_str(config, "JWTAUTH_STORE_URL")
     if url is not None and url.split(":", 1)[0] not in _SCHEMES:
         raise ConfigurationError(
-            "JWTAUTH_STORE_URL", f"use memory://, sqlite:///path.db or redis://..., got {url!r}"
+            "JWTAUTH_STORE_URL",
+            "use memory://, sqlite:///path.db, redis://..., redis+sentinel://... or "
+            f"redis+cluster://..., got {masked_url(url)!r}",
+        )
+    prefix = _prefix(config)
+    cluster = url is not None and url.split(":", 1)[0].endswith("+cluster")
+    if cluster and prefix is not None and ("{" in prefix or "}" in prefix):
+        raise ConfigurationError(
+            "JWTAUTH_STORE_PREFIX",
+            "no '{' or '}' with a cluster store (a hash tag would put every key on one node), "
+            f"got {prefix!r}",
         )
     timeout = config.get("JWTAUTH_STORE_TIMEOUT", default("JWTAUTH_STORE_TIMEOUT"))
     if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not 0 < timeout <= 30:
@@ -86,7 +100,7 @@ def load_store(config: Mapping[str, Any]) -> StoreSettings:
         fail_open=flag(config, "JWTAUTH_STORE_FAIL_OPEN", default("JWTAUTH_STORE_FAIL_OPEN")),
         throttle=flag(config, "JWTAUTH_THROTTLE", default("JWTAUTH_THROTTLE")),
         throttle_window=max(window, 1),
-        prefix=_prefix(config),
+        prefix=prefix,
         memory_max_entries=positive_int(
             config,
             "JWTAUTH_STORE_MEMORY_MAX_ENTRIES",

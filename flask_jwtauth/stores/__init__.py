@@ -1,6 +1,6 @@
 """State stores, chosen by one URL (``JWTAUTH_STORE_URL``): ``memory://``,
 ``sqlite:///path/to/file.db`` (the embedded default), ``redis://`` / ``rediss://`` /
-``unix://`` (redis-py).
+``unix://`` (redis-py), ``redis+sentinel://`` and ``redis+cluster://`` (:mod:`.redis_ha`).
 
 Every key starts with a prefix (``JWTAUTH_STORE_PREFIX``), by default one derived from the
 app's first secret: two apps with different secrets on one store neither see nor touch each
@@ -16,6 +16,8 @@ from ..tokens import derive_signing_key
 from .base import Store, StoreUnavailable
 from .memory import DEFAULT_MAX_ENTRIES, MemoryStore
 from .prefixed import PrefixedStore
+from .redis_ha import SCHEMES as HA_SCHEMES
+from .redis_ha import open_ha_store
 from .sqlite import SQLiteStore
 
 __all__ = [
@@ -64,10 +66,13 @@ def open_store(
         from .redis import RedisStore
 
         # Redis prefixes its keys itself: one string concatenation less per call.
-        return RedisStore(url, timeout=timeout, prefix=prefix)
+        return RedisStore.from_url(url, timeout=timeout, prefix=prefix)
+    elif scheme in HA_SCHEMES:
+        return open_ha_store(url, timeout=timeout, prefix=prefix)
     else:
         raise ValueError(
             f"{url!r}: unknown store; use memory://, sqlite:///path.db, redis://host:port/db, "
-            "rediss://... or unix://..."
+            "rediss://..., unix://..., redis+sentinel://host:26379,.../service/db or "
+            "redis+cluster://host:6379,..."
         )
     return PrefixedStore(store, prefix) if prefix else store

@@ -1,9 +1,13 @@
-"""Redis (or Valkey) for apps on several machines, through redis-py (the ``redis`` extra)."""
+"""Redis (or Valkey) for apps on several machines, through redis-py (the ``redis`` extra):
+one server (``redis://``), a master watched by Sentinel or a Cluster (:mod:`.redis_ha`);
+the commands are the same for all three."""
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+import hashlib
+import threading
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .base import StoreUnavailable
@@ -27,32 +31,112 @@ return 1
 """
 
 
-class RedisStore:
-    def __init__(self, url: str, *, timeout: float = 0.5, prefix: str = "jwtauth:") -> None:
-        try:
-            import redis
-        except ImportError:  # pragma: no cover - depends on the environment
-            raise ValueError(
-                "a redis:// store needs redis-py: pip install 'flask-jwtauth[redis]'"
-            ) from None
-        # Every redis error, not only connection and timeout errors: a protocol error from
-        # something else listening on the port must not become a 500.
-        self._errors: tuple[type[BaseException], ...] = (redis.RedisError,)
-        self._redis: Any = redis.Redis.from_url(
-            url,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            decode_responses=True,
-            retry_on_timeout=False,
-            health_check_interval=30,
-        )
-        self._prefix = prefix
-        self._incr = self._redis.register_script(_INCR)
-        self._append = self._redis.register_script(_APPEND)
+def redis_module() -> Any:
+    """redis-py, or ValueError saying how to install it."""
+    try:
+        import redis
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ValueError(
+            "a redis:// store needs redis-py: pip install 'flask-jwtauth[redis]'"
+        ) from None
+    return redis
 
-    def _call(self, method: str, *args: Any) -> Any:
+
+def client_options(timeout: float) -> dict[str, Any]:
+    """What every client gets, whichever the deployment: each command waits at most the
+    store's timeout and is not retried (a request waits that long, not several times)."""
+    return {
+        "socket_timeout": timeout,
+        "socket_connect_timeout": timeout,
+        "decode_responses": True,
+        "health_check_interval": 30,
+    }
+
+
+def _errors() -> tuple[type[BaseException], ...]:
+    """Every redis error, not only connection and timeout errors (a protocol error from
+    something else listening on the port must not become a 500); the cluster client's own
+    errors (no node reachable, a slot not covered) do not derive from RedisError."""
+    redis = redis_module()
+    from redis.exceptions import RedisClusterException
+
+    return (redis.RedisError, RedisClusterException)
+
+
+class _Script:
+    """A Lua script run by its SHA, sent whole only to a server that lacks it (a fresh
+    node, a replica just promoted). EVALSHA routes by its key on a cluster, unlike
+    SCRIPT LOAD, which asks every master and fails while one is down."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.sha = hashlib.sha1(source.encode()).hexdigest()
+
+    def __call__(self, client: Any, key: str, *args: Any) -> Any:
+        from redis.exceptions import NoScriptError
+
         try:
-            return getattr(self._redis, method)(*args)
+            return client.evalsha(self.sha, 1, key, *args)
+        except NoScriptError:
+            return client.eval(self.source, 1, key, *args)
+
+
+class _Connection:
+    """The client, made at first use: a cluster client asks the nodes for their slots when
+    it is made, and an app must start (and answer 503) while its store is down."""
+
+    def __init__(self, connect: Callable[[], Any]) -> None:
+        self._connect = connect
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def client(self) -> Any:
+        client = self._client
+        if client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = self._connect()
+                client = self._client
+        return client
+
+    def close(self) -> None:
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+
+class RedisStore:
+    def __init__(
+        self, connect: Callable[[], Any], *, prefix: str = "jwtauth:", cluster: bool = False
+    ) -> None:
+        """``connect`` makes the redis-py client (``Redis``, a Sentinel's ``master_for``,
+        ``RedisCluster``), at the first command."""
+        self._errors = _errors()
+        #: A cluster's MGET takes the keys of one slot: get_many splits by slot instead (one
+        #: round trip per node; keys that share a hash tag, one).
+        self._mget = "mget_nonatomic" if cluster else "mget"
+        self._connection = _Connection(connect)
+        self._prefix = prefix
+        self._incr = _Script(_INCR)
+        self._append = _Script(_APPEND)
+
+    @classmethod
+    def from_url(cls, url: str, *, timeout: float = 0.5, prefix: str = "jwtauth:") -> RedisStore:
+        """One server: ``redis://``, ``rediss://``, ``unix://`` (redis-py's own URLs)."""
+        redis = redis_module()
+        client = redis.Redis.from_url(url, retry_on_timeout=False, **client_options(timeout))
+        return cls(lambda: client, prefix=prefix)
+
+    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return getattr(self._connection.client(), method)(*args, **kwargs)
+        except self._errors as exc:
+            raise StoreUnavailable(f"redis: {exc}") from exc
+
+    def _run(self, script: _Script, key: str, *args: Any) -> Any:
+        try:
+            return script(self._connection.client(), key, *args)
         except self._errors as exc:
             raise StoreUnavailable(f"redis: {exc}") from exc
 
@@ -61,34 +145,25 @@ class RedisStore:
         return found
 
     def get_many(self, keys: Sequence[str]) -> list[str | None]:
-        found: list[str | None] = self._call("mget", [self._prefix + k for k in keys])
+        found: list[str | None] = self._call(self._mget, [self._prefix + k for k in keys])
         return found
 
     def set(self, key: str, value: str, ttl: float) -> None:
-        self._call("set", self._prefix + key, value, None, max(int(ttl * 1000), 1))
+        self._call("set", self._prefix + key, value, px=max(int(ttl * 1000), 1))
 
     def delete(self, key: str) -> None:
         self._call("delete", self._prefix + key)
 
     def add(self, key: str, value: str, ttl: float) -> bool:
-        try:
-            done = self._redis.set(self._prefix + key, value, px=max(int(ttl * 1000), 1), nx=True)
-        except self._errors as exc:
-            raise StoreUnavailable(f"redis: {exc}") from exc
+        done = self._call("set", self._prefix + key, value, px=max(int(ttl * 1000), 1), nx=True)
         return bool(done)
 
     def incr(self, key: str, ttl: float) -> int:
-        try:
-            return int(self._incr(keys=[self._prefix + key], args=[max(int(ttl * 1000), 1)]))
-        except self._errors as exc:
-            raise StoreUnavailable(f"redis: {exc}") from exc
+        return int(self._run(self._incr, self._prefix + key, max(int(ttl * 1000), 1)))
 
     def append(self, log: str, entry: str, ttl: float) -> None:
         """A stream per log: XADD, trimmed by age (MINID), in one round trip."""
-        try:
-            self._append(keys=[self._prefix + log], args=[entry, max(int(ttl * 1000), 1)])
-        except self._errors as exc:
-            raise StoreUnavailable(f"redis: {exc}") from exc
+        self._run(self._append, self._prefix + log, entry, max(int(ttl * 1000), 1))
 
     def since(self, log: str, cursor: str | None) -> tuple[list[str], str]:
         """XRANGE from just after the last id seen: one command per read, however many
@@ -109,4 +184,4 @@ class RedisStore:
         return view
 
     def close(self) -> None:
-        self._redis.close()
+        self._connection.close()
