@@ -59,6 +59,7 @@ from benchmarks.common import (  # noqa: E402
     free_port,
     markdown,
     redis_server,
+    redis_topologies,
     stop,
     verdict,
     wait_for_port,
@@ -74,14 +75,14 @@ REVOCATION_GOAL_US = 10.0  # revocation's cost over no revocation (issue 24)
 @dataclass
 class Spec:
     """One row: an app of :mod:`benchmarks.apps` with extra settings, served to one
-    client or to ``sessions`` clients round robin; ``redis``: count that server's
-    commands."""
+    client or to ``sessions`` clients round robin; ``counted``: the Redis data nodes whose
+    commands are counted (plain ``redis://`` URLs)."""
 
     label: str
     app: str
     config: dict[str, Any] = field(default_factory=dict)
     sessions: int = 1
-    redis: str | None = None
+    counted: tuple[str, ...] = ()
 
 
 @dataclass
@@ -113,24 +114,30 @@ def specs(args: argparse.Namespace, stack: ExitStack) -> list[Spec]:
     out = [Spec(name, name) for name in NAMES]
     if not args.revocation:
         return out
-    stores: dict[str, str | None] = {
+    stores = {
         "memory": "memory://",
         "sqlite": f"sqlite:///{stack.enter_context(tempfile.TemporaryDirectory())}/bench.db",
     }
+    nodes: dict[str, tuple[str, ...]] = {}
+    anchors: list[tuple[str, dict[str, Any]]] = []
     url = stack.enter_context(redis_server())
-    if url:
-        stores["redis"] = url
+    if url is not None:
+        stores["redis"], nodes["redis"] = url, (url,)
+        for kind, (store, data) in stack.enter_context(redis_topologies(args.ha)).items():
+            stores[kind], nodes[kind] = store, data
+        anchors = [(v, {"session_redis": url, **settings}) for v, settings in ANCHORS.items()]
     counts = [1] + ([args.sessions] if args.sessions > 1 else [])
     for sessions in counts:
         if sessions > 1:
             out.append(Spec(f"{STEADY} x{sessions}", STEADY, sessions=sessions))
         for kind, store in stores.items():
             config = {"JWTAUTH_REVOCATION": True, "JWTAUTH_STORE_URL": store}
-            redis = store if kind == "redis" else None
-            out.append(Spec(revocation_label(kind, sessions), STEADY, config, sessions, redis))
-        for variant, settings in ANCHORS.items() if url else ():
-            config = {"session_redis": url, **settings}
-            out.append(Spec(anchor_label(variant, sessions), FLASK_SESSION, config, sessions, url))
+            label = revocation_label(kind, sessions)
+            out.append(Spec(label, STEADY, config, sessions, nodes.get(kind, ())))
+        for variant, settings in anchors:
+            label = anchor_label(variant, sessions)
+            counted = (settings["session_redis"],)
+            out.append(Spec(label, FLASK_SESSION, settings, sessions, counted))
     return out
 
 
@@ -196,15 +203,15 @@ def refreshes_each_request(spec: Spec) -> bool:
 
 def drive(served: Served, seconds: int, connections: int) -> float:
     """Requests/s over one wrk run (its p99 and store commands kept on ``served``)."""
-    redis = served.spec.redis
-    before = redis_calls(redis) if redis else 0
+    counted = served.spec.counted
+    before = redis_calls(counted) if counted else 0
     url = served.base + PATH
     if served.script is not None:
         done = wrk.run(url, seconds=seconds, connections=connections, script=served.script)
     else:
         done = wrk.run(url, seconds=seconds, connections=connections, headers=headers(served))
-    if redis:
-        served.commands.append((redis_calls(redis) - before) / max(done.requests, 1))
+    if counted:
+        served.commands.append((redis_calls(counted) - before) / max(done.requests, 1))
     served.p99.append(done.p99_ms)
     return done.rps
 
@@ -344,6 +351,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--no-revocation", dest="revocation", action="store_false", help="the peers only"
+    )
+    parser.add_argument(
+        "--no-ha", dest="ha", action="store_false", help="no Redis Sentinel or Cluster rows"
     )
     args = parser.parse_args(argv)
     args.warmup = not args.quick

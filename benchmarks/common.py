@@ -1,4 +1,4 @@
-"""What both benchmarks share: loopback ports, a throwaway redis-server, the markdown table
+"""What both benchmarks share: loopback ports, throwaway Redis servers, the markdown table
 and the versions a run is reported with."""
 
 from __future__ import annotations
@@ -8,10 +8,12 @@ import shutil
 import socket
 import statistics
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from importlib import metadata
+from pathlib import Path
 
 PACKAGES = ("flask", "werkzeug", "flask-jwtauth", "joserfc", "flask-login", "flask-jwt-extended")
 
@@ -62,6 +64,28 @@ def redis_server() -> Iterator[str | None]:
         yield f"redis://127.0.0.1:{port}/0" if wait_for_port(port, 10, process) else None
     finally:
         stop(process)
+
+
+@contextmanager
+def redis_topologies(wanted: bool = True) -> Iterator[dict[str, tuple[str, tuple[str, ...]]]]:
+    """Redis Sentinel (a master, its replica, three sentinels) and a three-master Redis
+    Cluster, started as the tests start them (when redis-cli is installed) and stopped
+    after: kind -> (the store URL, the data nodes whose commands are counted)."""
+    if not wanted or shutil.which("redis-cli") is None:
+        yield {}
+        return
+    from tests.redis_server import RedisCluster, RedisSentinelSet
+
+    with tempfile.TemporaryDirectory() as folder, ExitStack() as stack:
+        sentinels, cluster = RedisSentinelSet(Path(folder)), RedisCluster(Path(folder))
+        for topology in (sentinels, cluster):
+            stack.callback(topology.stop)
+            topology.start()
+        plain = "redis://127.0.0.1:{}/0".format
+        yield {
+            "sentinel": (sentinels.url, (plain(sentinels.master.port),)),
+            "cluster": (cluster.url, tuple(plain(node.port) for node in cluster.nodes)),
+        }
 
 
 def quartiles(values: Sequence[float]) -> tuple[float, float]:

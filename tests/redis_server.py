@@ -12,6 +12,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +154,18 @@ def _query(port: int, *command: str) -> Any:
         client.close()
 
 
+def _cluster_ok(port: int) -> bool:
+    return "cluster_state:ok" in _query(port, "CLUSTER", "INFO")
+
+
+def _sentinel_ready(port: int) -> bool:
+    """The sentinel knows the replica and the two other sentinels."""
+    return bool(
+        len(_query(port, "SENTINEL", "REPLICAS", SERVICE)) == 1
+        and len(_query(port, "SENTINEL", "SENTINELS", SERVICE)) == 2
+    )
+
+
 class RedisProcess:
     """One redis-server (a node, a replica or a sentinel) on a free loopback port, its
     files in ``directory``."""
@@ -255,10 +268,7 @@ class RedisCluster:
                 timeout=30,
             )
             for node in self.nodes:
-                wait_until(
-                    lambda node=node: "cluster_state:ok" in _query(node.port, "CLUSTER", "INFO"),
-                    f"cluster node {node.port} ready",
-                )
+                wait_until(partial(_cluster_ok, node.port), f"cluster node {node.port} ready")
         except BaseException:
             self.stop()
             raise
@@ -317,11 +327,8 @@ class RedisSentinelSet:
                 )
                 sentinel.start(leading=[str(conf), "--sentinel"])
             for sentinel in self.sentinels:  # each knows the replica and the others
-                wait_until(
-                    lambda s=sentinel: len(_query(s.port, "SENTINEL", "REPLICAS", SERVICE)) == 1
-                    and len(_query(s.port, "SENTINEL", "SENTINELS", SERVICE)) == 2,
-                    f"sentinel {sentinel.port} ready",
-                )
+                ready = partial(_sentinel_ready, sentinel.port)
+                wait_until(ready, f"sentinel {sentinel.port} ready")
         except BaseException:
             self.stop()
             raise
