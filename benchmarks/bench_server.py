@@ -54,10 +54,13 @@ from benchmarks.apps import (  # noqa: E402
     sign_in,
 )
 from benchmarks.common import (  # noqa: E402
+    CLIENT_CPU,
+    SERVER_CPU,
     environment,
     fmt,
     free_port,
     markdown,
+    pinned,
     redis_server,
     redis_topologies,
     stop,
@@ -150,7 +153,9 @@ def serve(spec: Spec, stack: ExitStack, logs: Path) -> tuple[Spec, subprocess.Po
         "--worker-class", "sync", "--log-level", "warning", "--chdir", str(ROOT),
         f"benchmarks.apps:create({call})",
     ]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, preexec_fn=pinned(SERVER_CPU)
+    )
     stack.callback(stop, process)
     return spec, process, port
 
@@ -207,9 +212,11 @@ def drive(served: Served, seconds: int, connections: int) -> float:
     before = redis_calls(counted) if counted else 0
     url = served.base + PATH
     if served.script is not None:
-        done = wrk.run(url, seconds=seconds, connections=connections, script=served.script)
+        done = wrk.run(url, seconds=seconds, connections=connections, script=served.script,
+                       cpu=CLIENT_CPU)  # fmt: skip
     else:
-        done = wrk.run(url, seconds=seconds, connections=connections, headers=headers(served))
+        done = wrk.run(url, seconds=seconds, connections=connections, headers=headers(served),
+                       cpu=CLIENT_CPU)  # fmt: skip
     if counted:
         served.commands.append((redis_calls(counted) - before) / max(done.requests, 1))
     served.p99.append(done.p99_ms)
@@ -292,7 +299,8 @@ def report(
     steady = next(r for r in rows if r.name == STEADY)
     return "\n".join([
         f"gunicorn, 1 sync worker per contender; wrk -t1 -c{args.connections}; "
-        f"{args.rounds} interleaved rounds x {args.seconds} s; medians",
+        + ("the server on core 0, wrk on core 1; " if pinned(SERVER_CPU) else "")
+        + f"{args.rounds} interleaved rounds x {args.seconds} s; medians",
         ", ".join(f"{k} {v}" for k, v in environment().items()),
         "",
         markdown(header, cells, [False, True, True, True, True, True, True, True, False]),

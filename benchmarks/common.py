@@ -3,6 +3,7 @@ and the versions a run is reported with."""
 
 from __future__ import annotations
 
+import os
 import platform
 import shutil
 import socket
@@ -10,7 +11,7 @@ import statistics
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from importlib import metadata
 from pathlib import Path
@@ -37,6 +38,19 @@ def wait_for_port(port: int, seconds: float, alive: subprocess.Popen[bytes]) -> 
         except OSError:
             time.sleep(0.05)
     return False
+
+
+#: The cores the server and the load generator are pinned to (``pinned``), when there are two.
+SERVER_CPU, CLIENT_CPU = 0, 1
+
+
+def pinned(cpu: int | None) -> Callable[[], None] | None:
+    """A ``preexec_fn`` that keeps a child process (and its own children) on one core, so
+    the server and wrk do not take turns on the same one: the figures then move far less
+    between rounds. None where the OS cannot pin or there is a single core."""
+    if cpu is None or not hasattr(os, "sched_setaffinity") or (os.cpu_count() or 1) < 2:
+        return None
+    return lambda: os.sched_setaffinity(0, {cpu})
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

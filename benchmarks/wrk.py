@@ -8,6 +8,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.common import pinned
+
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
 
@@ -26,16 +28,19 @@ def run(
     connections: int,
     headers: dict[str, str] | None = None,
     script: Path | None = None,
+    cpu: int | None = None,
 ) -> Run:
-    """One wrk run; an error, a socket error or a non-2xx answer raises (a broken contender
-    must stop the benchmark, not yield fast numbers)."""
+    """One wrk run (on core ``cpu`` if given); an error, a socket error or a non-2xx answer
+    raises (a broken contender must stop the benchmark, not yield fast numbers)."""
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "--latency"]
     if script is not None:
         command += ["-s", str(script)]
     for key, value in (headers or {}).items():
         command += ["-H", f"{key}: {value}"]
     command.append(url)
-    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30)
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=seconds + 30, preexec_fn=pinned(cpu)
+    )
     out = done.stdout
     if done.returncode != 0 or "Non-2xx" in out or "Socket errors" in out:
         raise RuntimeError(f"wrk failed for {url}:\n{out}{done.stderr}")
