@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -114,7 +115,7 @@ def anchor_label(variant: str, sessions: int = 1) -> str:
 
 
 def specs(args: argparse.Namespace, stack: ExitStack) -> list[Spec]:
-    out = [Spec(name, name) for name in NAMES]
+    out = [Spec(name, name) for name in (NAMES if args.peers else (BARE, STEADY))]
     if not args.revocation:
         return out
     stores = {
@@ -153,9 +154,13 @@ def serve(spec: Spec, stack: ExitStack, logs: Path) -> tuple[Spec, subprocess.Po
         "--worker-class", "sync", "--log-level", "warning", "--chdir", str(ROOT),
         f"benchmarks.apps:create({call})",
     ]  # fmt: skip
+    # One hash seed for every contender: with each process's own, dicts collide differently
+    # in each, a bias of some µs per process that no number of rounds averages out.
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
     process = subprocess.Popen(
-        command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, preexec_fn=pinned(SERVER_CPU)
-    )
+        command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        preexec_fn=pinned(SERVER_CPU),
+    )  # fmt: skip
     stack.callback(stop, process)
     return spec, process, port
 
@@ -360,6 +365,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--no-revocation", dest="revocation", action="store_false", help="the peers only"
     )
+    parser.add_argument(
+        "--no-peers", dest="peers", action="store_false",
+        help="no Flask-Login, Flask-JWT-Extended or UPDATE_AGE=0 rows (bare and steady stay)",
+    )  # fmt: skip
     parser.add_argument(
         "--no-ha", dest="ha", action="store_false", help="no Redis Sentinel or Cluster rows"
     )
