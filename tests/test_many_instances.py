@@ -4,7 +4,7 @@ skipped), sharing one real redis-server, against the upstream token service.
 
 One fixture starts every process once for the module and stops them all at the end. Each
 scenario is a test; the figures (propagation, refresh count, wrk's counts) are printed (run
-with ``-s``) and quoted in docs/guides/several-instances.md. Select the module with
+with ``-s``) and quoted in docs/guides/many-machines.md. Select the module with
 ``pytest -m multi_instance``.
 """
 

@@ -326,6 +326,11 @@ def test_failover_drill(make_app: AppFactory, tmp_path: Path) -> None:
                 lambda: traffic.since(down)[-3:] == [200] * 3, "200 after the failover", 15
             )
             answers = traffic.since(killed)
+        print(  # the figures docs/guides/many-machines.md quotes (pytest -s)
+            f"failover: 503 from {down - killed:.2f} s after the kill, 200 again "
+            f"{recovered:.2f} s later; answers {answers.count(200)} x 200, "
+            f"{answers.count(503)} x 503"
+        )
         assert set(answers) == {200, 503}, answers  # never a 500
         assert down - killed < 0.3 + 2.0  # the list's bound (1 s), plus a read's timeout
         assert recovered < 15
