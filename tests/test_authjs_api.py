@@ -11,7 +11,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from support import COOKIE, authorize, set_cookie
 
-from flask_jwtauth import ConfigurationError, CredentialsProvider, OAuthProvider, OIDCProvider
+from flask_jwtauth import (
+    ConfigurationError,
+    CredentialsProvider,
+    EmailProvider,
+    OAuthProvider,
+    OIDCProvider,
+)
 from flask_jwtauth.errors import ErrorCode
 
 API = "/api/auth"
@@ -231,3 +237,23 @@ def test_a_failed_oauth_callback_goes_to_the_versions_error_route(
     if version == 4:  # and v4's error route sends a sign-in error on to the sign-in page
         shown = client.get(location)
         assert shown.status_code == 302 and "/api/auth/signin?error=" in shown.headers["Location"]
+
+
+@pytest.mark.parametrize("version", [4, 5])
+def test_an_expired_email_link_goes_to_the_versions_verification_error(
+    make_app: AppFactory, version: int
+) -> None:
+    """A next-auth magic link still in an inbox, opened after the move: both versions'
+    servers send the browser to ``/error?error=Verification``, not to an OAuth error."""
+    provider = EmailProvider(send=lambda *args: None)
+    config = {"JWTAUTH_AUTHJS_VERSION": version} if version == 5 else {}
+    app = make_app(
+        providers=[provider],
+        JWTAUTH_AUTHJS_API_URL=API,
+        JWTAUTH_STORE_URL="memory://",
+        JWTAUTH_URL="http://localhost",
+        **config,
+    )[0]
+    answer = app.test_client().get(f"{API}/callback/email?token=expired&email=ann%40example.com")
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "http://localhost/api/auth/error?error=Verification"

@@ -212,11 +212,19 @@ def provider_callback(provider: str) -> Response:
 def _callback_answer(found: Provider) -> Answer:
     """The callback's answer; a failed OAuth callback sends the browser where the
     version's own does (v4: ``/error?error=OAuthCallback`` and on to its sign-in page; v5:
-    ``/error?error=Configuration``), not to our sign-in page."""
+    ``/error?error=Configuration``), not to our sign-in page, and so does an expired email
+    link (both: ``/error?error=Verification``)."""
     answer = callback_answer(found.id)
-    if found.type == CredentialsProvider.type or answer.code is None:
+    if answer.code is None or answer.as_json or answer.location is None:
         return answer
-    if answer.as_json or answer.location is None:
+    if found.type == "email":
+        # An expired or used link: both versions' error page says Verification.
+        if answer.code is not ErrorCode.VERIFICATION:
+            return answer
+        if _v5():
+            return replace(answer, location=v5.error_url(_api_url(), answer.code))
+        return replace(answer, location=f"{_api_url()}/error?error={answer.code.value}")
+    if found.type not in ("oauth", "oidc"):
         return answer
     if _v5():
         return replace(answer, location=v5.oauth_callback_url(_api_url()))
