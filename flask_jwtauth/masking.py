@@ -25,8 +25,11 @@ def masked_url(url: str) -> str:
     """
     url = _PAIR.sub(_masked_pair, url)
     scheme, sep, rest = url.partition("://")
+    if not sep:  # not a URL (a typo: "redis:user:pw@host"): whatever precedes an '@' goes
+        _, at, after = url.rpartition("@")
+        return f"***@{after}" if at else url
     userinfo, at, rest = rest.rpartition("@")
-    if not sep or not at:
+    if not at:
         return url
     user, colon, _ = userinfo.partition(":")
     if colon and not re.search(r"[/?#]", user):

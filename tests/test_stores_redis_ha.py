@@ -17,9 +17,11 @@ from flask import Flask
 from redis_server import (
     RedisCluster,
     RedisSentinelSet,
+    RedisServer,
     _query,
     redis_cluster,
     redis_sentinels,
+    redis_server,
     require_redis_ha,
     wait_until,
 )
@@ -48,6 +50,7 @@ pytest_plugins = ["upstream_server"]
 __all__ = [
     "redis_cluster",
     "redis_sentinels",
+    "redis_server",
     "test_a_feed_is_read_on_from_the_last_cursor",
     "test_a_view_under_another_prefix_keeps_apart",
     "test_add_is_atomic_under_threads",
@@ -144,6 +147,7 @@ def test_the_urls_say_where_the_sentinels_or_the_nodes_are() -> None:
         "redis+cluster://h:7000?x=1",
         "redis+cluster://",
         "redis+cluster://h h:7000",
+        "redis+cluster://h:\u0666\u0663\u0667\u0669",  # digits, but not ASCII ones
     ],
 )
 def test_a_malformed_url_names_the_form_it_should_have(url: str) -> None:
@@ -160,6 +164,95 @@ def test_errors_do_not_show_the_passwords() -> None:
         with pytest.raises(ValueError) as caught:
             open_store(url)
         assert "zzy" not in str(caught.value) and ":***@h" in str(caught.value)
+
+
+def test_no_error_or_repr_shows_a_password(make_app: AppFactory) -> None:
+    """A raw '/' or '?' in a password ends the host part early (as redis-py reads URLs),
+    a typo can drop the '//', a scheme can be unknown: the password stays masked."""
+    for url, secret in (
+        ("redis+cluster://:s3cret/x@host:6379", "s3cret"),
+        ("redis+sentinel://user:qz7k?y@h/mymaster", "qz7k"),
+        ("redis+cluster:u:s3cret@host", "s3cret"),
+        ("mongodb://u:s3cret@host", "s3cret"),
+    ):
+        with pytest.raises(ValueError) as caught:
+            open_store(url)
+        assert secret not in str(caught.value), caught.value
+    with pytest.raises(ConfigurationError) as config_error:
+        make_app(JWTAUTH_STORE_URL="redis+sentinal:u:s3cret@host")
+    assert "s3cret" not in str(config_error.value)
+    address = parse("redis+sentinel://u:s3cret@h/m?sentinel_password=t0psecret")
+    assert "s3cret" not in repr(address) and "t0psecret" not in repr(address)
+
+
+def test_any_password_the_parser_takes_and_any_case_of_the_scheme(make_app: AppFactory) -> None:
+    """urlsplit would call a raw '[' in a password an invalid IPv6 address; the scheme's
+    case does not matter, as in redis-py's own URLs."""
+    open_store("redis+cluster://u:p[w@127.0.0.1:6379").close()  # connects at first use
+    assert parse("redis+cluster://u:p[w@127.0.0.1:6379").password == "p[w"
+    app, _ = make_app(JWTAUTH_STORE_URL="REDIS+CLUSTER://127.0.0.1:7000")
+    assert app.extensions
+
+
+def test_an_older_redis_py_is_refused_for_sentinel_and_cluster(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Before redis-py 8 the cluster client retries its errors on its own, whatever the
+    store asks: a request would wait several timeouts."""
+    import redis
+
+    monkeypatch.setattr(redis, "__version__", "5.0.8")
+    for url in ("redis+cluster://h:7000", "redis+sentinel://h/m"):
+        with pytest.raises(ValueError, match=r"needs redis-py 8\.0 or later \(this is 5\.0\.8\)"):
+            open_store(url)
+    open_store("redis://h:6379/0").close()  # one server: any supported redis-py
+
+
+def test_the_first_client_is_waited_for_at_most_one_timeout(redis_server: RedisServer) -> None:
+    """Making a cluster client asks a node for the slots; with the node hung, that takes a
+    timeout. Requests arriving meanwhile wait at most one timeout each, not in turn, and
+    for a second after a failed attempt they are told at once."""
+    require_redis_ha()
+    redis_server.pause()
+    try:
+        store = open_store(f"redis+cluster://127.0.0.1:{redis_server.port}", timeout=0.3)
+        took: list[float] = []
+
+        def one() -> None:
+            started = time.monotonic()
+            with pytest.raises(StoreUnavailable):
+                store.get("k")
+            took.append(time.monotonic() - started)
+
+        threads = [threading.Thread(target=one) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=10)
+        assert len(took) == 6 and max(took) < 0.3 + 0.3 + 0.2, took
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable):
+            store.get("k")  # within the second after the failure: no new attempt
+        assert time.monotonic() - started < 0.1
+    finally:
+        redis_server.resume()
+
+
+def test_a_closed_sentinel_store_leaves_no_connection_to_the_sentinels(
+    redis_sentinels: RedisSentinelSet,
+) -> None:
+    def clients() -> int:
+        return sum(
+            int(_query(s.port, "INFO", "clients")["connected_clients"])
+            for s in redis_sentinels.sentinels
+        )
+
+    before = clients()
+    store = open_store(redis_sentinels.url, timeout=0.5)
+    store.set("k", "v", 60)
+    assert clients() > before  # the master was asked of a sentinel
+    store.close()
+    wait_until(lambda: clients() == before, "the sentinels' connections closed", 5)
 
 
 def test_a_bad_url_or_a_hash_tag_in_the_prefix_stops_the_app_at_start(

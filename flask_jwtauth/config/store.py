@@ -65,14 +65,14 @@ def _ipv6_prefix(config: Mapping[str, Any]) -> int:
 
 def load_store(config: Mapping[str, Any]) -> StoreSettings:
     url = optional_str(config, "JWTAUTH_STORE_URL")
-    if url is not None and url.split(":", 1)[0] not in _SCHEMES:
+    if url is not None and url.split(":", 1)[0].lower() not in _SCHEMES:
         raise ConfigurationError(
             "JWTAUTH_STORE_URL",
             "use memory://, sqlite:///path.db, redis://..., redis+sentinel://... or "
             f"redis+cluster://..., got {masked_url(url)!r}",
         )
     prefix = _prefix(config)
-    cluster = url is not None and url.split(":", 1)[0].endswith("+cluster")
+    cluster = url is not None and url.split(":", 1)[0].lower().endswith("+cluster")
     if cluster and prefix is not None and ("{" in prefix or "}" in prefix):
         raise ConfigurationError(
             "JWTAUTH_STORE_PREFIX",

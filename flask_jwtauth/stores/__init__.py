@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from ..masking import masked_url
 from ..tokens import derive_signing_key
 from .base import Store, StoreUnavailable
 from .memory import DEFAULT_MAX_ENTRIES, MemoryStore
@@ -52,8 +53,9 @@ def open_store(
 ) -> Store:
     """The store a URL names, every key under ``prefix`` (a memory store holds at most
     ``max_entries``); ValueError (with what is accepted) for anything else."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
+    # The scheme as written, not through urlsplit: a raw '[' in a Sentinel or Cluster
+    # URL's password is the HA parser's to judge, not an "invalid IPv6 URL".
+    scheme = url.partition(":")[0].lower() if "://" in url else urlsplit(url).scheme.lower()
     store: Store
     if scheme == "memory":
         store = MemoryStore(clock=clock, max_entries=max_entries)
@@ -71,8 +73,9 @@ def open_store(
         return open_ha_store(url, timeout=timeout, prefix=prefix)
     else:
         raise ValueError(
-            f"{url!r}: unknown store; use memory://, sqlite:///path.db, redis://host:port/db, "
-            "rediss://..., unix://..., redis+sentinel://host:26379,.../service/db or "
+            f"{masked_url(url)!r}: unknown store; use memory://, sqlite:///path.db, "
+            "redis://host:port/db, rediss://..., unix://..., "
+            "redis+sentinel://host:26379,.../service/db or "
             "redis+cluster://host:6379,..."
         )
     return PrefixedStore(store, prefix) if prefix else store

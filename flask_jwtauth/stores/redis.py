@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -44,12 +45,17 @@ def redis_module() -> Any:
 
 def client_options(timeout: float) -> dict[str, Any]:
     """What every client gets, whichever the deployment: each command waits at most the
-    store's timeout and is not retried (a request waits that long, not several times)."""
+    store's timeout and is not retried (a request waits that long, not several times;
+    redis-py's own default retries a refused connection up to ten times)."""
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
     return {
         "socket_timeout": timeout,
         "socket_connect_timeout": timeout,
         "decode_responses": True,
         "health_check_interval": 30,
+        "retry": Retry(NoBackoff(), 0),
     }
 
 
@@ -81,34 +87,73 @@ class _Script:
             return client.eval(self.source, 1, key, *args)
 
 
+#: After a client could not be made (a cluster whose nodes all failed to answer), requests
+#: are told so at once for this long rather than each trying every node again.
+RECONNECT_AFTER = 1.0
+
+
 class _Connection:
     """The client, made at first use: a cluster client asks the nodes for their slots when
-    it is made, and an app must start (and answer 503) while its store is down."""
+    it is made, and an app must start (and answer 503) while its store is down. Making it
+    can take a timeout per node: other requests wait at most one timeout for it, and a
+    failure is remembered for :data:`RECONNECT_AFTER` seconds."""
 
-    def __init__(self, connect: Callable[[], Any]) -> None:
+    def __init__(
+        self,
+        connect: Callable[[], Any],
+        errors: tuple[type[BaseException], ...],
+        wait: float,
+    ) -> None:
         self._connect = connect
+        self._errors = errors
+        self._wait = wait
         self._client: Any = None
         self._lock = threading.Lock()
+        self._failed: tuple[float, str] | None = None  # (monotonic time it ends, why)
 
     def client(self) -> Any:
         client = self._client
-        if client is None:
-            with self._lock:
-                if self._client is None:
+        if client is not None:
+            return client
+        if not self._lock.acquire(timeout=self._wait):
+            raise StoreUnavailable("redis: still connecting, for another request")
+        try:
+            if self._client is None:
+                failed = self._failed
+                if failed is not None and time.monotonic() < failed[0]:
+                    raise StoreUnavailable(failed[1])
+                try:
                     self._client = self._connect()
-                client = self._client
-        return client
+                except self._errors as exc:
+                    why = f"redis: {exc}"
+                    self._failed = (time.monotonic() + RECONNECT_AFTER, why)
+                    raise StoreUnavailable(why) from exc
+                self._failed = None
+            return self._client
+        finally:
+            self._lock.release()
 
     def close(self) -> None:
         with self._lock:
             client, self._client = self._client, None
-        if client is not None:
-            client.close()
+        if client is None:
+            return
+        client.close()
+        # A Sentinel's master client: its pool holds the manager and its connections to
+        # the sentinels, which the client's own close() leaves open.
+        manager = getattr(getattr(client, "connection_pool", None), "sentinel_manager", None)
+        if manager is not None:
+            manager.close()
 
 
 class RedisStore:
     def __init__(
-        self, connect: Callable[[], Any], *, prefix: str = "jwtauth:", cluster: bool = False
+        self,
+        connect: Callable[[], Any],
+        *,
+        prefix: str = "jwtauth:",
+        cluster: bool = False,
+        timeout: float = 0.5,
     ) -> None:
         """``connect`` makes the redis-py client (``Redis``, a Sentinel's ``master_for``,
         ``RedisCluster``), at the first command."""
@@ -116,7 +161,7 @@ class RedisStore:
         #: A cluster's MGET takes the keys of one slot: get_many splits by slot instead (one
         #: round trip per node; keys that share a hash tag, one).
         self._mget = "mget_nonatomic" if cluster else "mget"
-        self._connection = _Connection(connect)
+        self._connection = _Connection(connect, self._errors, timeout)
         self._prefix = prefix
         self._incr = _Script(_INCR)
         self._append = _Script(_APPEND)
@@ -125,8 +170,8 @@ class RedisStore:
     def from_url(cls, url: str, *, timeout: float = 0.5, prefix: str = "jwtauth:") -> RedisStore:
         """One server: ``redis://``, ``rediss://``, ``unix://`` (redis-py's own URLs)."""
         redis = redis_module()
-        client = redis.Redis.from_url(url, retry_on_timeout=False, **client_options(timeout))
-        return cls(lambda: client, prefix=prefix)
+        client = redis.Redis.from_url(url, **client_options(timeout))
+        return cls(lambda: client, prefix=prefix, timeout=timeout)
 
     def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         try:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -33,8 +33,13 @@ SCHEMES = ("redis+sentinel", "rediss+sentinel", "redis+cluster", "rediss+cluster
 #: As redis-py reads its own URLs: the host part ends at the first '/', '?' or '#', and the
 #: user and password run to its last '@' (an '@' in a password may stay raw).
 _URL = re.compile(r"(?P<scheme>[A-Za-z+]+)://(?P<netloc>[^/?#]*)(?P<rest>.*)")
-_HOST = re.compile(r"(?:\[(?P<ip6>[0-9A-Fa-f:.]+)\]|(?P<name>[A-Za-z0-9._-]+))(?::(?P<port>\d+))?")
-_SENTINEL_PATH = re.compile(r"/(?P<service>[^/?#]+)(?:/(?P<db>\d+))?/?")
+_HOST = re.compile(
+    r"(?:\[(?P<ip6>[0-9A-Fa-f:.]+)\]|(?P<name>[A-Za-z0-9._-]+))(?::(?P<port>[0-9]+))?"
+)
+_SENTINEL_PATH = re.compile(r"/(?P<service>[^/?#]+)(?:/(?P<db>[0-9]+))?/?")
+#: The redis-py whose timeouts and retries the stores were tested with (older ones retry a
+#: cluster's errors on their own, whatever ``retry`` says).
+MIN_REDIS_PY = (8, 0)
 _SENTINEL_QUERY = ("sentinel_username", "sentinel_password")
 
 
@@ -46,13 +51,14 @@ class HAAddress:
     tls: bool
     hosts: tuple[tuple[str, int], ...]
     username: str | None = None
-    password: str | None = None
+    #: Kept out of the repr (a debugger's or an error reporter's view of the locals).
+    password: str | None = field(default=None, repr=False)
     #: Sentinel only: the name the sentinels know the master by, its database, and the
     #: sentinels' own credentials.
     service: str = ""
     db: int = 0
     sentinel_username: str | None = None
-    sentinel_password: str | None = None
+    sentinel_password: str | None = field(default=None, repr=False)
 
 
 def parse(url: str) -> HAAddress:
@@ -71,7 +77,11 @@ def parse(url: str) -> HAAddress:
         raise bad("not a URL of that form")
     auth, at, netloc = found.group("netloc").rpartition("@")
     username, password = _credentials(auth if at else None)
-    hosts = tuple(_host(part, 26379 if sentinel else 6379, bad) for part in _split(netloc, bad))
+    # A part is named in the error only when the URL has no credentials: with a raw '/', '?'
+    # or '#' in the password, the host part ends early and the "host" is part of it.
+    shown = "@" not in url
+    port = 26379 if sentinel else 6379
+    hosts = tuple(_host(part, port, bad, shown) for part in _split(netloc, bad))
     path, _, query = found.group("rest").partition("?")
     if not sentinel:
         if path not in ("", "/", "/0") or query:
@@ -116,13 +126,16 @@ def _split(netloc: str, bad: Callable[[str], ValueError]) -> list[str]:
     return parts
 
 
-def _host(part: str, default_port: int, bad: Callable[[str], ValueError]) -> tuple[str, int]:
+def _host(
+    part: str, default_port: int, bad: Callable[[str], ValueError], shown: bool
+) -> tuple[str, int]:
+    name = repr(part) if shown else "a host"
     found = _HOST.fullmatch(part)
     if found is None:
-        raise bad(f"{part!r} is not host or host:port")
+        raise bad(f"{name} is not host or host:port (a '/', '?' or '#' in a password: %-encode it)")
     port = int(found.group("port") or default_port)
     if not 0 < port < 65536:
-        raise bad(f"{part!r}: no such port")
+        raise bad(f"{name}: no such port")
     return found.group("ip6") or found.group("name"), port
 
 
@@ -136,16 +149,27 @@ def open_ha_store(url: str, *, timeout: float, prefix: str) -> RedisStore:
             "tag in the prefix would put every key on one node, and break the keys that "
             "must share a slot)"
         )
-    redis_module()  # ValueError now, not at the first request, without redis-py
+    redis = redis_module()  # ValueError now, not at the first request, without redis-py
+    version = tuple(int(n) for n in re.findall(r"[0-9]+", redis.__version__)[:2])
+    if version < MIN_REDIS_PY:
+        raise ValueError(
+            f"{masked_url(url)!r} needs redis-py {'.'.join(map(str, MIN_REDIS_PY))} or later "
+            f"(this is {redis.__version__}): pip install 'redis>=8'"
+        )
     connect = _sentinel if address.sentinel else _cluster
     return RedisStore(
-        lambda: connect(address, timeout), prefix=prefix, cluster=not address.sentinel
+        lambda: connect(address, timeout),
+        prefix=prefix,
+        cluster=not address.sentinel,
+        timeout=timeout,
     )
 
 
 def _sentinel(address: HAAddress, timeout: float) -> Any:
     """The master's client: each new connection asks the sentinels where it is, and one
     to a master that is gone or has become a replica is dropped."""
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
     from redis.sentinel import Sentinel
 
     manager = Sentinel(
@@ -156,6 +180,7 @@ def _sentinel(address: HAAddress, timeout: float) -> Any:
             "username": address.sentinel_username,
             "password": address.sentinel_password,
             "ssl": address.tls,
+            "retry": Retry(NoBackoff(), 0),
         },
     )
     return manager.master_for(
@@ -171,15 +196,12 @@ def _sentinel(address: HAAddress, timeout: float) -> Any:
 def _cluster(address: HAAddress, timeout: float) -> Any:
     """The cluster's client: it learns the slots from the first node that answers, and
     again after a node fails. No retries: a request waits the store's timeout, once."""
-    from redis.backoff import NoBackoff
     from redis.cluster import ClusterNode, RedisCluster
-    from redis.retry import Retry
 
     return RedisCluster(
         startup_nodes=[ClusterNode(host, port) for host, port in address.hosts],  # type: ignore[no-untyped-call]
         username=address.username,
         password=address.password,
         ssl=address.tls,
-        retry=Retry(NoBackoff(), 0),
-        **client_options(timeout),
+        **client_options(timeout),  # with no retries
     )
