@@ -4,8 +4,10 @@ loopback): the whole redirect dance through our endpoints, and every error for r
 from __future__ import annotations
 
 import re
+import threading
 import time
-from typing import Any
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
@@ -398,3 +400,66 @@ def test_a_profile_hook_maps_the_account_to_the_apps_own_user(
     app = _two_doors(make_app, openid_provider, profile=profile)
     client = _via(app, "idp-a", "zoe")
     assert client.get("/api/me", base_url=BASE).get_json()["user"]["id"] == "42"
+
+
+class _TokenEndpoint(BaseHTTPRequestHandler):
+    """A token endpoint that answers each refresh with the next canned body."""
+
+    bodies: ClassVar[list[str]] = []
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = self.bodies.pop(0).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+@pytest.mark.parametrize(
+    ("lifetime", "expected"),
+    [
+        ('"expires_in": "3600"', 3600),  # a string of digits, as some providers send
+        ('"expires_in": 0.4', 1),  # rounded up, not a token due on every request
+        ('"expires_in": -5', None),  # nonsense: no known expiry, not Authlib's wall clock
+        ('"expires_in": true', None),
+        ('"expires_in": -5, "expires_at": 4102444800', None),
+        ('"expires_at": 4102444800', "absolute"),  # the provider's own, kept as it is
+        ('"expires_in": 1e400', "unavailable"),  # infinity: no 500
+    ],
+)
+def test_odd_token_lifetimes_from_a_provider(
+    make_app: AppFactory, lifetime: str, expected: int | str | None
+) -> None:
+    """``expires_at`` counts from the app's clock whatever shape ``expires_in`` comes in,
+    and never from the wall clock Authlib uses."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _TokenEndpoint)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        provider = OAuthProvider(
+            "up", "Upstream", client_id="c", client_secret="s",
+            authorization_url="https://up.invalid/authorize",
+            token_url=f"http://127.0.0.1:{server.server_address[1]}/token",
+            userinfo_url="https://up.invalid/userinfo",
+        )  # fmt: skip
+        make_app(providers=[provider])
+        _TokenEndpoint.bodies = [f'{{"access_token": "a", "token_type": "Bearer", {lifetime}}}']
+        if expected == "unavailable":
+            with pytest.raises(RefreshUnavailable):
+                provider.refresh({"refresh_token": "r"})
+            return
+        renewed = provider.refresh({"refresh_token": "r"})
+    finally:
+        server.shutdown()
+        server.server_close()
+    now = int(provider.clock())  # the app's (a fake clock, years from the wall's)
+    if expected is None:
+        assert "expires_at" not in renewed
+    elif expected == "absolute":
+        assert renewed["expires_at"] == 4102444800
+    else:
+        assert renewed["expires_at"] == now + expected

@@ -11,6 +11,8 @@ the client Authlib's synchronous integration is built on (Flask views are synchr
 from __future__ import annotations
 
 import logging
+import math
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
@@ -200,7 +202,14 @@ class OAuthProvider(Provider):
                 timeout=self.timeout,
             )
             profile = self._profile(session, token, endpoints, transaction)
-        except (OAuthError, JoseError, requests.RequestException, ValueError, KeyError) as exc:
+        except (
+            OAuthError,
+            JoseError,
+            requests.RequestException,
+            ValueError,
+            KeyError,
+            OverflowError,  # Authlib's own expires_at from an infinite expires_in (1e400)
+        ) as exc:
             return Refused(_CALLBACK_ERROR, f"{type(exc).__name__}: {exc}")
         user = request.run(self.profile_hook or default_profile, profile)
         user_id = user.get("id") if isinstance(user, dict) else getattr(user, "id", None)
@@ -262,7 +271,8 @@ class OAuthProvider(Provider):
         except requests.ReadTimeout as exc:
             # Sent and never answered: the provider may have rotated the token already.
             raise RefreshOutcomeUnknown(f"no answer within {self.refresh_timeout} s") from exc
-        except (requests.RequestException, RuntimeError, ValueError) as exc:
+        except (requests.RequestException, RuntimeError, ValueError, OverflowError) as exc:
+            # OverflowError: Authlib's own expires_at from an infinite expires_in (1e400).
             raise RefreshUnavailable(type(exc).__name__) from exc
         out = {k: token[k] for k in ("access_token", "refresh_token", "id_token")
                if token.get(k) is not None}  # fmt: skip
@@ -270,23 +280,31 @@ class OAuthProvider(Provider):
 
 
 def _seconds(value: Any) -> int | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-        return int(value)
-    return None
+    """A positive count of seconds, rounded up, from a number or a string of digits (some
+    providers send ``"3600"``); None for anything else (a bool, 0, a negative, infinity)."""
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,12}", value.strip()):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return math.ceil(value) if 0 < value < math.inf else None
 
 
 def _expiries(token: Mapping[str, Any], now: float) -> dict[str, int]:
     """``expires_at`` and ``refresh_expires_at`` on the app's clock, the one that decides
     when a token is due (Authlib counts ``expires_at`` from the wall clock). Without
-    ``expires_in`` the provider's own ``expires_at`` stands; without either, the access
-    token has no known expiry (never "due") rather than one of now (due on every request).
+    ``expires_in`` the provider's own ``expires_at`` stands (with it, ``expires_at`` is
+    Authlib's); without either, or with one that is not a positive number, the access token
+    has no known expiry (never "due") rather than one of now (due on every request).
     ``refresh_expires_in`` is Keycloak's (0 there means "no expiry"): the session ends then."""
     out: dict[str, int] = {}
-    access = _seconds(token.get("expires_in"))
-    if access is not None:
-        out["expires_at"] = int(now) + access
-    elif _seconds(token.get("expires_at")) is not None:
-        out["expires_at"] = int(token["expires_at"])
+    if "expires_in" in token:
+        access = _seconds(token["expires_in"])
+        if access is not None:
+            out["expires_at"] = int(now) + access
+    else:
+        at = _seconds(token.get("expires_at"))
+        if at is not None:
+            out["expires_at"] = at
     refresh = _seconds(token.get("refresh_expires_in"))
     if refresh is not None:
         out["refresh_expires_at"] = int(now) + refresh
