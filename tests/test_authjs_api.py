@@ -257,3 +257,27 @@ def test_an_expired_email_link_goes_to_the_versions_verification_error(
     answer = app.test_client().get(f"{API}/callback/email?token=expired&email=ann%40example.com")
     assert answer.status_code == 302
     assert answer.headers["Location"] == "http://localhost/api/auth/error?error=Verification"
+
+
+@pytest.mark.parametrize("version", [4, 5])
+def test_the_verify_request_page(make_app: AppFactory, version: int) -> None:
+    """Where next-auth's email sign-in leads ("check your email"): v4 shows it whatever the
+    providers, v5 with an email provider (without one, it tells Configuration)."""
+    config = {"JWTAUTH_AUTHJS_VERSION": version} if version == 5 else {}
+    email = EmailProvider(send=lambda *args: None)
+    with_email = make_app(
+        providers=[email],
+        JWTAUTH_AUTHJS_API_URL=API,
+        JWTAUTH_STORE_URL="memory://",
+        JWTAUTH_URL="http://localhost",
+        **config,
+    )[0]
+    shown = with_email.test_client().get(f"{API}/verify-request")
+    assert shown.status_code == 200 and shown.mimetype == "text/html"
+    without = make_app(JWTAUTH_AUTHJS_API_URL=API, **config)[0].test_client()
+    answer = without.get(f"{API}/verify-request")
+    if version == 4:
+        assert answer.status_code == 200 and answer.mimetype == "text/html"
+    else:
+        assert answer.status_code == 302
+        assert answer.headers["Location"].endswith("/api/auth/error?error=Configuration")

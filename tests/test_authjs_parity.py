@@ -263,6 +263,7 @@ def logger(side: Side) -> None:
 def pages(side: Side) -> None:
     side.send("signin page", "GET", "/signin?callbackUrl=%2Fdashboard", follow=True)
     side.send("signout page", "GET", "/signout", follow=True)
+    side.send("verify-request page", "GET", "/verify-request", follow=True)
     for code in ("", "Unknown", "Verification", "AccessDenied", "Configuration"):
         side.send(f"error page {code or '(none)'}", "GET", f"/error?error={code}", follow=True)
     side.send("error page, a sign-in error", "GET", "/error?error=CredentialsSignin")

@@ -43,6 +43,7 @@ from . import authjs_v5 as v5
 from . import common
 from .callback import callback_answer
 from .dispatch import MalformedBody, submitted
+from .email import verify_request_page
 from .info import csrf, provider_list
 from .session import render_session, update_answer
 from .sign_in import sign_in_answer
@@ -68,6 +69,7 @@ def register(bp: Blueprint, prefix: str) -> None:
     add("/signout", "signout_page", signout_page, ["GET"])
     add("/signout", "signout", signout, ["POST"])
     add("/error", "error", error_page, ["GET"])
+    add("/verify-request", "verify_request", verify_request, ["GET"])
     add("/_log", "log", client_log, ["POST"])
     # Werkzeug picks a rule that takes the method over one that only matches the path, so
     # these answer a wrong method on a known route too (400, not 405).
@@ -132,6 +134,14 @@ def signin_page(provider: str | None = None) -> Response:
     args = request.args
     location = sign_in_url(callbackUrl=args.get("callbackUrl"), error=args.get("error"))
     return render(go(location, as_json=False))
+
+
+def verify_request() -> Response:
+    """The "check your email" page, ours. v4 shows its own whatever the providers; v5
+    tells ``Configuration`` when it has no email provider (its page needs one)."""
+    if _v5() and not any(p.type == "email" for p in ext().providers.values()):
+        return unsupported("verify-request")
+    return verify_request_page()
 
 
 def signout_page() -> Response:
