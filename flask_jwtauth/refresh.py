@@ -17,26 +17,18 @@ token being spent:
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
-import os
 import threading
 import time
 from collections.abc import Callable, Mapping
 from contextlib import contextmanager, suppress
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
 from . import errors, log, signals, upstream
 from .claims import Claims
 from .config import RefreshSettings
 from .errors import ErrorCode, JWTAuthError
 from .providers.base import Provider, RefreshOutcomeUnknown, RefreshRefused, RefreshUnavailable
+from .refresh_stash import digest, seal, store_key, unseal
 from .stores import Store, StoreUnavailable
 
 Clock = Callable[[], float]
@@ -66,39 +58,6 @@ class RefreshDeferred(JWTAuthError):
     def __init__(self, retry_after: int, reason: str) -> None:
         super().__init__(reason)
         self.retry_after = max(int(retry_after), 1)
-
-
-def _stored(kind: str, key: str) -> str:
-    """The store key of one kind of entry for the refresh token ``key`` (its digest). The
-    braces are a Redis Cluster hash tag: a token's entries share a slot, so they can be
-    read together (``get_many``) and the lock lives on the node of what it guards."""
-    return f"{kind}:{{{key}}}"
-
-
-def _digest(refresh_token: str) -> str:
-    return hashlib.sha256(b"flask_jwtauth refresh\0" + refresh_token.encode()).hexdigest()[:40]
-
-
-def _cipher(refresh_token: str) -> AESGCM:
-    key = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"flask_jwtauth refresh stash"
-    ).derive(refresh_token.encode())
-    return AESGCM(key)
-
-
-def seal(refresh_token: str, outcome: dict[str, Any]) -> str:
-    nonce = os.urandom(12)
-    sealed = _cipher(refresh_token).encrypt(nonce, json.dumps(outcome).encode(), None)
-    return base64.urlsafe_b64encode(nonce + sealed).decode()
-
-
-def unseal(refresh_token: str, value: str) -> dict[str, Any] | None:
-    try:
-        raw = base64.urlsafe_b64decode(value.encode())
-        found = json.loads(_cipher(refresh_token).decrypt(raw[:12], raw[12:], None))
-    except (ValueError, InvalidTag):
-        return None
-    return found if isinstance(found, dict) else None
 
 
 class Refresher:
@@ -148,7 +107,7 @@ class Refresher:
             return token
         if not isinstance(refresh_token, str) or not refresh_token:
             return self._without_refresh(token, current, now)
-        key = _digest(refresh_token)
+        key = digest(refresh_token)
         outcome = self._settled(key, now)
         if outcome is None:
             self._check_backoff(key, now)
@@ -219,7 +178,7 @@ class Refresher:
             deadline = time.monotonic() + self.settings.wait
             while True:
                 stashed, backoff = store.get_many(
-                    [_stored("refresh", key), _stored("refresh-backoff", key)]
+                    [store_key("refresh", key), store_key("refresh-backoff", key)]
                 )
                 if stashed is not None:
                     found = unseal(refresh_token, stashed)
@@ -228,12 +187,12 @@ class Refresher:
                 if backoff is not None:
                     self._remember_backoff(key, backoff)
                     self._check_backoff(key, self.clock())
-                if store.add(_stored("refresh-lock", key), "1", LOCK_TTL):
+                if store.add(store_key("refresh-lock", key), "1", LOCK_TTL):
                     # The holder before us may have stashed and let go in between.
-                    stashed = store.get(_stored("refresh", key))
+                    stashed = store.get(store_key("refresh", key))
                     found = unseal(refresh_token, stashed) if stashed is not None else None
                     if found is not None:
-                        store.delete(_stored("refresh-lock", key))
+                        store.delete(store_key("refresh-lock", key))
                         return self._keep(key, found)
                     break
                 if time.monotonic() >= deadline:
@@ -250,7 +209,7 @@ class Refresher:
             return self._refresh(key, refresh_token, provider, current)
         finally:
             try:
-                store.delete(_stored("refresh-lock", key))
+                store.delete(store_key("refresh-lock", key))
             except StoreUnavailable:
                 log.event(
                     "STORE_UNAVAILABLE", "could not release the refresh lock: it expires by itself"
@@ -323,8 +282,8 @@ class Refresher:
             return first
         ttl = float(self.settings.reuse_grace + self.settings.stash)
         try:
-            if not self.store.add(_stored("refresh-unanswered", key), repr(first), ttl):
-                found = self.store.get(_stored("refresh-unanswered", key))
+            if not self.store.add(store_key("refresh-unanswered", key), repr(first), ttl):
+                found = self.store.get(store_key("refresh-unanswered", key))
                 first = min(first, float(found)) if found is not None else first
         except (StoreUnavailable, ValueError):
             pass  # this process's own memory of it is what there is
@@ -334,7 +293,7 @@ class Refresher:
         if self.store is not None:
             try:
                 sealed = seal(refresh_token, outcome)
-                self.store.set(_stored("refresh", key), sealed, self.settings.stash)
+                self.store.set(store_key("refresh", key), sealed, self.settings.stash)
             except StoreUnavailable as exc:
                 log.event(
                     "STORE_UNAVAILABLE",
@@ -364,7 +323,8 @@ class Refresher:
             self._backoff = {k: v for k, v in self._backoff.items() if v[0] > now}
         if self.store is not None:
             with suppress(StoreUnavailable):
-                self.store.set(_stored("refresh-backoff", key), f"{failures}:{now + delay}", delay)
+                backoff = store_key("refresh-backoff", key)
+                self.store.set(backoff, f"{failures}:{now + delay}", delay)
         log.emit(
             "REFRESH_UNAVAILABLE",
             "the upstream could not refresh",
