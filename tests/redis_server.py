@@ -12,14 +12,12 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
-
-if TYPE_CHECKING:
-    from redis_tls import TLSFiles
 
 BINARY = "redis-server"
 
@@ -143,10 +141,36 @@ def wait_until(check: Callable[[], bool], what: str, seconds: float = 10.0) -> f
         time.sleep(0.05)
 
 
+@dataclass(frozen=True)
+class TLSFiles:
+    """A CA's certificate, and the certificate and key of the servers it signed (made by
+    ``redis_tls``). The processes below given one speak only TLS (``--port 0 --tls-port
+    N``), to each other too, and ask no certificate of their clients; the tests' own
+    clients show the servers' certificate as theirs, for a server told to ask."""
+
+    ca: Path
+    cert: Path
+    key: Path
+
+    def server_options(self) -> list[str]:
+        return [
+            *("--tls-cert-file", str(self.cert), "--tls-key-file", str(self.key)),
+            *("--tls-ca-cert-file", str(self.ca), "--tls-auth-clients", "no"),
+            *("--tls-replication", "yes"),
+        ]
+
+    def client_options(self) -> dict[str, Any]:
+        files = {"ssl_ca_certs": self.ca, "ssl_certfile": self.cert, "ssl_keyfile": self.key}
+        return {"ssl": True, **{name: str(path) for name, path in files.items()}}
+
+    def cli_options(self) -> list[str]:
+        return ["--tls", "--cacert", str(self.ca), "--cert", str(self.cert), "--key", str(self.key)]
+
+
 def _client(port: int, tls: TLSFiles | None = None) -> Any:
     import redis
 
-    secure: dict[str, Any] = {"ssl": True, "ssl_ca_certs": str(tls.ca)} if tls else {}
+    secure: dict[str, Any] = tls.client_options() if tls else {}
     return redis.Redis(port=port, socket_timeout=1, decode_responses=True, **secure)
 
 

@@ -1,6 +1,7 @@
 """TLS for the real redis-server processes of ``redis_server``: a throwaway CA and a server
-certificate it signed, made with ``cryptography`` (a dependency of pyjwt[crypto]), and a
-check that the installed programs speak TLS at all."""
+certificate it signed (the processes' :class:`~redis_server.TLSFiles`), made with
+``cryptography`` (a dependency of pyjwt[crypto]), and a check that the installed programs
+speak TLS at all."""
 
 from __future__ import annotations
 
@@ -8,34 +9,11 @@ import datetime
 import ipaddress
 import os
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from redis_server import CLI, RedisProcess, require_redis_ha
-
-
-@dataclass(frozen=True)
-class TLSFiles:
-    """A CA's certificate, and the certificate and key of the servers it signed. The
-    processes of ``redis_server`` given one speak only TLS (``--port 0 --tls-port N``), to
-    each other too (replication, the cluster bus, the sentinels), and ask no certificate
-    of their clients."""
-
-    ca: Path
-    cert: Path
-    key: Path
-
-    def server_options(self) -> list[str]:
-        return [
-            *("--tls-cert-file", str(self.cert), "--tls-key-file", str(self.key)),
-            *("--tls-ca-cert-file", str(self.ca), "--tls-auth-clients", "no"),
-            *("--tls-replication", "yes"),
-        ]
-
-    def cli_options(self) -> list[str]:
-        return ["--tls", "--cacert", str(self.ca)]
+from redis_server import CLI, RedisProcess, TLSFiles, require_redis_ha
 
 
 def make_tls_files(

@@ -169,6 +169,7 @@ def test_an_untrusted_certificate_is_store_unavailable(
     response = client.get("/api/me")
     assert response.status_code == 503 and response.headers["Retry-After"]
     assert SECRET not in response.get_data(as_text=True)
+    assert "CERTIFICATE_VERIFY_FAILED" in caplog.text  # the sign-in's STORE_UNAVAILABLE
     assert SECRET not in caplog.text
 
 
@@ -205,3 +206,38 @@ def test_the_certificates_must_name_the_addresses_the_servers_give(
     finally:
         group.stop()
         cluster.stop()
+
+
+@pytest.mark.usefixtures("untrusted")
+def test_one_server_takes_its_ca_and_a_client_certificate_in_the_url(
+    tmp_path: Path, tls_files: TLSFiles
+) -> None:
+    """``rediss://`` is redis-py's own URL: ``?ssl_ca_certs=`` names the CA without
+    SSL_CERT_FILE, and ``ssl_certfile``/``ssl_keyfile`` the client certificate a server
+    with Redis's default ``tls-auth-clients yes`` asks for. The Sentinel and Cluster URLs
+    take neither."""
+    server = RedisProcess(tmp_path, "--tls-auth-clients", "yes", tls=tls_files)
+    server.start()
+    try:
+        url = f"rediss://127.0.0.1:{server.port}/0?ssl_ca_certs={tls_files.ca}"
+        anonymous = open_store(url, timeout=1.0)
+        try:
+            with pytest.raises(StoreUnavailable):  # no client certificate
+                anonymous.get("k")
+        finally:
+            anonymous.close()
+        client = f"&ssl_certfile={tls_files.cert}&ssl_keyfile={tls_files.key}"
+        store = open_store(url + client, timeout=1.0)
+        try:
+            store.set("k", "v", 60)
+            assert store.get("k") == "v"
+        finally:
+            store.close()
+    finally:
+        server.stop()
+    for url in (
+        f"rediss+cluster://127.0.0.1:7000?ssl_ca_certs={tls_files.ca}",
+        f"rediss+sentinel://127.0.0.1/mymaster?ssl_certfile={tls_files.cert}",
+    ):
+        with pytest.raises(ValueError, match=r"no options|unknown or repeated option"):
+            open_store(url)
