@@ -12,6 +12,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -140,49 +141,85 @@ def wait_until(check: Callable[[], bool], what: str, seconds: float = 10.0) -> f
         time.sleep(0.05)
 
 
-def _client(port: int) -> Any:
+@dataclass(frozen=True)
+class TLSFiles:
+    """A CA's certificate, and the certificate and key of the servers it signed (made by
+    ``redis_tls``). The processes below given one speak only TLS (``--port 0 --tls-port
+    N``), to each other too, and ask no certificate of their clients; the tests' own
+    clients show the servers' certificate as theirs, for a server told to ask."""
+
+    ca: Path
+    cert: Path
+    key: Path
+
+    def server_options(self) -> list[str]:
+        return [
+            *("--tls-cert-file", str(self.cert), "--tls-key-file", str(self.key)),
+            *("--tls-ca-cert-file", str(self.ca), "--tls-auth-clients", "no"),
+            *("--tls-replication", "yes"),
+        ]
+
+    def client_options(self) -> dict[str, Any]:
+        files = {"ssl_ca_certs": self.ca, "ssl_certfile": self.cert, "ssl_keyfile": self.key}
+        return {"ssl": True, **{name: str(path) for name, path in files.items()}}
+
+    def cli_options(self) -> list[str]:
+        return ["--tls", "--cacert", str(self.ca), "--cert", str(self.cert), "--key", str(self.key)]
+
+
+def _client(port: int, tls: TLSFiles | None = None) -> Any:
     import redis
 
-    return redis.Redis(port=port, socket_timeout=1, decode_responses=True)
+    secure: dict[str, Any] = tls.client_options() if tls else {}
+    return redis.Redis(port=port, socket_timeout=1, decode_responses=True, **secure)
 
 
-def _query(port: int, *command: str) -> Any:
-    client = _client(port)
+def _query(port: int, *command: str, tls: TLSFiles | None = None) -> Any:
+    client = _client(port, tls)
     try:
         return client.execute_command(*command)
     finally:
         client.close()
 
 
-def _cluster_ok(port: int) -> bool:
-    return "cluster_state:ok" in _query(port, "CLUSTER", "INFO")
+def _cluster_ok(port: int, tls: TLSFiles | None = None) -> bool:
+    return "cluster_state:ok" in _query(port, "CLUSTER", "INFO", tls=tls)
 
 
-def _sentinel_ready(port: int) -> bool:
+def _sentinel_ready(port: int, tls: TLSFiles | None = None) -> bool:
     """The sentinel knows the replica and the two other sentinels."""
     return bool(
-        len(_query(port, "SENTINEL", "REPLICAS", SERVICE)) == 1
-        and len(_query(port, "SENTINEL", "SENTINELS", SERVICE)) == 2
+        len(_query(port, "SENTINEL", "REPLICAS", SERVICE, tls=tls)) == 1
+        and len(_query(port, "SENTINEL", "SENTINELS", SERVICE, tls=tls)) == 2
     )
 
 
 class RedisProcess:
     """One redis-server (a node, a replica or a sentinel) on a free loopback port, its
-    files in ``directory``."""
+    files in ``directory``; with ``tls``, its port is a TLS one (and it has no other)."""
 
-    def __init__(self, directory: Path, *arguments: str, port: int | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *arguments: str,
+        port: int | None = None,
+        tls: TLSFiles | None = None,
+    ) -> None:
         self.directory = directory
         self.port = port or _free_port()
         self.arguments = arguments
+        self.tls = tls
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, *, leading: Sequence[str] = ()) -> None:
+        ports = ["--port", str(self.port)]
+        if self.tls is not None:
+            ports = ["--port", "0", "--tls-port", str(self.port), *self.tls.server_options()]
         self.process = subprocess.Popen(
             [
                 BINARY,
                 *leading,
-                "--port",
-                str(self.port),
+                *ports,
                 "--bind",
                 "127.0.0.1",
                 "--dir",
@@ -197,7 +234,8 @@ class RedisProcess:
             stderr=subprocess.DEVNULL,
         )
         try:
-            wait_until(lambda: bool(_query(self.port, "PING")), f"redis on {self.port}")
+            ping = partial(_query, self.port, "PING", tls=self.tls)
+            wait_until(lambda: bool(ping()), f"redis on {self.port}")
         except AssertionError:
             self.stop()
             raise
@@ -222,10 +260,13 @@ class RedisProcess:
 
 class RedisCluster:
     """Three masters, no replicas (``redis-cli --cluster create``); a node's failure then
-    leaves its slots uncovered, and the cluster refuses commands until it is back."""
+    leaves its slots uncovered, and the cluster refuses commands until it is back. With
+    ``tls``, the nodes speak TLS to clients and on the cluster bus."""
 
-    def __init__(self, directory: Path, masters: int = 3) -> None:
+    def __init__(self, directory: Path, masters: int = 3, tls: TLSFiles | None = None) -> None:
+        self.tls = tls
         self.nodes: list[RedisProcess] = []
+        bus_tls = ("--tls-cluster", "yes") if tls else ()
         for _ in range(masters):
             port = _free_port()
             self.nodes.append(
@@ -241,13 +282,16 @@ class RedisCluster:
                     # or past 65535).
                     "--cluster-port",
                     str(_free_port()),
+                    *bus_tls,
                     port=port,
+                    tls=tls,
                 )
             )
 
     @property
     def url(self) -> str:
-        return "redis+cluster://" + ",".join(f"127.0.0.1:{n.port}" for n in self.nodes)
+        scheme = "rediss+cluster" if self.tls else "redis+cluster"
+        return f"{scheme}://" + ",".join(f"127.0.0.1:{n.port}" for n in self.nodes)
 
     def start(self) -> None:
         try:
@@ -256,6 +300,7 @@ class RedisCluster:
             subprocess.run(
                 [
                     CLI,
+                    *(self.tls.cli_options() if self.tls else ()),
                     "--cluster",
                     "create",
                     *(f"127.0.0.1:{n.port}" for n in self.nodes),
@@ -268,7 +313,8 @@ class RedisCluster:
                 timeout=30,
             )
             for node in self.nodes:
-                wait_until(partial(_cluster_ok, node.port), f"cluster node {node.port} ready")
+                ok = partial(_cluster_ok, node.port, self.tls)
+                wait_until(ok, f"cluster node {node.port} ready")
         except BaseException:
             self.stop()
             raise
@@ -276,7 +322,7 @@ class RedisCluster:
     def flush(self) -> None:
         for node in self.nodes:
             if node.process is not None:
-                _query(node.port, "FLUSHALL")
+                _query(node.port, "FLUSHALL", tls=self.tls)
 
     def stop(self) -> None:
         for node in self.nodes:
@@ -285,22 +331,25 @@ class RedisCluster:
 
 class RedisSentinelSet:
     """A master, its replica and three sentinels watching them (quorum two), with short
-    failure detection: a master that stops answering for half a second is replaced."""
+    failure detection: a master that stops answering for half a second is replaced. With
+    ``tls``, all of them speak TLS, to clients and to each other."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, tls: TLSFiles | None = None) -> None:
         self.directory = directory
+        self.tls = tls
         # A replica's full sync starts at once, not after the default 5 s wait for others.
         quick = ("--repl-diskless-sync-delay", "0")
-        self.master = RedisProcess(directory, *quick)
+        self.master = RedisProcess(directory, *quick, tls=tls)
         self.replica = RedisProcess(
-            directory, *quick, "--replicaof", "127.0.0.1", str(self.master.port)
+            directory, *quick, "--replicaof", "127.0.0.1", str(self.master.port), tls=tls
         )
-        self.sentinels = [RedisProcess(directory) for _ in range(3)]
+        self.sentinels = [RedisProcess(directory, tls=tls) for _ in range(3)]
 
     @property
     def url(self) -> str:
         hosts = ",".join(f"127.0.0.1:{s.port}" for s in self.sentinels)
-        return f"redis+sentinel://{hosts}/{SERVICE}/0"
+        scheme = "rediss+sentinel" if self.tls else "redis+sentinel"
+        return f"{scheme}://{hosts}/{SERVICE}/0"
 
     def start(self) -> None:
         try:
@@ -327,7 +376,7 @@ class RedisSentinelSet:
                 )
                 sentinel.start(leading=[str(conf), "--sentinel"])
             for sentinel in self.sentinels:  # each knows the replica and the others
-                ready = partial(_sentinel_ready, sentinel.port)
+                ready = partial(_sentinel_ready, sentinel.port, self.tls)
                 wait_until(ready, f"sentinel {sentinel.port} ready")
         except BaseException:
             self.stop()
@@ -335,8 +384,8 @@ class RedisSentinelSet:
 
     def replica_in_sync(self) -> bool:
         """The replica's link is up and it has everything the master wrote so far."""
-        master = _query(self.master.port, "INFO", "replication")
-        replica = _query(self.replica.port, "INFO", "replication")
+        master = _query(self.master.port, "INFO", "replication", tls=self.tls)
+        replica = _query(self.replica.port, "INFO", "replication", tls=self.tls)
         return bool(
             replica["master_link_status"] == "up"
             and replica["slave_repl_offset"] == master["master_repl_offset"]
@@ -344,7 +393,8 @@ class RedisSentinelSet:
 
     def master_port(self) -> int:
         """The master's port, as the first sentinel names it."""
-        _, port = _query(self.sentinels[0].port, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", SERVICE)
+        first = self.sentinels[0].port
+        _, port = _query(first, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", SERVICE, tls=self.tls)
         return int(port)
 
     def stop(self) -> None:

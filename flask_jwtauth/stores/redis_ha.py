@@ -8,7 +8,10 @@ new master after a failover, and the node of each key, themselves.
 - ``redis+cluster://[user:password@]host[:6379][,host[:port]...]`` (a cluster has only
   database 0);
 - ``rediss+sentinel://`` and ``rediss+cluster://``: the same over TLS (to the sentinels
-  too), the server certificates checked against the system's CAs.
+  too), each certificate checked by redis-py against the default CAs (a private CA: the
+  ``SSL_CERT_FILE`` environment variable, which ``ssl.create_default_context()`` reads) and
+  against the address connected to (for the master and the nodes, the IP address the
+  sentinels or the nodes give); no client certificate.
 """
 
 from __future__ import annotations
