@@ -1,5 +1,6 @@
 """The reference Auth.js servers, on a free loopback port, with the same users and secret as
-the Flask apps of the tests: npm next-auth@4.24.15's own ``NextAuth(options)`` handler behind
+the Flask apps of the tests (and an email provider whose last link ``GET /__last_link``
+answers): npm next-auth@4.24.15's own ``NextAuth(options)`` handler behind
 node:http (``tests/nextauth_client/server.js``), and for v5 npm @auth/core@0.41.3's own
 ``Auth(request, config)`` (``tests/nextauth_v5/server.mjs``; next-auth@5.0.0-beta.32 runs it).
 

@@ -19,12 +19,12 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import requests
-from flask import Flask
+from flask import Flask, jsonify
 from nextauth_reference import next_auth_v4, next_auth_v5, require_next_auth
 from oidc_server import CLIENTS, OpenIDProvider, free_port, require_oidc_provider
 from support import SECRET, authorize, serving
 
-from flask_jwtauth import CredentialsProvider, JWTAuth, OIDCProvider
+from flask_jwtauth import CredentialsProvider, EmailProvider, JWTAuth, OIDCProvider
 from flask_jwtauth.providers.base import Provider
 
 API = "/api/auth"
@@ -67,6 +67,12 @@ class Side:
             return response.json()
         except ValueError:
             return None
+
+    def last_link(self) -> str:
+        """The sign-in link the server's email provider sent last (``GET /__last_link``, a
+        route of the test servers' own outside Auth.js's)."""
+        link: str = self.http.get(f"{self.origin}/__last_link", timeout=10).json()["url"]
+        return link
 
     def csrf(self) -> str:
         token: str = self.http.get(f"{self.origin}{API}/csrf", timeout=10).json()["csrfToken"]
@@ -127,11 +133,29 @@ class Side:
 
 
 def flask_app(origin: str, version: int = 4, oidc: dict[str, str] | None = None) -> Flask:
+    """The Flask app compared: the reference's providers and callbacks. Its email link
+    signs in on the GET (``JWTAUTH_EMAIL_CONFIRM = False``), as the reference's does; the
+    links it sends are kept, the last one at ``GET /__last_link``."""
     app = Flask(__name__)
-    app.config.update(JWTAUTH_SECRET=SECRET, JWTAUTH_AUTHJS_API_URL=API, JWTAUTH_URL=origin)
+    app.config.update(
+        JWTAUTH_SECRET=SECRET,
+        JWTAUTH_AUTHJS_API_URL=API,
+        JWTAUTH_URL=origin,
+        JWTAUTH_STORE_URL="memory://",
+        JWTAUTH_EMAIL_CONFIRM=False,
+    )
     if version == 5:
         app.config.update(JWTAUTH_AUTHJS_VERSION=5)
-    providers: list[Provider] = [CredentialsProvider(authorize=authorize)]
+    links: list[str] = []
+
+    def send(to: str, subject: str, text: str, html: str | None) -> None:
+        links.append(next(w for w in text.split() if w.startswith(f"{origin}/")))
+
+    @app.get("/__last_link")
+    def last_link() -> Any:
+        return jsonify(url=links[-1] if links else None)
+
+    providers: list[Provider] = [CredentialsProvider(authorize=authorize), EmailProvider(send=send)]
     if oidc is not None:
         providers.append(
             OIDCProvider(

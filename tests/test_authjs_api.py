@@ -3,6 +3,7 @@ with the requests next-auth/react's client sends (form posts with ``json=true``)
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -239,24 +240,82 @@ def test_a_failed_oauth_callback_goes_to_the_versions_error_route(
         assert shown.status_code == 302 and "/api/auth/signin?error=" in shown.headers["Location"]
 
 
-@pytest.mark.parametrize("version", [4, 5])
-def test_an_expired_email_link_goes_to_the_versions_verification_error(
-    make_app: AppFactory, version: int
-) -> None:
-    """A next-auth magic link still in an inbox, opened after the move: both versions'
-    servers send the browser to ``/error?error=Verification``, not to an OAuth error."""
-    provider = EmailProvider(send=lambda *args: None)
+def _email_app(make_app: AppFactory, version: int, outbox: list[str], **options: Any) -> Flask:
+    def send(to: str, subject: str, text: str, html: str | None) -> None:
+        outbox.append(text)
+
     config = {"JWTAUTH_AUTHJS_VERSION": version} if version == 5 else {}
-    app = make_app(
-        providers=[provider],
+    return make_app(
+        providers=[EmailProvider(send=send, **options)],
         JWTAUTH_AUTHJS_API_URL=API,
         JWTAUTH_STORE_URL="memory://",
         JWTAUTH_URL="http://localhost",
         **config,
     )[0]
-    answer = app.test_client().get(f"{API}/callback/email?token=expired&email=ann%40example.com")
-    assert answer.status_code == 302
-    assert answer.headers["Location"] == "http://localhost/api/auth/error?error=Verification"
+
+
+def _ask(client: FlaskClient, version: int, address: str) -> Any:
+    """What ``signIn("email", {email, redirect: false})`` posts (v4: ``json=true``, v5: the
+    ``X-Auth-Return-Redirect`` header)."""
+    form = {"csrfToken": csrf(client), "email": address, "callbackUrl": "http://localhost/d"}
+    if version == 4:
+        return client.post(f"{API}/signin/email", data={**form, "json": "true"})
+    return client.post(f"{API}/signin/email", data=form, headers={"X-Auth-Return-Redirect": "1"})
+
+
+@pytest.mark.parametrize("version", [4, 5])
+def test_an_email_link_begun_here_leads_back_here_through_the_confirm_page(
+    make_app: AppFactory, version: int
+) -> None:
+    """"Check your email" is the version's ``/verify-request``; the link leads to
+    ``/callback/email`` here, and its GET (a mail scanner's) only shows the confirm page,
+    whose button signs in; a refused address is v4's ``EmailSignin``, v5's
+    ``Configuration``, 200 as both."""
+    outbox: list[str] = []
+    client = _email_app(make_app, version, outbox).test_client()
+    answer = _ask(client, version, "Ann@Example.com")
+    assert answer.status_code == 200
+    sent = "http://localhost/api/auth/verify-request?provider=email&type=email"
+    assert answer.get_json() == {"url": sent}
+    assert client.get(sent).status_code == 200
+    found = re.search(r"http://localhost/api/auth/callback/email\?\S+", outbox[0])
+    assert found, outbox[0]
+    page = client.get(found.group(0))
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert client.get(f"{API}/session").get_json() in ({}, None)  # nothing spent
+    form = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
+    signed_in = client.post("/auth/callback/email", data=form)
+    assert signed_in.status_code == 302 and signed_in.location == "/d"
+    assert client.get(f"{API}/session").get_json()["user"] == {"email": "ann@example.com"}
+    refused = _ask(client, version, "not an address")
+    assert refused.status_code == 200 and len(outbox) == 1
+    code = "EmailSignin" if version == 4 else "Configuration"
+    assert refused.get_json() == {"url": f"http://localhost/api/auth/error?error={code}"}
+
+
+@pytest.mark.parametrize("version", [4, 5])
+def test_a_spent_or_broken_email_link_goes_to_the_versions_error(
+    make_app: AppFactory, version: int
+) -> None:
+    """With ``JWTAUTH_EMAIL_CONFIRM = False`` the link's GET signs in, once; spent, or a
+    next-auth magic link still in an inbox after the move, both versions' servers send the
+    browser to ``/error?error=Verification`` (not an OAuth error); without its token, to
+    ``Configuration`` (v4 spells it in lower case)."""
+    outbox: list[str] = []
+    client = _email_app(make_app, version, outbox, confirm=False).test_client()
+    _ask(client, version, "ann@example.com")
+    found = re.search(r"http://localhost/api/auth/callback/email\?\S+", outbox[0])
+    assert found, outbox[0]
+    link = found.group(0)
+    assert client.get(link).location == "/d"
+    assert client.get(f"{API}/session").get_json()["user"] == {"email": "ann@example.com"}
+    error = "http://localhost/api/auth/error?error="
+    for spent in (link, f"{API}/callback/email?token=expired&email=ann%40example.com"):
+        answer = client.get(spent)
+        assert answer.status_code == 302 and answer.location == f"{error}Verification"
+    tokenless = client.get(f"{API}/callback/email?email=ann%40example.com")
+    code = "configuration" if version == 4 else "Configuration"
+    assert tokenless.status_code == 302 and tokenless.location == f"{error}{code}"
 
 
 @pytest.mark.parametrize("version", [4, 5])

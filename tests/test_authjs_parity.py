@@ -13,7 +13,11 @@ docs/guides/nextjs.md); every other answer must be the reference's.
 Both servers also have an OpenID provider ``oidc`` on the same real provider (npm
 oidc-provider, ``tests/oidc_server.py``), configured alike (PKCE, state and nonce): an
 authorization URL is compared by its endpoint and the names of its query parameters, and
-the round trips walk the provider's login and consent forms over plain HTTP.
+the round trips walk the provider's login and consent forms over plain HTTP. And an email
+provider (magic links): the reference keeps its tokens and users in an in-memory adapter
+(``tests/nextauth_client/memory_adapter.js``), ours in a ``memory://`` store; each keeps the
+last link it would have mailed (``Side.last_link``), and the Flask app's link signs in on
+its GET (``JWTAUTH_EMAIL_CONFIRM = False``), as the reference's does.
 
 The sequences are what each client sends: v4's ``signIn()``/``signOut()`` post
 ``json=true`` in the form, v5's send the ``X-Auth-Return-Redirect: 1`` header instead
@@ -24,6 +28,7 @@ the reference's, different on purpose.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -71,6 +76,7 @@ DELIBERATE: dict[str, str] = {
     "callback from the provider, consent refused": _OWN_CALLBACK,
     "callback again, the state used": _OWN_CALLBACK,
     "session after the provider": _COOKIE,
+    "session after the link": _COOKIE,
 }
 
 #: Answers where ours differs from Auth.js v5 on purpose: step -> reason (the guide).
@@ -83,6 +89,7 @@ DELIBERATE_V5: dict[str, str] = {
     "callback from the provider, consent refused": _OWN_CALLBACK,
     "callback again, the state used": _OWN_CALLBACK,
     "session after the provider": _COOKIE,
+    "session after the link": _COOKIE,
 }
 _V4 = "tests/e2e/test_next_auth_react.py::"
 _V5 = "tests/e2e/test_next_auth_v5.py::"
@@ -255,6 +262,33 @@ def oauth_refused(side: Side) -> None:
     side.send("session after", "GET", "/session")
 
 
+def email_sign_in(side: Side) -> None:
+    """``signIn("email", {email})`` and a browser's form, refused without the token or an
+    address; then the link from the email, opened once (signed in), again (spent), forged,
+    and without its token."""
+    back = f"{side.origin}/dashboard"
+    form = {"email": "ann@example.com", "callbackUrl": back, "json": "true"}
+    side.send("signin/email, no csrfToken", "POST", "/signin/email", data=form)
+    wrong = {**form, "csrfToken": "wrong"}
+    side.send("signin/email, wrong csrfToken", "POST", "/signin/email", data=wrong)
+    token = side.csrf()
+    invalid = {**form, "csrfToken": token, "email": "not an address"}
+    side.send("signin/email, not an address", "POST", "/signin/email", data=invalid)
+    empty = {**form, "csrfToken": token, "email": ""}
+    side.send("signin/email, no address", "POST", "/signin/email", data=empty)
+    browser = {k: v for k, v in form.items() if k != "json"}
+    side.send("signin/email, a form", "POST", "/signin/email", data={**browser, "csrfToken": token})
+    side.send("signin/email", "POST", "/signin/email", data={**form, "csrfToken": token})
+    link = side.last_link()
+    side.send("session before the link", "GET", "/session")
+    side.send("the link", "GET", link)
+    side.send("session after the link", "GET", "/session")
+    side.send("the link again, spent", "GET", link)
+    forged = re.sub(r"token=[^&]+", "token=forged", link)
+    side.send("a forged link", "GET", forged)
+    side.send("a link without its token", "GET", re.sub(r"&?token=[^&]+", "", link))
+
+
 def logger(side: Side) -> None:
     side.send("_log", "POST", "/_log", json={"level": "error", "code": "X", "message": "m"})
     side.send("_log, form", "POST", "/_log", data={"level": "warn", "code": "X"})
@@ -285,6 +319,7 @@ SEQUENCES: dict[str, Callable[[Side], None]] = {
         oauth_sign_in,
         oauth_round_trip,
         oauth_refused,
+        email_sign_in,
     )
 }
 

@@ -36,6 +36,7 @@ from ..headers import private
 from ..pages import render_error
 from ..providers.base import Provider
 from ..providers.credentials import CredentialsProvider
+from ..providers.email import EmailProvider
 from ..proxies import get_session
 from ..state import ext
 from . import authjs_v4 as v4
@@ -43,7 +44,7 @@ from . import authjs_v5 as v5
 from . import common
 from .callback import callback_answer
 from .dispatch import MalformedBody, submitted
-from .email import verify_request_page
+from .email import confirm_page, verify_request_page
 from .info import csrf, provider_list
 from .session import render_session, update_answer
 from .sign_in import sign_in_answer
@@ -117,13 +118,15 @@ def session_update() -> Response:
 
 
 def providers() -> Response:
-    """``callbackUrl``: for credentials, the route ``signIn()`` posts to (as v4); for an
-    OAuth provider, the redirect URI registered at the provider (ours, under ``/auth``).
-    v4 calls an OpenID provider ``oauth``."""
+    """``callbackUrl``: for credentials, the route ``signIn()`` posts to (as v4); for email,
+    where the link leads (as v4); for an OAuth provider, the redirect URI registered at the
+    provider (ours, under ``/auth``). v4 calls an OpenID provider ``oauth``."""
     return provider_list(
         lambda p: f"{_api_url()}/signin/{p.id}",
         callback_url=lambda p: (
-            f"{_api_url()}/callback/{p.id}" if p.type == CredentialsProvider.type else None
+            f"{_api_url()}/callback/{p.id}"
+            if p.type in (CredentialsProvider.type, EmailProvider.type)
+            else None
         ),
         kind=(lambda p: p.type) if _v5() else v4.provider_type,
     )
@@ -191,7 +194,26 @@ def signin(provider: str | None = None) -> Response:
         return _told(f"{_api_url()}/signin?csrf=true")
     if found.type == CredentialsProvider.type:
         return _told(f"{_api_url()}/signin")
+    if isinstance(found, EmailProvider):
+        return _email_sign_in(found)
     return _as_authjs(sign_in_answer(found.id), found.id)
+
+
+def _email_sign_in(found: EmailProvider) -> Response:
+    """``signIn("email", {email})``: the link leads back here (``/callback/<id>``), and the
+    answer to the address is the version's: sent, its ``/verify-request`` page; not an
+    address, or not sent, v4's ``EmailSignin`` and v5's ``Configuration`` (200, as both).
+    Ours alone (a throttle's 429, a 503) keep their own."""
+    api_url = _api_url()
+    answer = sign_in_answer(found.id, callback_url=f"{api_url}/callback/{found.id}")
+    if answer.code is ErrorCode.EMAIL_SIGNIN:
+        if _v5():
+            return _told(v5.error_url(api_url, answer.code))
+        return _told(f"{api_url}/error?error={answer.code.value}")
+    if answer.code is None and answer.location is not None:
+        query = urlencode({"provider": found.id, "type": found.type})
+        answer = replace(answer, location=f"{api_url}/verify-request?{query}")
+    return _as_authjs(answer, found.id)
 
 
 def provider_callback(provider: str) -> Response:
@@ -199,8 +221,11 @@ def provider_callback(provider: str) -> Response:
     (ours is registered at ``/auth/callback/<id>``), and a failure then goes to the
     version's error route, as there. An unknown provider, or a GET for credentials, is v4's
     unsupported request (400; v4 answers 500 to the latter). v5 tells both
-    ``Configuration``; a missing token is ``MissingCSRF``."""
+    ``Configuration``; a missing token is ``MissingCSRF``. An email link lands on our
+    confirm page, as at ``/auth/callback/<id>``, unless ``JWTAUTH_EMAIL_CONFIRM = False``."""
     found = ext().providers.get(provider)
+    if isinstance(found, EmailProvider) and found.confirm and request.method == "GET":
+        return confirm_page(found)  # the link: a mail scanner's GET spends nothing
     if _v5():
         if v5.unparseable():
             return v5.bad_request()
@@ -228,9 +253,14 @@ def _callback_answer(found: Provider) -> Answer:
     if answer.code is None or answer.as_json or answer.location is None:
         return answer
     if found.type == "email":
-        # An expired or used link: both versions' error page says Verification.
+        # An expired or used link: both versions' error page says Verification; a link
+        # without its token, Configuration (v4 spells it in lower case).
         if answer.code is not ErrorCode.VERIFICATION:
             return answer
+        if not request.values.get("token"):
+            if _v5():
+                return replace(answer, location=v5.error_url(_api_url(), ErrorCode.CONFIGURATION))
+            return replace(answer, location=f"{_api_url()}/error?error=configuration")
         if _v5():
             return replace(answer, location=v5.error_url(_api_url(), answer.code))
         return replace(answer, location=f"{_api_url()}/error?error={answer.code.value}")

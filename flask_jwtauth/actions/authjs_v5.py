@@ -47,6 +47,7 @@ _TYPES: dict[ErrorCode, tuple[str, bool]] = {
     ErrorCode.OAUTH_CALLBACK_ERROR: ("OAuthCallbackError", True),
     ErrorCode.ACCESS_DENIED: ("AccessDenied", False),
     ErrorCode.OAUTH_SIGNIN: ("Configuration", False),
+    ErrorCode.EMAIL_SIGNIN: ("Configuration", False),
     ErrorCode.CONFIGURATION: ("Configuration", False),
     ErrorCode.DEFAULT: ("Configuration", False),
 }

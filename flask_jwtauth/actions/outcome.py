@@ -14,11 +14,15 @@ from ..transaction import save_transaction
 from . import common
 
 
-def provider_request(provider: Provider, form: dict[str, str]) -> ProviderRequest:
+def provider_request(
+    provider: Provider, form: dict[str, str], callback_url: str | None = None
+) -> ProviderRequest:
+    """What the provider sees of this request; ``callback_url``: where it sends the user
+    back (by default our ``/auth/callback/<id>``)."""
     return ProviderRequest(
         form=form,
         args=request.args.to_dict(),
-        callback_url=common.external("jwtauth.callback", provider=provider.id),
+        callback_url=callback_url or common.external("jwtauth.callback", provider=provider.id),
         native=request._get_current_object(),  # type: ignore[attr-defined]
     )
 

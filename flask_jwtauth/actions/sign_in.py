@@ -30,14 +30,16 @@ def sign_in(provider: str) -> Response:
     return render(sign_in_answer(provider))
 
 
-def sign_in_answer(provider: str) -> Answer:
+def sign_in_answer(provider: str, callback_url: str | None = None) -> Answer:
+    """Begin signing in with ``provider``; ``callback_url``: where it sends the user back,
+    if not our ``/auth/callback/<id>`` (an email link begun on Auth.js's routes)."""
     if provider not in ext().providers:
         abort(404)  # before reading the body, as for any route that does not exist
-    return _begin(provider)
+    return _begin(provider, callback_url)
 
 
 @posted()
-def _begin(post: Posted, provider: str) -> Answer:
+def _begin(post: Posted, provider: str, callback_url: str | None) -> Answer:
     app_state = ext()
     found = app_state.providers[provider]
     data = post.fields
@@ -69,7 +71,8 @@ def _begin(post: Posted, provider: str) -> Answer:
         )
         return _too_many(as_json, throttle.window)
     # The provider sees the callbackUrl checked (an email link carries it).
-    outcome = found.begin(provider_request(found, {**data.to_dict(), "callbackUrl": callback}))
+    form = {**data.to_dict(), "callbackUrl": callback}
+    outcome = found.begin(provider_request(found, form, callback_url))
     if isinstance(outcome, Refused) and outcome.code == ErrorCode.TOO_MANY_REQUESTS:
         return _too_many(as_json, app_state.settings.store.throttle_window)
     if (

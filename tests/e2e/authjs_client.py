@@ -1,8 +1,9 @@
 """What the next-auth/react browser tests share (v4: ``test_next_auth_react.py``, v5:
 ``test_next_auth_v5.py``): a page bundled by esbuild from the real client, a Flask app
-serving it beside the Auth.js routes (with the credentials users and, optionally, the real
-OpenID provider as ``oidc``), and the steps that show each deliberate difference of
-docs/guides/nextjs.md is one ``next-auth/react`` does not notice.
+serving it beside the Auth.js routes (with the credentials users, the real OpenID provider
+as ``oidc`` and, when asked, an email provider whose links are kept), and the steps that
+show each deliberate difference of docs/guides/nextjs.md is one ``next-auth/react`` does
+not notice.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
@@ -23,7 +24,8 @@ from flask import Flask, Response
 from oidc_server import CLIENTS, OpenIDProvider, free_port, require_oidc_provider
 from support import SECRET, authorize, serving
 
-from flask_jwtauth import CredentialsProvider, JWTAuth, OIDCProvider
+from flask_jwtauth import CredentialsProvider, EmailProvider, JWTAuth, OIDCProvider
+from flask_jwtauth.providers.base import Provider
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page, Request
@@ -70,13 +72,19 @@ class Served:
     base: str
     #: The real OpenID provider the app knows as ``oidc``.
     op: OpenIDProvider
+    #: The sign-in links the email provider sent (``serve(email=True)``), in order.
+    links: list[str] = field(default_factory=list)
 
 
 @contextmanager
-def serve(bundle: bytes, version: int = 4, **config: Any) -> Iterator[Served]:
+def serve(
+    bundle: bytes, version: int = 4, *, email: bool = False, **config: Any
+) -> Iterator[Served]:
     """The Flask back end (Auth.js ``version``'s answers at ``/api/auth``, the page at
     ``/``) on a loopback port, and an OpenID provider that knows its callback URL; both
-    stopped afterwards. ``config``: more of the app's settings."""
+    stopped afterwards. ``email``: an email provider too (its links kept, not mailed;
+    the link lands on the confirm page, the default). ``config``: more of the app's
+    settings."""
     require_oidc_provider()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -96,7 +104,16 @@ def serve(bundle: bytes, version: int = 4, **config: Any) -> Iterator[Served]:
         client_id=client["client_id"],
         client_secret=client["client_secret"],
     )
-    auth = JWTAuth(app, providers=[CredentialsProvider(authorize=authorize), oidc])
+    links: list[str] = []
+    providers: list[Provider] = [CredentialsProvider(authorize=authorize), oidc]
+    if email:
+
+        def send(to: str, subject: str, text: str, html: str | None) -> None:
+            links.append(next(w for w in text.split() if w.startswith(f"{base}/")))
+
+        providers.append(EmailProvider(send=send))
+        app.config.setdefault("JWTAUTH_STORE_URL", "memory://")
+    auth = JWTAuth(app, providers=providers)
 
     @auth.jwt_callback
     def jwt(token: dict[str, Any], trigger: str | None = None, session: Any = None) -> Any:
@@ -114,7 +131,7 @@ def serve(bundle: bytes, version: int = 4, **config: Any) -> Iterator[Served]:
 
     try:
         with serving(app, port):
-            yield Served(base, op)
+            yield Served(base, op, links)
     finally:
         op.stop()
 
@@ -175,6 +192,41 @@ def refused_consent_lands_on_our_sign_in_page(page: Page, served: Served) -> Non
     page.goto(f"{served.base}/")
     status(page, "unauthenticated")
     assert page.evaluate("() => window.nextAuth.getSession()") is None
+
+
+def signs_in_by_email(page: Page, served: Served, refused: dict[str, Any]) -> None:
+    """``signIn("email", {email, redirect: false})``: told "check your email" (the Auth.js
+    routes' ``/verify-request``), the link leads back to them and lands on our confirm page
+    (a mail scanner's GET spends nothing), whose button signs in. An address that is not
+    one is ``refused`` as by the version's own server, and sends nothing."""
+    base = served.base
+    page.goto(f"{base}/")
+    status(page, "unauthenticated")
+    sent = page.evaluate(
+        """() => window.nextAuth.signIn("email",
+             {redirect: false, email: "Ann@Example.com", callbackUrl: "/?signed=in"})"""
+    )
+    verify = f"{base}/api/auth/verify-request?provider=email&type=email"
+    assert {k: v for k, v in sent.items() if v is not None} == {
+        "status": 200,
+        "ok": True,
+        "url": verify,
+    }
+    assert len(served.links) == 1 and served.links[0].startswith(f"{base}/api/auth/callback/")
+    not_one = page.evaluate(
+        """() => window.nextAuth.signIn("email", {redirect: false, email: "not an address"})"""
+    )
+    assert {k: v for k, v in not_one.items() if v is not None} == refused
+    assert len(served.links) == 1
+    page.goto(verify)
+    assert "Check your email" in page.content()
+    page.goto(served.links[0])  # the confirm page: still signed out
+    assert page.evaluate("fetch('/api/auth/session').then(r => r.json())") in ({}, None)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/?signed=in")
+    status(page, "authenticated")
+    session = page.evaluate("() => window.nextAuth.getSession()")
+    assert session["user"] == {"email": "ann@example.com"}
 
 
 def unknown_provider_goes_to_the_sign_in_page(page: Page, base: str) -> None:

@@ -4,8 +4,8 @@ A page bundled by esbuild from ``tests/nextauth_client`` (next-auth 4.24.15, Rea
 served by a Flask app whose Auth.js REST API is at ``/api/auth``; the test calls the client's
 own functions as an app would, and reads ``useSession()`` from the DOM: credentials sign-in
 with ``redirect: false``, session read, ``update``, sign-out, a sign-in through the real
-OpenID provider (npm oidc-provider), and a test for each deliberate difference from v4's
-server (docs/guides/nextjs.md).
+OpenID provider (npm oidc-provider), a sign-in by email link, and a test for each deliberate
+difference from v4's server (docs/guides/nextjs.md).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from .authjs_client import (
     serve,
     session_rolls_while_read_and_ends_when_idle,
     sign_in_ann,
+    signs_in_by_email,
     signs_in_with_the_provider,
     status,
     text_answer,
@@ -47,6 +48,13 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 def served(bundle: bytes) -> Iterator[Served]:
     """The Flask back end and the OpenID provider it knows as ``oidc``."""
     with serve(bundle) as found:
+        yield found
+
+
+@pytest.fixture
+def with_email(bundle: bytes) -> Iterator[Served]:
+    """The same with an email provider (its links kept), landing on the confirm page."""
+    with serve(bundle, email=True) as found:
         yield found
 
 
@@ -94,6 +102,14 @@ def test_credentials_session_update_and_sign_out(page: Page, served: Served) -> 
 
 def test_sign_in_with_an_openid_provider(page: Page, served: Served) -> None:
     signs_in_with_the_provider(page, served)
+
+
+def test_sign_in_by_email(page: Page, with_email: Served) -> None:
+    """``signIn("email", {email, redirect: false})``, the link through our confirm page,
+    signed in; an address that is not one is told ``EmailSignin`` with 200, as by v4's
+    own server."""
+    refused = {"error": "EmailSignin", "status": 200, "ok": True}
+    signs_in_by_email(page, with_email, refused)
 
 
 def test_sign_out_with_a_stale_token_lands_on_the_confirmation(

@@ -6,8 +6,8 @@ served by a Flask app whose Auth.js REST API is at ``/api/auth`` with
 and reads ``useSession()`` from the DOM: a failed and a successful credentials sign-in with
 ``redirect: false`` (v5's client posts with ``X-Auth-Return-Redirect`` and reads ``error``
 and ``code`` from the ``url`` it is told), the session, ``update``, sign-out, a sign-in
-through the real OpenID provider (npm oidc-provider), and a test for each deliberate
-difference from v5's server (docs/guides/nextjs.md).
+through the real OpenID provider (npm oidc-provider), a sign-in by email link, and a test
+for each deliberate difference from v5's server (docs/guides/nextjs.md).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from .authjs_client import (
     serve,
     session_rolls_while_read_and_ends_when_idle,
     sign_in_ann,
+    signs_in_by_email,
     signs_in_with_the_provider,
     status,
     to_the_provider,
@@ -47,6 +48,13 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 def served(bundle: bytes) -> Iterator[Served]:
     """The Flask back end (v5's answers) and the OpenID provider it knows as ``oidc``."""
     with serve(bundle, version=5) as found:
+        yield found
+
+
+@pytest.fixture
+def with_email(bundle: bytes) -> Iterator[Served]:
+    """The same with an email provider (its links kept), landing on the confirm page."""
+    with serve(bundle, version=5, email=True) as found:
         yield found
 
 
@@ -104,6 +112,14 @@ def test_credentials_session_update_and_sign_out(page: Page, base: str) -> None:
     page.reload()
     status(page, "unauthenticated")
     assert page.evaluate("() => window.nextAuth.getSession()") is None
+
+
+def test_sign_in_by_email(page: Page, with_email: Served) -> None:
+    """``signIn("email", {email, redirect: false})``, the link through our confirm page,
+    signed in; an address that is not one is told ``Configuration`` with 200, as by v5's
+    own server."""
+    refused = {"error": "Configuration", "status": 200, "ok": True}
+    signs_in_by_email(page, with_email, refused)
 
 
 def test_sign_out_with_a_stale_token_is_refused(page: Page, base: str) -> None:

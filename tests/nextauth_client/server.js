@@ -1,12 +1,14 @@
 // The reference for tests/test_authjs_parity.py: npm next-auth@4.24.15's own
 // `NextAuth(options)` API handler behind node:http, as a Next.js pages-router API route
-// (pages/api/auth/[...nextauth].js) would run it, with a credentials provider.
+// (pages/api/auth/[...nextauth].js) would run it, with a credentials provider and an email
+// provider (magic links; its tokens and users in memory_adapter.js, sessions as JWTs).
 //
 // Environment: PORT (loopback), NEXTAUTH_SECRET, USERS (JSON {username: {id, name, email,
 // password, ...}}), and optionally OIDC (JSON {issuer, client_id, client_secret}): an OpenID
 // provider "oidc" on that issuer (tests/oidc_server.py's), configured as the Flask app's
 // OIDCProvider is (PKCE, state and nonce; scope "openid email profile"). Prints
-// "listening <port>" once it accepts connections.
+// "listening <port>" once it accepts connections. GET /__last_link (outside next-auth's
+// routes) answers {url}: the last sign-in link the email provider would have sent.
 //
 // Next.js's part is emulated from next/dist/server/api-utils (req.query with the catch-all
 // `nextauth` segments, req.cookies, the body parsed by content type, res.status/json/send
@@ -17,6 +19,7 @@ const querystring = require("node:querystring");
 const cookie = require("cookie");
 const NextAuth = require("next-auth").default;
 const CredentialsProvider = require("next-auth/providers/credentials").default;
+const { memoryAdapter } = require("./memory_adapter");
 
 const USERS = JSON.parse(process.env.USERS || "{}");
 const OIDC = process.env.OIDC ? JSON.parse(process.env.OIDC) : null;
@@ -41,8 +44,23 @@ const oidc = OIDC && {
   },
 };
 
+// next-auth/providers/email, without nodemailer: the link is kept, not mailed.
+let lastLink = null;
+const email = {
+  id: "email",
+  type: "email",
+  name: "Email",
+  maxAge: 24 * 60 * 60,
+  async sendVerificationRequest({ url }) {
+    lastLink = url;
+  },
+  options: {},
+};
+
 const handler = NextAuth({
   secret: process.env.NEXTAUTH_SECRET,
+  adapter: memoryAdapter(),
+  session: { strategy: "jwt" },
   providers: [
     CredentialsProvider({
       name: "Credentials",
@@ -54,6 +72,7 @@ const handler = NextAuth({
         return rest;
       },
     }),
+    email,
     ...(oidc ? [oidc] : []),
   ],
   callbacks: {
@@ -98,6 +117,10 @@ const server = http.createServer((req, res) => {
   req.on("data", (chunk) => chunks.push(chunk));
   req.on("end", async () => {
     const url = new URL(req.url, "http://internal");
+    if (url.pathname === "/__last_link") {
+      sendData(res, { url: lastLink });
+      return;
+    }
     if (url.pathname !== PREFIX && !url.pathname.startsWith(`${PREFIX}/`)) {
       res.statusCode = 404;
       res.end("not found");

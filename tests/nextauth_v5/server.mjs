@@ -1,16 +1,19 @@
 // The v5 reference for tests/test_authjs_parity.py: npm @auth/core@0.41.3's own
 // `Auth(request, config)` handler (the core next-auth@5's route handlers call) behind
-// node:http, with a credentials provider; node's request becomes a Web Request and the Web
+// node:http, with a credentials provider and an email provider (magic links; its tokens and
+// users in ../nextauth_client/memory_adapter.js, sessions as JWTs); node's request becomes a Web Request and the Web
 // Response is written back, every Set-Cookie header kept.
 //
 // Environment: PORT (loopback), AUTH_SECRET, USERS (JSON {username: {id, name, email,
 // password, ...}}), and optionally OIDC (JSON {issuer, client_id, client_secret}): an OpenID
 // provider "oidc" on that issuer (tests/oidc_server.py's), configured as the Flask app's
 // OIDCProvider is (PKCE, state and nonce; scope "openid email profile"). Prints
-// "listening <port>" once it accepts connections.
+// "listening <port>" once it accepts connections. GET /__last_link (outside Auth.js's
+// routes) answers {url}: the last sign-in link the email provider would have sent.
 import http from "node:http";
 import { Auth } from "@auth/core";
 import Credentials from "@auth/core/providers/credentials";
+import adapters from "../nextauth_client/memory_adapter.js";
 
 const USERS = JSON.parse(process.env.USERS || "{}");
 const OIDC = process.env.OIDC ? JSON.parse(process.env.OIDC) : null;
@@ -34,8 +37,23 @@ const oidc = OIDC && {
   },
 };
 
+// @auth/core/providers/email, without nodemailer: the link is kept, not mailed.
+let lastLink = null;
+const email = {
+  id: "email",
+  type: "email",
+  name: "Email",
+  maxAge: 24 * 60 * 60,
+  async sendVerificationRequest({ url }) {
+    lastLink = url;
+  },
+  options: {},
+};
+
 const config = {
   secret: process.env.AUTH_SECRET,
+  adapter: adapters.memoryAdapter(),
+  session: { strategy: "jwt" },
   basePath: BASE_PATH,
   trustHost: true,
   providers: [
@@ -49,6 +67,7 @@ const config = {
         return rest;
       },
     }),
+    email,
     ...(oidc ? [oidc] : []),
   ],
   callbacks: {
@@ -68,6 +87,11 @@ const server = http.createServer((req, res) => {
   req.on("data", (chunk) => chunks.push(chunk));
   req.on("end", async () => {
     const url = new URL(req.url, `http://${req.headers.host}`);
+    if (url.pathname === "/__last_link") {
+      res.setHeader("Content-Type", "application/json");
+      res.end(JSON.stringify({ url: lastLink }));
+      return;
+    }
     if (url.pathname !== BASE_PATH && !url.pathname.startsWith(`${BASE_PATH}/`)) {
       res.statusCode = 404;
       res.end("not found");
