@@ -113,6 +113,36 @@ def test_a_scanners_get_spends_nothing(app: Flask, smtp_server: SMTPServer) -> N
     assert user.get("/api/me").status_code == 200
 
 
+@pytest.mark.parametrize("confirm_setting", [True, False])
+def test_a_scanners_head_spends_nothing(
+    make_app: AppFactory, confirm_setting: bool
+) -> None:
+    """Link scanners send HEAD too, and Flask answers a HEAD with the GET view: neither
+    the link here nor at the Auth.js routes is spent by one, confirm page or not."""
+    sent: list[tuple[Any, ...]] = []
+    app = email_app(
+        make_app,
+        "",
+        send=lambda *args: sent.append(args),
+        JWTAUTH_EMAIL_CONFIRM=confirm_setting,
+        JWTAUTH_AUTHJS_API_URL="/api/auth",
+    )
+    ask(app.test_client(), "ann@example.com")
+    found = re.search(r"http://localhost/\S+", str(sent[0][2]))  # the text body's link
+    assert found is not None
+    link = found.group(0)
+    path = urlsplit(link).path + "?" + urlsplit(link).query
+    scanner = app.test_client()
+    for where in (path, path.replace("/auth/callback/", "/api/auth/callback/")):
+        head = scanner.head(where)
+        assert head.status_code == 200, (where, head.status_code, head.headers.get("Location"))
+        assert scanner.get("/api/me").status_code == 401
+    user = app.test_client()
+    done = confirm(user, link) if confirm_setting else user.get(path)
+    assert done.location == "/dashboard"
+    assert user.get("/api/me").status_code == 200
+
+
 def test_a_link_works_once(app: Flask, smtp_server: SMTPServer) -> None:  # noqa: F811
     ask(app.test_client(), "ann@example.com")
     link = link_in(smtp_server.wait_for(1)[0])

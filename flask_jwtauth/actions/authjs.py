@@ -44,7 +44,7 @@ from . import authjs_v5 as v5
 from . import common
 from .callback import callback_answer
 from .dispatch import MalformedBody, submitted
-from .email import confirm_page, verify_request_page
+from .email import confirm_page, shows_confirm_page, verify_request_page
 from .info import csrf, provider_list
 from .session import render_session, update_answer
 from .sign_in import sign_in_answer
@@ -224,8 +224,8 @@ def provider_callback(provider: str) -> Response:
     ``Configuration``; a missing token is ``MissingCSRF``. An email link lands on our
     confirm page, as at ``/auth/callback/<id>``, unless ``JWTAUTH_EMAIL_CONFIRM = False``."""
     found = ext().providers.get(provider)
-    if isinstance(found, EmailProvider) and found.confirm and request.method == "GET":
-        return confirm_page(found)  # the link: a mail scanner's GET spends nothing
+    if isinstance(found, EmailProvider) and shows_confirm_page(found):
+        return confirm_page(found)  # the link: a mail scanner's GET or HEAD spends nothing
     if _v5():
         if v5.unparseable():
             return v5.bad_request()

@@ -19,14 +19,14 @@ from ..state import ext
 from ..transaction import clear_transactions, load_transaction
 from . import common
 from .dispatch import MalformedBody, submitted
-from .email import confirm_page, email_callback
+from .email import confirm_page, email_callback, shows_confirm_page
 from .outcome import answer, provider_request
 from .sign_in import sign_in_answer
 
 
 def callback(provider: str) -> Response:
     found = ext().providers.get(provider)
-    if isinstance(found, EmailProvider) and found.confirm and request.method == "GET":
+    if isinstance(found, EmailProvider) and shows_confirm_page(found):
         return confirm_page(found)
     return render(callback_answer(provider))
 

@@ -50,11 +50,21 @@ def confirm_page(provider: EmailProvider) -> Response:
     )
 
 
+def shows_confirm_page(provider: EmailProvider) -> bool:
+    """Whether the link's request gets the confirm page rather than spending the token: a
+    GET while confirm is on, and always a HEAD (link scanners send those too, and Flask
+    answers a HEAD with the GET view)."""
+    return request.method == "HEAD" or (provider.confirm and request.method == "GET")
+
+
 def email_callback(provider: EmailProvider) -> Answer:
-    """The POST from the confirm page, or (confirm off) the link's GET: spend the token."""
+    """The POST from the confirm page, or (confirm off) the link's GET: spend the token.
+    Nothing else spends it, whatever route led here."""
     if request.method == "POST":
         return _confirmed(provider.id)
-    return _spend(provider, request.args.to_dict(), as_json=wants_json())
+    if request.method == "GET" and not provider.confirm:
+        return _spend(provider, request.args.to_dict(), as_json=wants_json())
+    return common.fail(wants_json(), ErrorCode.BAD_REQUEST)
 
 
 @posted()
