@@ -340,3 +340,20 @@ def test_the_verify_request_page(make_app: AppFactory, version: int) -> None:
     else:
         assert answer.status_code == 302
         assert answer.headers["Location"].endswith("/api/auth/error?error=Configuration")
+
+
+@pytest.mark.parametrize("version", [4, 5])
+def test_an_app_mounted_under_a_path_keeps_it_in_the_link(
+    make_app: AppFactory, version: int
+) -> None:
+    """An app served under ``/app`` (``SCRIPT_NAME``): the Auth.js routes live there too, so
+    the emailed link and "check your email" carry the path, as our own routes' do."""
+    outbox: list[str] = []
+    client = _email_app(make_app, version, outbox).test_client()
+    mounted = "http://localhost/app"
+    token = client.get(f"{API}/csrf", base_url=mounted).get_json()["csrfToken"]
+    form = {"csrfToken": token, "email": "ann@example.com", "json": "true"}
+    headers = {"X-Auth-Return-Redirect": "1"} if version == 5 else {}
+    answer = client.post(f"{API}/signin/email", data=form, headers=headers, base_url=mounted)
+    assert answer.get_json()["url"].startswith("http://localhost/app/api/auth/verify-request?")
+    assert "http://localhost/app/api/auth/callback/email?" in outbox[0]

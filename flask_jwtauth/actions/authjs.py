@@ -302,7 +302,9 @@ def unsupported(rest: str = "") -> Response:
 
 
 def _api_url() -> str:
-    return f"{common.base_url()}{_prefix()}"
+    """The Auth.js routes' absolute URL: the canonical origin, the app's mount path (they
+    are the app's routes), the prefix."""
+    return f"{common.base_url()}{request.script_root}{_prefix()}"
 
 
 def _malformed() -> bool:
