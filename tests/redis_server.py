@@ -259,15 +259,26 @@ class RedisProcess:
 
 
 class RedisCluster:
-    """Three masters, no replicas (``redis-cli --cluster create``); a node's failure then
-    leaves its slots uncovered, and the cluster refuses commands until it is back. With
-    ``tls``, the nodes speak TLS to clients and on the cluster bus."""
+    """Three masters (``redis-cli --cluster create``), by default with no replicas: a
+    node's failure then leaves its slots uncovered, and the cluster refuses commands until
+    it is back. With ``replicas``, each master has that many, and the cluster promotes one
+    when its master fails (``cluster-node-timeout`` 1 s, then an election). With ``tls``,
+    the nodes speak TLS to clients and on the cluster bus."""
 
-    def __init__(self, directory: Path, masters: int = 3, tls: TLSFiles | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        masters: int = 3,
+        tls: TLSFiles | None = None,
+        replicas: int = 0,
+    ) -> None:
         self.tls = tls
+        self.replicas = replicas
         self.nodes: list[RedisProcess] = []
         bus_tls = ("--tls-cluster", "yes") if tls else ()
-        for _ in range(masters):
+        # A replica's full sync starts at once, not after the default 5 s wait for others.
+        quick = ("--repl-diskless-sync-delay", "0") if replicas else ()
+        for _ in range(masters * (1 + replicas)):
             port = _free_port()
             self.nodes.append(
                 RedisProcess(
@@ -283,6 +294,7 @@ class RedisCluster:
                     "--cluster-port",
                     str(_free_port()),
                     *bus_tls,
+                    *quick,
                     port=port,
                     tls=tls,
                 )
@@ -290,8 +302,12 @@ class RedisCluster:
 
     @property
     def url(self) -> str:
+        return self.url_of(self.nodes)
+
+    def url_of(self, nodes: Sequence[RedisProcess]) -> str:
+        """A URL that lists only ``nodes`` (the client learns the others from them)."""
         scheme = "rediss+cluster" if self.tls else "redis+cluster"
-        return f"{scheme}://" + ",".join(f"127.0.0.1:{n.port}" for n in self.nodes)
+        return f"{scheme}://" + ",".join(f"127.0.0.1:{n.port}" for n in nodes)
 
     def start(self) -> None:
         try:
@@ -305,7 +321,7 @@ class RedisCluster:
                     "create",
                     *(f"127.0.0.1:{n.port}" for n in self.nodes),
                     "--cluster-replicas",
-                    "0",
+                    str(self.replicas),
                     "--cluster-yes",
                 ],
                 check=True,
@@ -315,14 +331,48 @@ class RedisCluster:
             for node in self.nodes:
                 ok = partial(_cluster_ok, node.port, self.tls)
                 wait_until(ok, f"cluster node {node.port} ready")
+            for node in self.nodes:  # every replica's link to its master is up
+                linked = partial(self._replica_linked, node)
+                wait_until(linked, f"cluster node {node.port} linked to its master")
         except BaseException:
             self.stop()
             raise
 
+    def _replica_linked(self, node: RedisProcess) -> bool:
+        found = _query(node.port, "INFO", "replication", tls=self.tls)
+        return bool(found["role"] == "master" or found["master_link_status"] == "up")
+
+    def _live(self) -> list[RedisProcess]:
+        return [node for node in self.nodes if node.process is not None]
+
+    def masters(self) -> list[RedisProcess]:
+        """The nodes that are masters now, as each live node says of itself."""
+        return [
+            node
+            for node in self._live()
+            if _query(node.port, "INFO", "replication", tls=self.tls)["role"] == "master"
+        ]
+
+    def replica_of(self, master: RedisProcess) -> RedisProcess:
+        """A live replica of ``master``, as the master says."""
+        found = _query(master.port, "INFO", "replication", tls=self.tls)
+        ports = {int(found[f"slave{i}"]["port"]) for i in range(int(found["connected_slaves"]))}
+        return next(node for node in self._live() if node.port in ports)
+
+    def node_of(self, key: str) -> RedisProcess:
+        """The master that holds ``key``'s slot, as a live node says."""
+        asker = self._live()[0].port
+        slot = int(_query(asker, "CLUSTER", "KEYSLOT", key, tls=self.tls))
+        for start, end, (_, port, *_rest), *_replicas in _query(
+            asker, "CLUSTER", "SLOTS", tls=self.tls
+        ):
+            if start <= slot <= end:
+                return next(node for node in self.nodes if node.port == port)
+        raise LookupError(f"no node holds slot {slot}")
+
     def flush(self) -> None:
-        for node in self.nodes:
-            if node.process is not None:
-                _query(node.port, "FLUSHALL", tls=self.tls)
+        for node in self.masters() if self.replicas else self._live():
+            _query(node.port, "FLUSHALL", tls=self.tls)
 
     def stop(self) -> None:
         for node in self.nodes:

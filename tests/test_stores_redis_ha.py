@@ -39,6 +39,7 @@ from test_stores import (
 
 from flask_jwtauth import revoke_session
 from flask_jwtauth.config import ConfigurationError
+from flask_jwtauth.revocation_feed import LOG
 from flask_jwtauth.stores import Store, StoreUnavailable, open_store
 from flask_jwtauth.stores.redis_ha import HAAddress, parse
 
@@ -435,6 +436,70 @@ def test_failover_drill(make_app: AppFactory, tmp_path: Path) -> None:
         assert bob.get("/api/me").status_code == 401
     finally:
         group.stop()
+
+
+def test_cluster_failover_drill(make_app: AppFactory, tmp_path: Path) -> None:
+    """The cluster's version of the drill: three masters with a replica each; the master
+    holding the revocation feed is killed (SIGKILL) while a client keeps asking, and the
+    cluster promotes its replica. The app, given only the masters' addresses, answers 503
+    meanwhile, never 500, and 200 again once the replica holds the slot, with no restart.
+    A revocation acknowledged and replicated before (WAIT) survives."""
+    require_redis_ha()
+    cluster = RedisCluster(tmp_path, replicas=1)
+    cluster.start()
+    try:
+        # Only the masters: the client learns the replicas from them, and after the
+        # failover asks any node that answers where the slots went.
+        url = cluster.url_of(cluster.masters())
+        app = revocable(make_app, url)
+        ann, bob = app.test_client(), app.test_client()
+        sign_in(ann)
+        sign_in(bob, "bob")
+        with app.app_context():
+            revoke_session(bob.get("/api/whoami").get_json()["sid"])
+        (feed,) = {
+            key
+            for node in cluster.masters()
+            for key in _query(node.port, "KEYS", f"*:{LOG}")
+        }
+        master = cluster.node_of(feed)
+        replica = cluster.replica_of(master)
+        assert _query(master.port, "WAIT", "1", "2000") == 1  # on the replica too
+        with Traffic(app, _cookie_of(ann)) as traffic:
+            wait_until(lambda: traffic.since(0)[-3:] == [200] * 3, "traffic flowing")
+            killed = time.monotonic()
+            master.kill()
+            wait_until(lambda: 503 in traffic.since(killed), "503 during the switch", 10)
+            down = min(at for at, status in traffic.answers if at >= killed and status == 503)
+            wait_until(lambda: _role(replica) == "master", "the replica promoted", 10)
+            promoted = time.monotonic()
+            wait_until(lambda: traffic.since(down)[-3:] == [200] * 3, "200 after it", 15)
+            answers = traffic.since(killed)
+        last_503 = max(at for at, status in traffic.answers if status == 503)
+        back = min(at for at, status in traffic.answers if at > last_503)
+        print(  # the figures docs/guides/many-machines.md quotes (pytest -s)
+            f"cluster failover: 503 from {down - killed:.2f} s after the kill, 200 again "
+            f"{back - down:.2f} s later; the replica master by {promoted - killed:.2f} s "
+            f"after the kill; answers {answers.count(200)} x 200, {answers.count(503)} x 503"
+        )
+        assert set(answers) == {200, 503}, answers  # never a 500
+        assert down - killed < 0.3 + 2.0  # the list's bound (1 s), plus a read's timeout
+        assert back - down < 15
+        assert cluster.node_of(feed) is replica  # promoted, holding the feed's slot
+        # A process that reads the feed afresh, from the new master, refuses bob's session:
+        # given the masters as they were, or all six nodes; either URL still names the dead
+        # master, which the client passes over.
+        for fresh_url in (url, cluster.url):
+            fresh = revocable(make_app, fresh_url).test_client()
+            fresh.set_cookie(COOKIE, _cookie_of(bob))
+            assert fresh.get("/api/me").status_code == 401, fresh_url
+        assert bob.get("/api/me").status_code == 401
+    finally:
+        cluster.stop()
+
+
+def _role(node: Any) -> str:
+    return str(_query(node.port, "INFO", "replication")["role"])
 
 
 def test_a_lost_cluster_node_answers_503_or_passes_when_failing_open(
