@@ -15,7 +15,7 @@ oidc-provider, ``tests/oidc_server.py``), configured alike (PKCE, state and nonc
 authorization URL is compared by its endpoint and the names of its query parameters, and
 the round trips walk the provider's login and consent forms over plain HTTP. And an email
 provider (magic links): the reference keeps its tokens and users in an in-memory adapter
-(``tests/nextauth_client/memory_adapter.js``), ours in a ``memory://`` store; each keeps the
+(``tests/nextauth_client/reference_shared.js``), ours in a ``memory://`` store; each keeps the
 last link it would have mailed (``Side.last_link``), and the Flask app's link signs in on
 its GET (``JWTAUTH_EMAIL_CONFIRM = False``), as the reference's does.
 

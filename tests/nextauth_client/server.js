@@ -1,7 +1,7 @@
 // The reference for tests/test_authjs_parity.py: npm next-auth@4.24.15's own
 // `NextAuth(options)` API handler behind node:http, as a Next.js pages-router API route
 // (pages/api/auth/[...nextauth].js) would run it, with a credentials provider and an email
-// provider (magic links; its tokens and users in memory_adapter.js, sessions as JWTs).
+// provider (magic links; its tokens and users in reference_shared.js, sessions as JWTs).
 //
 // Environment: PORT (loopback), NEXTAUTH_SECRET, USERS (JSON {username: {id, name, email,
 // password, ...}}), and optionally OIDC (JSON {issuer, client_id, client_secret}): an OpenID
@@ -19,7 +19,7 @@ const querystring = require("node:querystring");
 const cookie = require("cookie");
 const NextAuth = require("next-auth").default;
 const CredentialsProvider = require("next-auth/providers/credentials").default;
-const { memoryAdapter } = require("./memory_adapter");
+const { memoryAdapter, recordingEmail, userinfoProfile } = require("./reference_shared");
 
 const USERS = JSON.parse(process.env.USERS || "{}");
 const OIDC = process.env.OIDC ? JSON.parse(process.env.OIDC) : null;
@@ -35,27 +35,12 @@ const oidc = OIDC && {
   authorization: { params: { scope: "openid email profile" } },
   idToken: true,
   checks: ["pkce", "state", "nonce"],
-  // As the Flask app's OIDCProvider: name and email from the userinfo endpoint (this
-  // provider's ID tokens carry only `sub`).
-  async profile(claims, tokens) {
-    const headers = { authorization: `Bearer ${tokens.access_token}` };
-    const info = await (await fetch(`${OIDC.issuer}/me`, { headers })).json();
-    return { id: claims.sub, name: info.name, email: info.email };
-  },
+  profile: userinfoProfile(OIDC.issuer),
 };
 
 // next-auth/providers/email, without nodemailer: the link is kept, not mailed.
-let lastLink = null;
-const email = {
-  id: "email",
-  type: "email",
-  name: "Email",
-  maxAge: 24 * 60 * 60,
-  async sendVerificationRequest({ url }) {
-    lastLink = url;
-  },
-  options: {},
-};
+const outbox = { last: null };
+const email = recordingEmail(outbox);
 
 const handler = NextAuth({
   secret: process.env.NEXTAUTH_SECRET,
@@ -118,7 +103,7 @@ const server = http.createServer((req, res) => {
   req.on("end", async () => {
     const url = new URL(req.url, "http://internal");
     if (url.pathname === "/__last_link") {
-      sendData(res, { url: lastLink });
+      sendData(res, { url: outbox.last });
       return;
     }
     if (url.pathname !== PREFIX && !url.pathname.startsWith(`${PREFIX}/`)) {

@@ -1,7 +1,7 @@
 // The v5 reference for tests/test_authjs_parity.py: npm @auth/core@0.41.3's own
 // `Auth(request, config)` handler (the core next-auth@5's route handlers call) behind
 // node:http, with a credentials provider and an email provider (magic links; its tokens and
-// users in ../nextauth_client/memory_adapter.js, sessions as JWTs); node's request becomes a Web Request and the Web
+// users in ../nextauth_client/reference_shared.js, sessions as JWTs); node's request becomes a Web Request and the Web
 // Response is written back, every Set-Cookie header kept.
 //
 // Environment: PORT (loopback), AUTH_SECRET, USERS (JSON {username: {id, name, email,
@@ -13,7 +13,7 @@
 import http from "node:http";
 import { Auth } from "@auth/core";
 import Credentials from "@auth/core/providers/credentials";
-import adapters from "../nextauth_client/memory_adapter.js";
+import adapters from "../nextauth_client/reference_shared.js";
 
 const USERS = JSON.parse(process.env.USERS || "{}");
 const OIDC = process.env.OIDC ? JSON.parse(process.env.OIDC) : null;
@@ -28,27 +28,12 @@ const oidc = OIDC && {
   clientSecret: OIDC.client_secret,
   authorization: { params: { scope: "openid email profile" } },
   checks: ["pkce", "state", "nonce"],
-  // As the Flask app's OIDCProvider: name and email from the userinfo endpoint (this
-  // provider's ID tokens carry only `sub`).
-  async profile(claims, tokens) {
-    const headers = { authorization: `Bearer ${tokens.access_token}` };
-    const info = await (await fetch(`${OIDC.issuer}/me`, { headers })).json();
-    return { id: claims.sub, name: info.name, email: info.email };
-  },
+  profile: adapters.userinfoProfile(OIDC.issuer),
 };
 
 // @auth/core/providers/email, without nodemailer: the link is kept, not mailed.
-let lastLink = null;
-const email = {
-  id: "email",
-  type: "email",
-  name: "Email",
-  maxAge: 24 * 60 * 60,
-  async sendVerificationRequest({ url }) {
-    lastLink = url;
-  },
-  options: {},
-};
+const outbox = { last: null };
+const email = adapters.recordingEmail(outbox);
 
 const config = {
   secret: process.env.AUTH_SECRET,
@@ -89,7 +74,7 @@ const server = http.createServer((req, res) => {
     const url = new URL(req.url, `http://${req.headers.host}`);
     if (url.pathname === "/__last_link") {
       res.setHeader("Content-Type", "application/json");
-      res.end(JSON.stringify({ url: lastLink }));
+      res.end(JSON.stringify({ url: outbox.last }));
       return;
     }
     if (url.pathname !== BASE_PATH && !url.pathname.startsWith(`${BASE_PATH}/`)) {

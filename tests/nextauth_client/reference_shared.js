@@ -1,5 +1,6 @@
-// A minimal in-memory database adapter for the reference servers (server.js, and v5's
-// server.mjs imports it too): the email provider needs one for its verification tokens,
+// What the two reference servers share (server.js, and v5's server.mjs imports it too).
+//
+// A minimal in-memory database adapter: the email provider needs one for its verification tokens,
 // and next-auth then keeps its users and accounts there. Sessions stay JWTs
 // (`session: {strategy: "jwt"}`), so nothing of a session is stored.
 //
@@ -53,4 +54,29 @@ function memoryAdapter() {
   };
 }
 
-module.exports = { memoryAdapter };
+// What both reference servers configure alike: the OpenID provider's profile (name and
+// email from the userinfo endpoint, as the Flask app's OIDCProvider reads them: this
+// provider's ID tokens carry only `sub`), and an email provider without nodemailer whose
+// link is kept, not mailed (`outbox.last`).
+function userinfoProfile(issuer) {
+  return async function profile(claims, tokens) {
+    const headers = { authorization: `Bearer ${tokens.access_token}` };
+    const info = await (await fetch(`${issuer}/me`, { headers })).json();
+    return { id: claims.sub, name: info.name, email: info.email };
+  };
+}
+
+function recordingEmail(outbox) {
+  return {
+    id: "email",
+    type: "email",
+    name: "Email",
+    maxAge: 24 * 60 * 60,
+    async sendVerificationRequest({ url }) {
+      outbox.last = url;
+    },
+    options: {},
+  };
+}
+
+module.exports = { memoryAdapter, userinfoProfile, recordingEmail };
