@@ -79,4 +79,29 @@ function recordingEmail(outbox) {
   };
 }
 
-module.exports = { memoryAdapter, userinfoProfile, recordingEmail };
+// The credentials provider's check, against USERS (JSON {username: {id, name, email,
+// password, ...}}, the Flask app's users): the user without the password, or null.
+function checkPassword(users) {
+  return async function authorize(credentials) {
+    const user = users[credentials?.username ?? ""];
+    if (!user || user.password !== credentials?.password) return null;
+    const { password, ...rest } = user;
+    return rest;
+  };
+}
+
+// The same update as the Flask app's jwt callback in the test: update({name}).
+async function jwtWithNameUpdate({ token, trigger, session }) {
+  if (trigger === "update" && session && typeof session.name === "string") {
+    token.name = session.name;
+  }
+  return token;
+}
+
+module.exports = {
+  memoryAdapter,
+  userinfoProfile,
+  recordingEmail,
+  checkPassword,
+  jwtWithNameUpdate,
+};

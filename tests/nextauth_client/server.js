@@ -19,7 +19,13 @@ const querystring = require("node:querystring");
 const cookie = require("cookie");
 const NextAuth = require("next-auth").default;
 const CredentialsProvider = require("next-auth/providers/credentials").default;
-const { memoryAdapter, recordingEmail, userinfoProfile } = require("./reference_shared");
+const {
+  checkPassword,
+  jwtWithNameUpdate,
+  memoryAdapter,
+  recordingEmail,
+  userinfoProfile,
+} = require("./reference_shared");
 
 const USERS = JSON.parse(process.env.USERS || "{}");
 const OIDC = process.env.OIDC ? JSON.parse(process.env.OIDC) : null;
@@ -50,25 +56,12 @@ const handler = NextAuth({
     CredentialsProvider({
       name: "Credentials",
       credentials: { username: { label: "Username" }, password: { label: "Password" } },
-      async authorize(credentials) {
-        const user = USERS[credentials?.username ?? ""];
-        if (!user || user.password !== credentials?.password) return null;
-        const { password, ...rest } = user;
-        return rest;
-      },
+      authorize: checkPassword(USERS),
     }),
     email,
     ...(oidc ? [oidc] : []),
   ],
-  callbacks: {
-    // The same update as the Flask app's jwt callback in the test: update({name}).
-    async jwt({ token, trigger, session }) {
-      if (trigger === "update" && session && typeof session.name === "string") {
-        token.name = session.name;
-      }
-      return token;
-    },
-  },
+  callbacks: { jwt: jwtWithNameUpdate },
   logger: { error() {}, warn() {}, debug() {} },
 });
 

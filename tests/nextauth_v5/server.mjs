@@ -45,25 +45,12 @@ const config = {
     Credentials({
       name: "Credentials",
       credentials: { username: { label: "Username" }, password: { label: "Password" } },
-      async authorize(credentials) {
-        const user = USERS[credentials?.username ?? ""];
-        if (!user || user.password !== credentials?.password) return null;
-        const { password, ...rest } = user;
-        return rest;
-      },
+      authorize: adapters.checkPassword(USERS),
     }),
     email,
     ...(oidc ? [oidc] : []),
   ],
-  callbacks: {
-    // The same update as the Flask app's jwt callback in the test: update({name}).
-    async jwt({ token, trigger, session }) {
-      if (trigger === "update" && session && typeof session.name === "string") {
-        token.name = session.name;
-      }
-      return token;
-    },
-  },
+  callbacks: { jwt: adapters.jwtWithNameUpdate },
   logger: { error() {}, warn() {}, debug() {} },
 };
 
