@@ -9,6 +9,7 @@ import shutil
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -88,7 +89,11 @@ def redis_topologies(wanted: bool = True) -> Iterator[dict[str, tuple[str, tuple
     if not wanted or shutil.which("redis-cli") is None:
         yield {}
         return
-    from tests.redis_server import RedisCluster, RedisSentinelSet
+    # The tests' own helpers, importable as the tests import them (tests/ on the path).
+    tests = str(Path(__file__).resolve().parent.parent / "tests")
+    if tests not in sys.path:
+        sys.path.insert(0, tests)
+    from redis_server import RedisCluster, RedisSentinelSet
 
     with tempfile.TemporaryDirectory() as folder, ExitStack() as stack:
         sentinels, cluster = RedisSentinelSet(Path(folder)), RedisCluster(Path(folder))

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from oidc_server import free_port
+from processes import free_port, stop
 from support import SECRET, USERS
 
 HERE = Path(__file__).parent / "nextauth_client"
@@ -85,9 +85,4 @@ def _node(script: Path, port: int, extra: dict[str, str]) -> Iterator[None]:
             raise RuntimeError(f"the reference {script.name} did not start: {line!r}")
         yield
     finally:
-        process.terminate()
-        try:
-            process.communicate(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
+        stop(process)

@@ -11,7 +11,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from urllib.parse import urljoin
 
 import pytest
 import requests
+from processes import free_port, stop
 
 HERE = Path(__file__).parent / "oidc"
 REDIRECT = "http://127.0.0.1:5000/auth/callback/oidc"
@@ -88,12 +88,7 @@ class OpenIDProvider:
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.communicate(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.communicate()
+            stop(self.process)
             self.process = None
 
     def rotate_keys(self, jwks: dict[str, Any]) -> None:
@@ -123,13 +118,6 @@ def require_oidc_provider() -> None:
         _unavailable("node is not installed: apt-get install nodejs npm")
     if not (HERE / "node_modules" / "oidc-provider").is_dir():
         _unavailable("oidc-provider is not installed: npm ci --prefix tests/oidc")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture

@@ -21,7 +21,8 @@ from urllib.parse import parse_qs
 import requests
 from flask import Flask, jsonify
 from nextauth_reference import next_auth_v4, next_auth_v5, require_next_auth
-from oidc_server import CLIENTS, OpenIDProvider, free_port, require_oidc_provider
+from oidc_server import CLIENTS, OpenIDProvider, require_oidc_provider
+from processes import free_port
 from support import SECRET, authorize, serving
 
 from flask_jwtauth import CredentialsProvider, EmailProvider, JWTAuth, OIDCProvider

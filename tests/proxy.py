@@ -12,7 +12,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ from typing import IO
 
 import pytest
 import requests
+from processes import free_port
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -30,12 +30,6 @@ ROOT = HERE.parent
 NGINX_PLACES = ("/usr/sbin/nginx", "/usr/local/sbin/nginx")
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 5.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def require(program: str, found: str | None, how: str) -> str:

@@ -18,20 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from processes import free_port, stop
 
 BINARY = "redis-server"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 class RedisServer:
     def __init__(self) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -80,12 +74,7 @@ class RedisServer:
     def stop(self) -> None:
         if self.process is not None:
             self.process.send_signal(signal.SIGCONT)  # a paused server cannot handle SIGTERM
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            stop(self.process)
             self.process = None
 
 
@@ -206,7 +195,7 @@ class RedisProcess:
         tls: TLSFiles | None = None,
     ) -> None:
         self.directory = directory
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.arguments = arguments
         self.tls = tls
         self.process: subprocess.Popen[bytes] | None = None
@@ -249,12 +238,7 @@ class RedisProcess:
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            stop(self.process)
             self.process = None
 
 
@@ -279,7 +263,7 @@ class RedisCluster:
         # A replica's full sync starts at once, not after the default 5 s wait for others.
         quick = ("--repl-diskless-sync-delay", "0") if replicas else ()
         for _ in range(masters * (1 + replicas)):
-            port = _free_port()
+            port = free_port()
             self.nodes.append(
                 RedisProcess(
                     directory,
@@ -292,7 +276,7 @@ class RedisCluster:
                     # The bus on a port of its own (the default, port + 10000, may be taken
                     # or past 65535).
                     "--cluster-port",
-                    str(_free_port()),
+                    str(free_port()),
                     *bus_tls,
                     *quick,
                     port=port,

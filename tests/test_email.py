@@ -16,8 +16,9 @@ import pytest
 from conftest import AppFactory
 from flask import Flask
 from flask.testing import FlaskClient
+from processes import free_port
 from redis_server import RedisServer, redis_server  # noqa: F401 (fixture)
-from smtp_server import SMTPServer, free_port, smtp_server  # noqa: F401 (fixture)
+from smtp_server import SMTPServer, smtp_server  # noqa: F401 (fixture)
 from support import FakeClock, csrf_token
 
 from flask_jwtauth import ConfigurationError, EmailProvider, account_id

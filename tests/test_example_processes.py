@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,17 +12,11 @@ from pathlib import Path
 
 import pytest
 import requests
+from processes import free_port
 
 pytestmark = pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc for children")
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _children(pid: int) -> set[int]:
@@ -53,7 +46,7 @@ def _alive(pid: int) -> bool:
 def test_stopping_the_example_stops_the_processes_beside_it(
     tmp_path: Path, sig: signal.Signals
 ) -> None:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),

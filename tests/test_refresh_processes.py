@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 import requests
+from processes import free_port
 from redis_server import RedisServer, redis_server  # noqa: F401  (the fixture)
 from test_refresh import burst
 
@@ -124,7 +124,7 @@ def gunicorn(upstream: Upstream, instance: Path, workers: int = 4) -> Iterator[s
         if os.environ.get("CI") == "true":
             pytest.fail("gunicorn is missing (the test extra installs it)")
         pytest.skip("gunicorn is not installed in this environment")
-    port = _free_port()
+    port = free_port()
     # A margin longer than the access token's life: the first read after sign-in is due.
     factory = (
         f"refresh_app:create_app({upstream.url!r}, instance_path={str(instance)!r}, "
@@ -157,12 +157,6 @@ def gunicorn(upstream: Upstream, instance: Path, workers: int = 4) -> Iterator[s
             process.kill()
             process.wait()
         log.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_gunicorn_workers_without_a_store_refresh_once(

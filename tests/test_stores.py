@@ -230,10 +230,11 @@ def test_a_locked_sqlite_file_is_unavailable_after_the_timeout(tmp_path: Path) -
 
 
 def test_redis_with_nothing_listening_fails_fast() -> None:
-    from redis_server import _free_port, require_redis
+    from processes import free_port
+    from redis_server import require_redis
 
     require_redis()
-    store = open_store(f"redis://127.0.0.1:{_free_port()}/0", timeout=0.3)
+    store = open_store(f"redis://127.0.0.1:{free_port()}/0", timeout=0.3)
     started = time.monotonic()
     with pytest.raises(StoreUnavailable):
         store.get("k")

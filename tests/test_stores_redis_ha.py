@@ -274,17 +274,17 @@ def test_a_bad_url_or_a_hash_tag_in_the_prefix_stops_the_app_at_start(
 def test_an_app_starts_while_its_cluster_is_unreachable(make_app: AppFactory) -> None:
     """The cluster client is made at the first command: the app starts, and until the
     nodes answer, sessions are refused (503) as with any store that is down."""
-    from redis_server import _free_port
+    from processes import free_port
 
     require_redis_ha()
     app, _ = make_app(
         JWTAUTH_REVOCATION=True,
-        JWTAUTH_STORE_URL=f"redis+cluster://127.0.0.1:{_free_port()}",
+        JWTAUTH_STORE_URL=f"redis+cluster://127.0.0.1:{free_port()}",
         JWTAUTH_STORE_TIMEOUT=0.3,
     )
     started = time.monotonic()
     with pytest.raises(StoreUnavailable):
-        open_store(f"redis+cluster://127.0.0.1:{_free_port()}", timeout=0.3).get("k")
+        open_store(f"redis+cluster://127.0.0.1:{free_port()}", timeout=0.3).get("k")
     assert time.monotonic() - started < 1
     client = app.test_client()
     assert attempt_sign_in(client).status_code == 302  # the throttle is not checked: logged

@@ -21,7 +21,8 @@ from urllib.parse import parse_qs
 
 import pytest
 from flask import Flask, Response
-from oidc_server import CLIENTS, OpenIDProvider, free_port, require_oidc_provider
+from oidc_server import CLIENTS, OpenIDProvider, require_oidc_provider
+from processes import free_port
 from support import SECRET, authorize, serving
 
 from flask_jwtauth import CredentialsProvider, EmailProvider, JWTAuth, OIDCProvider

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 from flask import Flask
-from smtp_server import SMTPServer, free_port
+from processes import free_port
+from smtp_server import SMTPServer
 from werkzeug.serving import make_server
 
 from flask_jwtauth import EmailProvider, JWTAuth, current_user, login_required
