@@ -142,7 +142,7 @@ def signin_page(provider: str | None = None) -> Response:
 def verify_request() -> Response:
     """The "check your email" page, ours. v4 shows its own whatever the providers; v5
     tells ``Configuration`` when it has no email provider (its page needs one)."""
-    if _v5() and not any(p.type == "email" for p in ext().providers.values()):
+    if _v5() and not any(p.type == EmailProvider.type for p in ext().providers.values()):
         return unsupported("verify-request")
     return verify_request_page()
 
@@ -207,9 +207,7 @@ def _email_sign_in(found: EmailProvider) -> Response:
     api_url = _api_url()
     answer = sign_in_answer(found.id, callback_url=f"{api_url}/callback/{found.id}")
     if answer.code is ErrorCode.EMAIL_SIGNIN:
-        if _v5():
-            return _told(v5.error_url(api_url, answer.code))
-        return _told(f"{api_url}/error?error={answer.code.value}")
+        return _told(_error_route(answer.code))
     if answer.code is None and answer.location is not None:
         query = urlencode({"provider": found.id, "type": found.type})
         answer = replace(answer, location=f"{api_url}/verify-request?{query}")
@@ -252,18 +250,15 @@ def _callback_answer(found: Provider) -> Answer:
     answer = callback_answer(found.id)
     if answer.code is None or answer.as_json or answer.location is None:
         return answer
-    if found.type == "email":
+    if found.type == EmailProvider.type:
         # An expired or used link: both versions' error page says Verification; a link
         # without its token, Configuration (v4 spells it in lower case).
         if answer.code is not ErrorCode.VERIFICATION:
             return answer
-        if not request.values.get("token"):
-            if _v5():
-                return replace(answer, location=v5.error_url(_api_url(), ErrorCode.CONFIGURATION))
-            return replace(answer, location=f"{_api_url()}/error?error=configuration")
-        if _v5():
-            return replace(answer, location=v5.error_url(_api_url(), answer.code))
-        return replace(answer, location=f"{_api_url()}/error?error={answer.code.value}")
+        if request.values.get("token"):
+            return replace(answer, location=_error_route(answer.code))
+        missing = _error_route(ErrorCode.CONFIGURATION, v4_name="configuration")
+        return replace(answer, location=missing)
     if found.type not in ("oauth", "oidc"):
         return answer
     if _v5():
@@ -299,6 +294,13 @@ def unsupported(rest: str = "") -> Response:
     if request.method not in ("GET", "POST") or action not in v5.ACTIONS:
         return v5.bad_request()
     return _told(v5.error_url(_api_url(), ErrorCode.CONFIGURATION))
+
+
+def _error_route(code: ErrorCode, v4_name: str | None = None) -> str:
+    """The version's error route for ``code`` (v5 names some codes its own way)."""
+    if _v5():
+        return v5.error_url(_api_url(), code)
+    return f"{_api_url()}/error?error={v4_name or code.value}"
 
 
 def _api_url() -> str:
