@@ -93,7 +93,7 @@ def redis_topologies(wanted: bool = True) -> Iterator[dict[str, tuple[str, tuple
     tests = str(Path(__file__).resolve().parent.parent / "tests")
     if tests not in sys.path:
         sys.path.insert(0, tests)
-    from redis_server import RedisCluster, RedisSentinelSet
+    from redis_topologies import RedisCluster, RedisSentinelSet
 
     with tempfile.TemporaryDirectory() as folder, ExitStack() as stack:
         sentinels, cluster = RedisSentinelSet(Path(folder)), RedisCluster(Path(folder))

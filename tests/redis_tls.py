@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from redis_server import CLI, RedisProcess, TLSFiles, require_redis_ha
+from redis_topologies import CLI, RedisProcess, TLSFiles, require_redis_ha
 
 
 def make_tls_files(

@@ -14,14 +14,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from conftest import AppFactory
 from flask import Flask
-from redis_server import (
+from redis_server import RedisServer, redis_server
+from redis_topologies import (
     RedisCluster,
     RedisSentinelSet,
-    RedisServer,
     _query,
     redis_cluster,
     redis_sentinels,
-    redis_server,
     require_redis_ha,
     wait_until,
 )

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 from conftest import AppFactory
-from redis_server import RedisCluster, RedisProcess, RedisSentinelSet, _query
 from redis_tls import TLSFiles, make_tls_files, require_redis_tls
+from redis_topologies import RedisCluster, RedisProcess, RedisSentinelSet, _query
 from support import COOKIE, attempt_sign_in, sign_in
 from test_stores_redis_ha import revocable
 
